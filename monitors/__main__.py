@@ -1,0 +1,55 @@
+"""Run the monitors as a worker process: `python -m monitors`.
+
+Polls the sources configured in config.toml until SIGINT or SIGTERM. Any
+number of workers (and app servers with the in-app runner) can share one
+store: leases in the store give each source to one runner at a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+from monitors.service import build_runner, open_store
+from settings import ConfigError, load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m monitors", description=__doc__.splitlines()[0])
+    parser.add_argument("--once", action="store_true", help="poll every due source once, then exit")
+    parser.add_argument(
+        "--restart-drill", action="store_true", help="start the drill scenario from the beginning (drill mode only)"
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    db = open_store(settings)
+    if args.restart_drill:
+        if not settings.is_drill:
+            print("--restart-drill needs [app] mode = \"drill\" in config.toml", file=sys.stderr)
+            return 2
+        from store.drill import wipe
+
+        wipe(db)
+    runner = build_runner(settings, db)
+    if args.once:
+        for outcome in runner.run_pending():
+            print(f"source={outcome.source} status={outcome.status} fetched={outcome.fetched} stored={outcome.stored}"
+                  + (f" error={outcome.error!r}" if outcome.error else ""))
+        return 0
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    runner.run(stop)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

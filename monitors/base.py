@@ -1,0 +1,54 @@
+"""What every monitor is and returns.
+
+A monitor polls one source with a cursor (an opaque string it gave out last
+time, or None the first time) and returns the messages it found plus the
+cursor to continue from. The runner persists that cursor in the same
+transaction that stores the messages, so a crash never skips or repeats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    source: str  # the network it came from: "x", "slack", "news", ...
+    external_id: str  # the source's own id; (source, external_id) is the key
+    created_at: datetime  # aware, UTC
+    text: str
+    channel: str = ""
+    author: str = ""
+    reach: int = 0  # followers (or audience) of the author
+    lang: str = ""
+    url: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.source or not self.external_id:
+            raise ValueError("a message needs a source and an external_id")
+        if self.created_at.tzinfo is None:
+            raise ValueError(f"created_at must be timezone-aware, got {self.created_at!r}")
+        if self.reach < 0:
+            raise ValueError(f"reach must not be negative, got {self.reach}")
+        if self.created_at.utcoffset():
+            object.__setattr__(self, "created_at", self.created_at.astimezone(timezone.utc))
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    messages: list[Message] = field(default_factory=list)
+    cursor: str | None = None
+
+
+class Monitor(Protocol):
+    name: str  # unique per configured source; keys its cursor and health
+    interval_s: float
+
+    def poll(self, cursor: str | None) -> PollResult: ...
+
+
+class SourceStopped(Exception):
+    """The source cannot go on until a person fixes something (bad file, bad
+    credential). The runner records the reason and stops polling it."""

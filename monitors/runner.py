@@ -1,0 +1,174 @@
+"""The runner: polls each source when due, scores, stores, records health.
+
+One poll of one source is: claim it in the store (so no other runner polls it
+at the same time), poll with the persisted cursor, score the messages in
+batches, then store messages, rollups and the new cursor in one transaction.
+A crash anywhere before that commit leaves the old cursor, so the next poll
+fetches the same messages again and the idempotent store keeps them once.
+
+A failing source backs off exponentially with jitter and never holds up the
+others; `SourceStopped` parks a source until a person fixes its cause. The
+runner never touches Streamlit: the app starts it as a daemon thread, and
+`python -m monitors` runs it as a process of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import sqlalchemy as sa
+
+from monitors.base import Message, Monitor, SourceStopped
+from sentiment.engine import Engine, Score
+from store import sources
+from store.connection import write
+from store.ingest import store_messages
+
+log = logging.getLogger("crisisdesk.runner")
+
+# How often an idle runner looks again at sources held by other runners.
+MAX_IDLE_S = 5.0
+
+
+@dataclass(frozen=True)
+class PollOutcome:
+    source: str
+    status: str  # "ok", "backing_off", "stopped" or "skipped" (not due / held elsewhere)
+    stored: int = 0
+    fetched: int = 0
+    error: str = ""
+
+
+def backoff_delay(failures: int, base_s: float, max_s: float, rand: Callable[[], float] = random.random) -> float:
+    """Exponential backoff, capped, with jitter in [50 %, 100 %] of the step."""
+    step = min(max_s, base_s * 2 ** max(0, failures - 1))
+    return step * (0.5 + 0.5 * rand())
+
+
+def describe(exc: BaseException) -> str:
+    text = str(exc).strip() or exc.__class__.__name__
+    return text if isinstance(exc, SourceStopped) else f"{exc.__class__.__name__}: {text}"
+
+
+class Runner:
+    def __init__(
+        self,
+        db: sa.Engine,
+        monitors: Sequence[Monitor],
+        engine: Engine,
+        *,
+        batch_size: int = 256,
+        lease_s: float = 60.0,
+        backoff_base_s: float = 5.0,
+        backoff_max_s: float = 600.0,
+        clock: Callable[[], float] = time.time,
+        owner: str | None = None,
+    ) -> None:
+        names = [m.name for m in monitors]
+        if len(set(names)) != len(names):
+            raise ValueError(f"monitor names must be unique, got {names}")
+        self.db = db
+        self.monitors = list(monitors)
+        self.engine = engine
+        self.batch_size = batch_size
+        self.lease_s = lease_s
+        self.backoff_base_s = backoff_base_s
+        self.backoff_max_s = backoff_max_s
+        self.clock = clock
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._due = {m.name: 0.0 for m in self.monitors}
+
+    # --- one poll -----------------------------------------------------------
+
+    def poll(self, monitor: Monitor) -> PollOutcome:
+        now = self.clock()
+        claim = sources.claim(self.db, monitor.name, self.owner, now, self.lease_s)
+        if claim is None:
+            self._due[monitor.name] = max(now + 1.0, sources.next_poll_at(self.db, monitor.name) or 0.0)
+            return PollOutcome(monitor.name, "skipped")
+        try:
+            result = monitor.poll(claim.cursor)
+            scores = self._score(result.messages)
+            done = self.clock()
+            next_at = done + monitor.interval_s
+            with write(self.db) as conn:
+                stored = store_messages(conn, result.messages, scores, self._engine_id(scores), done)
+                sources.record_success(conn, monitor.name, self.owner, result.cursor, stored, done, next_at)
+        except Exception as exc:  # a source's failure must never stop the runner
+            return self._failed(monitor, claim, exc)
+        self._due[monitor.name] = next_at
+        if stored:
+            log.info("%s: stored %d new of %d fetched", monitor.name, stored, len(result.messages))
+        return PollOutcome(monitor.name, "ok", stored=stored, fetched=len(result.messages))
+
+    def _score(self, batch: list[Message]) -> list[Score | None]:
+        scores: list[Score | None] = []
+        for start in range(0, len(batch), self.batch_size):
+            texts = [m.text for m in batch[start : start + self.batch_size]]
+            try:
+                got = self.engine.score(texts)
+                if len(got) != len(texts):
+                    raise ValueError(f"engine returned {len(got)} scores for {len(texts)} texts")
+                scores.extend(got)
+            except Exception:
+                # Store unscored rather than lose messages; they can be rescored.
+                log.exception("engine %s failed on a batch of %d; storing it unscored", self.engine.name, len(texts))
+                scores.extend([None] * len(texts))
+        return scores
+
+    def _engine_id(self, scores: list[Score | None]) -> tuple[str, str] | None:
+        return (self.engine.name, self.engine.version) if any(s is not None for s in scores) else None
+
+    def _failed(self, monitor: Monitor, claim: sources.Claim, exc: Exception) -> PollOutcome:
+        now = self.clock()
+        error = describe(exc)
+        if isinstance(exc, SourceStopped):
+            log.error("%s stopped: %s", monitor.name, error)
+            sources.record_failure(self.db, monitor.name, self.owner, error, now, None)
+            self._due[monitor.name] = float("inf")
+            return PollOutcome(monitor.name, "stopped", error=error)
+        if isinstance(exc, sources.LeaseLost):
+            log.warning("%s", error)
+            self._due[monitor.name] = now + 1.0
+            return PollOutcome(monitor.name, "skipped", error=error)
+        delay = backoff_delay(claim.consecutive_failures + 1, self.backoff_base_s, self.backoff_max_s)
+        log.warning("%s failed (%s); retrying in %.0f s", monitor.name, error, delay)
+        sources.record_failure(self.db, monitor.name, self.owner, error, now, now + delay)
+        self._due[monitor.name] = now + delay
+        return PollOutcome(monitor.name, "backing_off", error=error)
+
+    # --- scheduling ---------------------------------------------------------
+
+    def run_pending(self) -> list[PollOutcome]:
+        """Poll every source that is due now."""
+        now = self.clock()
+        return [self.poll(m) for m in self.monitors if self._due[m.name] <= now]
+
+    def seconds_until_due(self) -> float:
+        soonest = min(self._due.values(), default=float("inf"))
+        return max(0.0, min(MAX_IDLE_S, soonest - self.clock()))
+
+    def run(self, stop: threading.Event) -> None:
+        log.info("runner %s started with sources %s", self.owner, [m.name for m in self.monitors])
+        while not stop.is_set():
+            try:
+                self.run_pending()
+            except Exception:  # the store itself failing: keep trying, say so
+                log.exception("runner cycle failed; retrying")
+                stop.wait(self.backoff_base_s)
+            stop.wait(self.seconds_until_due())
+        log.info("runner %s stopped", self.owner)
+
+    def start_thread(self) -> tuple[threading.Thread, threading.Event]:
+        stop = threading.Event()
+        thread = threading.Thread(target=self.run, args=(stop,), name="crisisdesk-runner", daemon=True)
+        thread.start()
+        return thread, stop

@@ -1,0 +1,46 @@
+"""Wires settings to a store, monitors, an engine and a runner.
+
+Used by app.py (runner as a background thread) and by `python -m monitors`
+(runner as its own process); both get the same pipeline.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from monitors.base import Monitor
+from monitors.replay import ReplayMonitor
+from monitors.runner import Runner
+from sentiment.loader import load_engine
+from settings import Settings
+from store.connection import connect, database_url
+from store.migrate import upgrade
+
+
+def open_store(settings: Settings) -> sa.Engine:
+    """Connect to the configured store and bring its schema up to date."""
+    db = connect(database_url(settings))
+    upgrade(db)
+    return db
+
+
+def build_monitors(settings: Settings) -> list[Monitor]:
+    if settings.is_drill:
+        return [
+            ReplayMonitor(
+                settings.scenario_path, speed=settings.drill.speed, interval_s=settings.drill.poll_interval_s
+            )
+        ]
+    return []  # live sources (X, Slack, feeds) are configured per source
+
+
+def build_runner(settings: Settings, db: sa.Engine) -> Runner:
+    return Runner(
+        db,
+        build_monitors(settings),
+        load_engine(settings),
+        batch_size=settings.runner.batch_size,
+        lease_s=settings.runner.lease_s,
+        backoff_base_s=settings.runner.backoff_base_s,
+        backoff_max_s=settings.runner.backoff_max_s,
+    )

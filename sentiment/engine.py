@@ -1,0 +1,34 @@
+"""The interface every sentiment engine implements.
+
+An engine turns a batch of texts into one `Score` per text: a label
+(negative / neutral / positive) and a score in [-1, 1]. Its `name` and
+`version` are stored with every message it scored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, Sequence
+
+LABELS = ("negative", "neutral", "positive")
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    label: str
+    score: float
+
+    def __post_init__(self) -> None:
+        if self.label not in LABELS:
+            raise ValueError(f"label must be one of {LABELS}, got {self.label!r}")
+        if not -1.0 <= self.score <= 1.0:
+            raise ValueError(f"score must lie in [-1, 1], got {self.score!r}")
+
+
+class Engine(Protocol):
+    name: str
+    version: str
+
+    def score(self, texts: Sequence[str]) -> list[Score]:
+        """One Score per text, in order."""
+        ...

@@ -1,0 +1,87 @@
+"""The shape of config.toml. Every key is documented in config.toml itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class _Section(BaseModel):
+    # A misspelt key is an error, not a silently ignored line.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class AppSettings(_Section):
+    title: str = Field("Crisis Desk", min_length=1)
+    timezone: str = "UTC"
+    mode: Literal["drill", "live"] = "drill"
+    data_dir: Path = Path("data")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'Europe/Amsterdam'") from None
+        return value
+
+
+class StoreSettings(_Section):
+    url: str | None = None
+    drill_url: str | None = None
+
+
+class RunnerSettings(_Section):
+    in_app: bool = True
+    batch_size: int = Field(256, ge=1, le=100_000)
+    lease_s: float = Field(60.0, gt=0)
+    backoff_base_s: float = Field(5.0, gt=0)
+    backoff_max_s: float = Field(600.0, gt=0)
+
+
+class SentimentSettings(_Section):
+    engine: Literal["vader"] = "vader"
+
+
+class DrillSettings(_Section):
+    scenario: Path = Path("scenarios/tidewell-camera-leak.jsonl")
+    speed: float = Field(1.0, gt=0, le=1000)
+    poll_interval_s: float = Field(5.0, gt=0)
+
+
+class WallSettings(_Section):
+    refresh_s: float = Field(5.0, ge=1)
+    window_h: float = Field(6.0, gt=0, le=168)
+    latest_messages: int = Field(15, ge=1, le=200)
+
+
+class Settings(_Section):
+    app: AppSettings = AppSettings()
+    store: StoreSettings = StoreSettings()
+    runner: RunnerSettings = RunnerSettings()
+    sentiment: SentimentSettings = SentimentSettings()
+    drill: DrillSettings = DrillSettings()
+    wall: WallSettings = WallSettings()
+
+    @property
+    def data_dir(self) -> Path:
+        return self.app.data_dir if self.app.data_dir.is_absolute() else ROOT / self.app.data_dir
+
+    @property
+    def scenario_path(self) -> Path:
+        path = self.drill.scenario
+        return path if path.is_absolute() else ROOT / path
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.app.timezone)
+
+    @property
+    def is_drill(self) -> bool:
+        return self.app.mode == "drill"

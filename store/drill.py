@@ -1,0 +1,15 @@
+"""Drill stores only: start the scenario again from scratch."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from store.connection import write
+from store.schema import messages, rollups_minute, source_state
+
+
+def wipe(db: sa.Engine) -> None:
+    """Empty the drill store (messages, rollups, source state) in one step."""
+    with write(db) as conn:
+        for table in (messages, rollups_minute, source_state):
+            conn.execute(table.delete())

@@ -1,0 +1,76 @@
+"""Reads for pages: small, bucketed or limited results, never whole tables.
+
+Charts read the per-minute rollups; only `latest_messages` touches the
+messages table, through the created_at index with a LIMIT.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import sqlalchemy as sa
+
+from store.schema import messages, rollups_minute, source_state
+
+_r = rollups_minute
+
+
+def volume_by_minute(db: sa.Engine, since: int, until: int) -> pd.DataFrame:
+    """Messages per minute and label in [since, until): minute (UTC), label, count."""
+    stmt = (
+        sa.select(_r.c.minute, _r.c.label, sa.func.sum(_r.c.count).label("count"))
+        .where(_r.c.minute >= since - since % 60, _r.c.minute < until)
+        .group_by(_r.c.minute, _r.c.label)
+        .order_by(_r.c.minute)
+    )
+    with db.connect() as conn:
+        frame = pd.DataFrame(conn.execute(stmt).all(), columns=["minute", "label", "count"])
+    frame["minute"] = pd.to_datetime(frame["minute"].astype("int64"), unit="s", utc=True)
+    frame["count"] = frame["count"].astype("int64")
+    return frame
+
+
+def volume_by_source(db: sa.Engine, since: int, until: int) -> pd.DataFrame:
+    """Messages and negative messages per source in [since, until)."""
+    negative = sa.func.sum(sa.case((_r.c.label == "negative", _r.c.count), else_=0))
+    stmt = (
+        sa.select(_r.c.source, sa.func.sum(_r.c.count).label("messages"), negative.label("negative"))
+        .where(_r.c.minute >= since - since % 60, _r.c.minute < until)
+        .group_by(_r.c.source)
+        .order_by(sa.desc("messages"))
+    )
+    with db.connect() as conn:
+        frame = pd.DataFrame(conn.execute(stmt).all(), columns=["source", "messages", "negative"])
+    return frame.astype({"messages": "int64", "negative": "int64"})
+
+
+def latest_messages(db: sa.Engine, limit: int, until: int | None = None) -> pd.DataFrame:
+    """The newest messages (up to `until`), newest first."""
+    m = messages.c
+    label = sa.func.coalesce(m.label_override, m.label, "unscored").label("label")
+    stmt = sa.select(m.created_at, m.source, m.channel, m.author, m.reach, label, m.score, m.text)
+    if until is not None:
+        stmt = stmt.where(m.created_at <= until)
+    stmt = stmt.order_by(m.created_at.desc(), m.id.desc()).limit(limit)
+    with db.connect() as conn:
+        frame = pd.DataFrame(
+            conn.execute(stmt).all(),
+            columns=["created_at", "source", "channel", "author", "reach", "label", "score", "text"],
+        )
+    frame["created_at"] = pd.to_datetime(frame["created_at"].astype("int64"), unit="s", utc=True)
+    return frame
+
+
+def source_health(db: sa.Engine) -> pd.DataFrame:
+    s = source_state.c
+    stmt = sa.select(
+        s.name, s.status, s.last_success_at, s.last_error_at, s.last_error, s.consecutive_failures,
+        s.polls, s.messages_total, s.next_poll_at,
+    ).order_by(s.name)
+    with db.connect() as conn:
+        return pd.DataFrame(conn.execute(stmt).all(), columns=list(stmt.selected_columns.keys()))
+
+
+def last_success_at(db: sa.Engine) -> float | None:
+    """When any source last delivered (or confirmed there was nothing new)."""
+    with db.connect() as conn:
+        return conn.execute(sa.select(sa.func.max(source_state.c.last_success_at))).scalar()

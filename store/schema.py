@@ -1,0 +1,67 @@
+"""Tables. Change them only together with a migration in store/migrations."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+# SQLite needs INTEGER PRIMARY KEY (not BIGINT) to make it the rowid alias.
+_Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("id", _Id, primary_key=True, autoincrement=True),
+    sa.Column("source", sa.String(32), nullable=False),
+    sa.Column("external_id", sa.String(200), nullable=False),
+    sa.Column("channel", sa.String(200), nullable=False, server_default=""),
+    sa.Column("author", sa.String(200), nullable=False, server_default=""),
+    sa.Column("reach", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("lang", sa.String(16), nullable=False, server_default=""),
+    sa.Column("url", sa.Text, nullable=False, server_default=""),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),  # epoch s, UTC
+    sa.Column("ingested_at", sa.BigInteger, nullable=False),
+    sa.Column("label", sa.String(16)),  # NULL: not scored (yet)
+    sa.Column("score", sa.Float),
+    sa.Column("engine", sa.String(64)),
+    sa.Column("engine_version", sa.String(64)),
+    sa.Column("label_override", sa.String(16)),  # a person's correction wins
+    sa.UniqueConstraint("source", "external_id", name="uq_messages_source_external_id"),
+    sa.Index("ix_messages_created_at", "created_at"),
+)
+
+# Per-minute counts by source and effective label, written in the same
+# transaction as the messages, so charts never scan raw messages.
+rollups_minute = sa.Table(
+    "rollups_minute",
+    metadata,
+    sa.Column("minute", sa.BigInteger, primary_key=True),  # epoch s, start of the minute
+    sa.Column("source", sa.String(32), primary_key=True),
+    sa.Column("label", sa.String(16), primary_key=True),  # negative/neutral/positive/unscored
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("score_sum", sa.Float, nullable=False),
+    sa.Column("reach_sum", sa.BigInteger, nullable=False),
+)
+
+# One row per configured source: its cursor, its health and its lease.
+source_state = sa.Table(
+    "source_state",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("cursor", sa.Text),
+    sa.Column("status", sa.String(16), nullable=False, server_default="new"),
+    sa.Column("last_poll_at", sa.Float),
+    sa.Column("last_success_at", sa.Float),
+    sa.Column("last_error_at", sa.Float),
+    sa.Column("last_error", sa.Text),
+    sa.Column("consecutive_failures", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("polls", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("messages_total", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("next_poll_at", sa.Float),
+    sa.Column("lease_owner", sa.String(128)),
+    sa.Column("lease_expires_at", sa.Float),
+)
+
+UNSCORED = "unscored"
