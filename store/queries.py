@@ -15,7 +15,8 @@ _r = rollups_minute
 
 
 def volume_by_minute(db: sa.Engine, since: int, until: int) -> pd.DataFrame:
-    """Messages per minute and label in [since, until): minute (UTC), label, count."""
+    """Messages per minute and label in [since, until): minute (epoch s, UTC), label, count.
+    Minutes without messages are absent."""
     stmt = (
         sa.select(_r.c.minute, _r.c.label, sa.func.sum(_r.c.count).label("count"))
         .where(_r.c.minute >= since - since % 60, _r.c.minute < until)
@@ -24,9 +25,7 @@ def volume_by_minute(db: sa.Engine, since: int, until: int) -> pd.DataFrame:
     )
     with db.connect() as conn:
         frame = pd.DataFrame(conn.execute(stmt).all(), columns=["minute", "label", "count"])
-    frame["minute"] = pd.to_datetime(frame["minute"].astype("int64"), unit="s", utc=True)
-    frame["count"] = frame["count"].astype("int64")
-    return frame
+    return frame.astype({"minute": "int64", "count": "int64"})
 
 
 def volume_by_source(db: sa.Engine, since: int, until: int) -> pd.DataFrame:
@@ -44,7 +43,7 @@ def volume_by_source(db: sa.Engine, since: int, until: int) -> pd.DataFrame:
 
 
 def latest_messages(db: sa.Engine, limit: int, until: int | None = None) -> pd.DataFrame:
-    """The newest messages (up to `until`), newest first."""
+    """The newest messages (up to `until`), newest first; created_at in epoch s."""
     m = messages.c
     label = sa.func.coalesce(m.label_override, m.label, "unscored").label("label")
     stmt = sa.select(m.created_at, m.source, m.channel, m.author, m.reach, label, m.score, m.text)
@@ -56,8 +55,7 @@ def latest_messages(db: sa.Engine, limit: int, until: int | None = None) -> pd.D
             conn.execute(stmt).all(),
             columns=["created_at", "source", "channel", "author", "reach", "label", "score", "text"],
         )
-    frame["created_at"] = pd.to_datetime(frame["created_at"].astype("int64"), unit="s", utc=True)
-    return frame
+    return frame.astype({"created_at": "int64"})
 
 
 def source_health(db: sa.Engine) -> pd.DataFrame:

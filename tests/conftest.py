@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from monitors.base import Message  # noqa: E402
+from settings import load_settings  # noqa: E402
+from store.connection import connect  # noqa: E402
+from store.migrate import upgrade  # noqa: E402
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def db(tmp_path):
+    engine = connect(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def write_config(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def drill_config(tmp_path):
+    """A drill config on a temp data dir with no in-app runner; returns a
+    function that writes it (extra TOML appended) and loads the settings."""
+
+    def make(extra: str = "", scenario: Path | None = None):
+        scenario = scenario or ROOT / "scenarios" / "tidewell-camera-leak.jsonl"
+        path = write_config(
+            tmp_path,
+            f'[app]\nmode = "drill"\ndata_dir = "{tmp_path / "data"}"\n'
+            f"[runner]\nin_app = false\n"
+            f'[drill]\nscenario = "{scenario}"\n' + extra,
+        )
+        return path, load_settings(path)
+
+    return make
+
+
+def message(external_id: str, text: str = "hello", *, source: str = "x", at: float = 1_800_000_000, **kw) -> Message:
+    return Message(
+        source=source,
+        external_id=external_id,
+        created_at=datetime.fromtimestamp(at, tz=timezone.utc),
+        text=text,
+        **kw,
+    )
+
+
+def write_scenario(path: Path, lines: list[dict], header: dict | None = None) -> Path:
+    header = header or {"kind": "scenario", "name": "test", "title": "Test scenario (fictional)", "fictional": True}
+    path.write_text("".join(json.dumps(line) + "\n" for line in [header, *lines]), encoding="utf-8")
+    return path

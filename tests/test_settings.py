@@ -1,0 +1,65 @@
+"""config.toml: the shipped file is valid and documented; bad files stop
+start-up with a message naming the file, the key and what is expected."""
+
+import re
+import tomllib
+
+import pytest
+
+from settings import ConfigError, Settings, load_settings
+from tests.conftest import ROOT, write_config
+
+
+def test_shipped_config_is_valid_and_documents_every_key():
+    settings = load_settings(ROOT / "config.toml")
+    assert settings.app.mode == "drill"  # a new user gets the drill with no keys
+    text = (ROOT / "config.toml").read_text()
+    for section, model in Settings.model_fields.items():
+        assert f"[{section}]" in text, f"config.toml does not document [{section}]"
+        for key in model.annotation.model_fields:
+            assert re.search(rf"^#? ?{key} = ", text, re.M), f"config.toml does not document [{section}] {key}"
+
+
+def test_shipped_values_equal_the_defaults():
+    raw = tomllib.loads((ROOT / "config.toml").read_text())
+    assert Settings.model_validate(raw) == Settings()
+
+
+@pytest.mark.parametrize(
+    "toml, key, expected",
+    [
+        ("[runner]\nbatch_size = 0\n", "[runner] batch_size", "greater than or equal to 1"),
+        ("[runner]\nbatch_size = 'lots'\n", "[runner] batch_size", "valid integer"),
+        ("[app]\nmode = 'production'\n", "[app] mode", "'drill' or 'live'"),
+        ("[app]\ntimezone = 'Mars/Olympus'\n", "[app] timezone", "unknown time zone 'Mars/Olympus'"),
+        ("[wall]\nrefresh_secs = 5\n", "[wall] refresh_secs", "unknown key"),
+        ("[drill]\nspeed = -1\n", "[drill] speed", "greater than 0"),
+        ("[colour]\nx = 1\n", "colour", "unknown key"),
+    ],
+)
+def test_invalid_value_names_file_key_and_expectation(tmp_path, toml, key, expected):
+    path = write_config(tmp_path, toml)
+    with pytest.raises(ConfigError) as err:
+        load_settings(path)
+    message = str(err.value)
+    assert str(path) in message
+    assert key in message
+    assert expected in message
+
+
+def test_invalid_value_message_shows_what_was_given(tmp_path):
+    with pytest.raises(ConfigError, match=r"got 'lots'"):
+        load_settings(write_config(tmp_path, "[runner]\nbatch_size = 'lots'\n"))
+
+
+def test_broken_toml_and_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match=r"config.toml: not valid TOML"):
+        load_settings(write_config(tmp_path, "[app\nmode = 1"))
+    with pytest.raises(ConfigError, match=r"nope.toml: file not found"):
+        load_settings(tmp_path / "nope.toml")
+
+
+def test_config_file_from_environment(tmp_path, monkeypatch):
+    path = write_config(tmp_path, "[app]\ntitle = 'War room'\n")
+    monkeypatch.setenv("CRISISDESK_CONFIG", str(path))
+    assert load_settings().app.title == "War room"
