@@ -152,7 +152,7 @@ def x_rate(t: float) -> float:
     if t < ONSET_S:
         return 1.0 + 0.4 * math.sin(t / 7200 * math.pi)
     m = (t - ONSET_S) / 60
-    ramp = min(1.0, m / 20) ** 1.5
+    ramp = min(1.0, m / 15) ** 0.7  # a sharp step at the onset, full outrage in 15 min
     decay = 1.0 if t < STATEMENT_S else math.exp(-(t - STATEMENT_S) / 2400)
     return 1.0 + 34 * ramp * (0.35 + 0.65 * decay)
 

@@ -50,15 +50,15 @@ def write_config(tmp_path: Path, text: str) -> Path:
 
 @pytest.fixture
 def drill_config(tmp_path):
-    """A drill config on a temp data dir with no in-app runner; returns a
-    function that writes it (extra TOML appended) and loads the settings."""
+    """A drill config on a temp data dir (no in-app runner unless asked);
+    returns a function that writes it (extra TOML appended) and loads it."""
 
-    def make(extra: str = "", scenario: Path | None = None):
+    def make(extra: str = "", scenario: Path | None = None, in_app: bool = False):
         scenario = scenario or ROOT / "scenarios" / "tidewell-camera-leak.jsonl"
         path = write_config(
             tmp_path,
             f'[app]\nmode = "drill"\ndata_dir = "{tmp_path / "data"}"\n'
-            f"[runner]\nin_app = false\n"
+            f"[runner]\nin_app = {str(in_app).lower()}\n"
             f'[drill]\nscenario = "{scenario}"\n' + extra,
         )
         return path, load_settings(path)

@@ -1,0 +1,144 @@
+"""The wall display page (AppTest) on stores filled by the replay source."""
+
+import json
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from monitors.replay import ReplayMonitor
+from monitors.runner import Runner
+from monitors.service import open_store
+from sentiment.lexicon import VaderEngine
+from store import sources
+from tests.conftest import ROOT, write_scenario
+
+HOSTILE = (
+    "![beacon](http://tracker.invalid/b.png) <img src=x onerror=alert(1)> <script>alert(1)</script> "
+    "[click me](javascript:alert(1)) **bold** :red[alarm] $x^2$ \u202egnp.exe\u200b"
+)
+
+
+def play(settings, started_ago_s: float, scenario=None) -> None:
+    """Fill the drill store as if the drill had started `started_ago_s` ago."""
+    db = open_store(settings)
+    monitor = ReplayMonitor(scenario or settings.scenario_path)
+    runner = Runner(db, [monitor], VaderEngine())
+    # Seed the cursor the first poll would have written back then.
+    claim = sources.claim(db, monitor.name, runner.owner, time.time(), 60)
+    with db.begin() as conn:
+        sources.record_success(
+            conn, monitor.name, runner.owner, json.dumps({"t0": time.time() - started_ago_s, "next": 0}), 0,
+            time.time(), 0,
+        )
+    assert claim is not None
+    assert runner.poll(monitor).status == "ok"
+    db.dispose()
+
+
+def run_app(config_path, monkeypatch) -> AppTest:
+    monkeypatch.setenv("CRISISDESK_CONFIG", str(config_path))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def metrics(at):
+    return {m.label: (m.value, m.delta) for m in at.metric}
+
+
+def test_wall_shows_the_bundled_drill_thirty_minutes_in(drill_config, monkeypatch):
+    path, settings = drill_config()
+    play(settings, started_ago_s=1800)
+    at = run_app(path, monkeypatch)
+
+    assert "DRILL - scenario data" in at.warning[0].value
+    assert "Tidewell camera clip leak" in at.warning[0].value
+    figures = metrics(at)
+    assert int(figures["Messages, last 60 min"][0].replace(",", "")) > 300  # the crisis is on
+    assert figures["Sources healthy"] == ("1 of 1", "")
+    titles = [json.loads(chart.proto.spec)["title"] for chart in at.get("vega_lite_chart")]
+    assert titles == ["Messages per minute", "Negative share (5-minute window)"]
+    latest = at.dataframe[0].value
+    assert len(latest) == settings.wall.latest_messages
+    assert list(latest.columns) == ["time", "source", "author", "sentiment", "message"]
+    assert any("Tidewell" in text for text in latest["message"])
+    by_source = at.dataframe[1].value
+    assert set(by_source["source"]) == {"x", "mastodon", "news", "slack"}
+    assert any(t.value.startswith("drill: ok") for t in at.text)
+    assert any("Live · updated" in c.value for c in at.caption)
+
+
+def test_wall_numbers_match_the_scenario(drill_config, tmp_path, monkeypatch):
+    lines = [
+        {"offset": 0, "source": "x", "text": "A lovely, wonderful product. Great!"},  # 100 min ago
+        {"offset": 10, "source": "x", "text": "Terrible awful disaster, I hate it."},  # 100 min ago
+        {"offset": 3000, "source": "x", "text": "Terrible, horrible, awful. Disgusting."},  # 50 min ago
+        {"offset": 4800, "source": "news", "text": "Shares fell after the terrible scandal."},  # 20 min ago
+        {"offset": 5400, "source": "x", "text": "The shop opens at nine."},  # 10 min ago
+        {"offset": 5400.5, "source": "x", "text": "The shop opens at ten."},  # 10 min ago
+    ]
+    scenario = write_scenario(tmp_path / "known.jsonl", lines)
+    path, settings = drill_config(scenario=scenario)
+    play(settings, started_ago_s=6000, scenario=scenario)
+    figures = metrics(run_app(path, monkeypatch))
+    assert figures["Messages, last 60 min"] == ("4", "+2 vs hour before")
+    assert figures["Negative share, last 60 min"] == ("50%", "+0 pts vs hour before")
+
+
+def test_untrusted_text_is_shown_as_plain_text(drill_config, tmp_path, monkeypatch):
+    scenario = write_scenario(
+        tmp_path / "hostile.jsonl",
+        [{"offset": -60, "source": "x", "author": "[me](javascript:x)", "text": HOSTILE}],
+    )
+    path, settings = drill_config(scenario=scenario)
+    play(settings, started_ago_s=10, scenario=scenario)
+    at = run_app(path, monkeypatch)
+    row = at.dataframe[0].value.iloc[0]
+    assert row["message"].startswith("![beacon](http://tracker.invalid/b.png) <img")  # as written, inert
+    assert "\u202e" not in row["message"] and "\u200b" not in row["message"]  # no direction tricks
+    assert row["author"] == "[me](javascript:x)"
+    markdown = [el.value for el in at.markdown] + [el.value for el in at.caption] + [el.value for el in at.warning]
+    assert not any("tracker.invalid" in text or "javascript" in text for text in markdown)
+
+
+def test_a_malformed_scenario_stops_the_drill_and_the_page_says_so(drill_config, tmp_path, monkeypatch):
+    scenario = write_scenario(tmp_path / "broken.jsonl", [{"offset": 1, "source": "x", "text": "ok"}])
+    scenario.write_text(scenario.read_text() + '{"offset": 2, "source": "x", "text": "t", "reach": "many"}\n')
+    path, settings = drill_config(scenario=scenario)
+    db = open_store(settings)
+    Runner(db, [ReplayMonitor(scenario)], VaderEngine()).run_pending()
+    at = run_app(path, monkeypatch)
+    assert any("has stopped and needs a person" in e.value for e in at.error)
+    assert any(f"{scenario} line 3: reach" in t.value for t in at.text)
+    assert metrics(at)["Sources healthy"] == ("0 of 1", "")
+
+
+def test_waiting_for_first_poll_on_an_empty_store(drill_config, monkeypatch):
+    path, _ = drill_config()
+    at = run_app(path, monkeypatch)
+    assert any("Waiting for the first poll" in i.value for i in at.info)
+    assert metrics(at)["Messages, last 60 min"][0] == "0"
+
+
+def test_stale_data_is_announced(drill_config, monkeypatch):
+    path, settings = drill_config("[wall]\nrefresh_s = 5\n")
+    play(settings, started_ago_s=600)
+    db = open_store(settings)
+    from store.schema import source_state
+
+    with db.begin() as conn:
+        conn.execute(source_state.update().values(last_success_at=time.time() - 3600))
+    at = run_app(path, monkeypatch)
+    assert any(e.value.startswith("STALE · no new data since") for e in at.error)
+
+
+@pytest.mark.parametrize("toml", ["[runner]\nbatch_size = 0\n"])
+def test_invalid_config_stops_the_app_with_its_message(tmp_path, monkeypatch, toml):
+    path = tmp_path / "config.toml"
+    path.write_text(toml)
+    monkeypatch.setenv("CRISISDESK_CONFIG", str(path))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert "config.toml is invalid" in at.error[0].value
+    assert "[runner] batch_size" in at.code[0].value

@@ -1,0 +1,62 @@
+"""`python -m monitors`: the runner as its own process."""
+
+import os
+import subprocess
+import sys
+
+import sqlalchemy as sa
+
+from monitors.service import open_store
+from store.schema import messages
+from tests.conftest import ROOT
+
+
+def run_worker(config_path, *args):
+    env = {**os.environ, "CRISISDESK_CONFIG": str(config_path)}
+    return subprocess.run(
+        [sys.executable, "-m", "monitors", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def count(settings):
+    db = open_store(settings)
+    with db.connect() as conn:
+        n = conn.execute(sa.select(sa.func.count()).select_from(messages)).scalar()
+    db.dispose()
+    return n
+
+
+def test_once_plays_the_backfill_into_the_drill_store(drill_config):
+    path, settings = drill_config()
+    done = run_worker(path, "--once")
+    assert done.returncode == 0, done.stderr
+    assert "source=drill status=ok" in done.stdout
+    stored = count(settings)
+    assert stored > 500  # six hours of calm
+    assert (settings.data_dir / "drill.sqlite3").exists()
+    assert not (settings.data_dir / "live.sqlite3").exists()  # a drill never touches the live store
+
+    again = run_worker(path, "--once")
+    assert "status=skipped" in again.stdout  # not due yet: the schedule lives in the store
+    assert count(settings) == stored
+
+    restarted = run_worker(path, "--once", "--restart-drill")
+    assert "source=drill status=ok" in restarted.stdout
+    assert count(settings) == stored  # a fresh drill: same backfill, nothing doubled
+
+
+def test_invalid_config_exits_with_the_message(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text("[drill]\nspeed = 'fast'\n")
+    done = run_worker(path, "--once")
+    assert done.returncode == 2
+    assert f"{path}: invalid configuration" in done.stderr
+    assert "[drill] speed: Input should be a valid number" in done.stderr
+
+
+def test_restart_drill_refuses_live_mode(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text(f'[app]\nmode = "live"\ndata_dir = "{tmp_path}"\n')
+    done = run_worker(path, "--once", "--restart-drill")
+    assert done.returncode == 2
+    assert "--restart-drill needs" in done.stderr
