@@ -13,7 +13,7 @@ import signal
 import sys
 import threading
 
-from monitors.service import build_runner, open_store
+from monitors.service import build_runner, open_store, restart_drill
 from settings import ConfigError, load_settings
 
 
@@ -22,6 +22,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--once", action="store_true", help="poll every due source once, then exit")
     parser.add_argument(
         "--restart-drill", action="store_true", help="start the drill scenario from the beginning (drill mode only)"
+    )
+    parser.add_argument(
+        "--at", type=float, default=0.0, metavar="SECONDS",
+        help="with --restart-drill: begin SECONDS into the scenario (e.g. 1500 to start 25 minutes in)",
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -35,9 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         if not settings.is_drill:
             print("--restart-drill needs [app] mode = \"drill\" in config.toml", file=sys.stderr)
             return 2
-        from store.drill import wipe
-
-        wipe(db)
+        restart_drill(db, settings, args.at)
     runner = build_runner(settings, db)
     if args.once:
         for outcome in runner.run_pending():

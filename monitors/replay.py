@@ -198,6 +198,11 @@ class ReplayMonitor:
         return _parse_cursor(cursor, default_t0=0.0)[1] >= len(self.scenario.messages)
 
 
+def drill_cursor(t0: float) -> str:
+    """The cursor of a drill that started (or starts) at t0, nothing played yet."""
+    return json.dumps({"t0": t0, "next": 0})
+
+
 def _parse_cursor(cursor: str | None, default_t0: float) -> tuple[float, int]:
     if not cursor:
         return default_t0, 0

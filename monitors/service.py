@@ -6,13 +6,16 @@ Used by app.py (runner as a background thread) and by `python -m monitors`
 
 from __future__ import annotations
 
+import time
+
 import sqlalchemy as sa
 
 from monitors.base import Monitor
-from monitors.replay import ReplayMonitor
+from monitors.replay import ReplayMonitor, drill_cursor
 from monitors.runner import Runner
 from sentiment.loader import load_engine
 from settings import Settings
+from store import drill, sources
 from store.connection import connect, database_url
 from store.migrate import upgrade
 
@@ -32,6 +35,14 @@ def build_monitors(settings: Settings) -> list[Monitor]:
             )
         ]
     return []  # live sources (X, Slack, feeds) are configured per source
+
+
+def restart_drill(db: sa.Engine, settings: Settings, at_s: float = 0.0) -> None:
+    """Empty the drill store and start the scenario again, `at_s` seconds in."""
+    if not settings.is_drill:
+        raise ValueError("restart_drill needs [app] mode = \"drill\"")
+    drill.wipe(db)
+    sources.set_cursor(db, ReplayMonitor.name, drill_cursor(time.time() - at_s / settings.drill.speed))
 
 
 def build_runner(settings: Settings, db: sa.Engine) -> Runner:

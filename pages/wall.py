@@ -63,9 +63,8 @@ def volume_chart(grid: pd.DataFrame) -> alt.Chart:
 def negative_share_chart(grid: pd.DataFrame) -> alt.Chart:
     rolling = grid.rolling(5, min_periods=1).sum()
     total = rolling.sum(axis=1)
-    frame = with_local_time(
-        pd.DataFrame({"minute": rolling.index, "share": (rolling["negative"] / total.where(total > 0)).to_numpy()})
-    )
+    share = (rolling["negative"] / total.where(total > 0)).to_numpy()
+    frame = with_local_time(pd.DataFrame({"minute": rolling.index, "share": share}))
     return (
         alt.Chart(frame, title="Negative share (5-minute window)")
         .mark_line(color=LABEL_COLORS["negative"])
@@ -147,9 +146,8 @@ def live_view() -> None:
         )
     with right:
         st.subheader("By source")
-        st.dataframe(
-            by_source.rename(columns={"messages": f"last {settings.wall.window_h:g} h"}), hide_index=True, width="stretch"
-        )
+        window = f"last {settings.wall.window_h:g} h"
+        st.dataframe(by_source.rename(columns={"messages": window}), hide_index=True, width="stretch")
         st.subheader("Sources")
         for row in health.itertuples():
             age = f"{max(0, now - row.last_success_at):.0f} s ago" if row.last_success_at else "never"

@@ -105,6 +105,13 @@ def record_failure(
         )
 
 
+def set_cursor(db: sa.Engine, name: str, cursor: str | None) -> None:
+    """Start a source over from `cursor` at its next poll (a person's decision)."""
+    with write(db) as conn:
+        conn.execute(ss.delete().where(ss.c.name == name))
+        conn.execute(ss.insert().values(name=name, cursor=cursor))
+
+
 def reset(db: sa.Engine, name: str) -> None:
     """Forget a source's cursor and health: it starts from scratch next poll."""
     with write(db) as conn:

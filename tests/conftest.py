@@ -1,19 +1,18 @@
 from __future__ import annotations
 
 import json
-import sys
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from monitors.base import Message
+from settings import load_settings
+from store.connection import connect
+from store.migrate import upgrade
 
-from monitors.base import Message  # noqa: E402
-from settings import load_settings  # noqa: E402
-from store.connection import connect  # noqa: E402
-from store.migrate import upgrade  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class FakeClock:
@@ -34,9 +33,30 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture
-def db(tmp_path):
-    engine = connect(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def _fresh_postgres(url: str):
+    """The test database emptied: every table of an earlier test dropped."""
+    import sqlalchemy as sa
+
+    engine = connect(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    return engine
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request, tmp_path):
+    """A migrated, empty store: SQLite always, PostgreSQL when TEST_DATABASE_URL
+    names a database the tests may wipe (skipped, and reported so, otherwise)."""
+    if request.param == "sqlite":
+        engine = connect(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+    elif not TEST_DATABASE_URL:
+        pytest.skip("PostgreSQL store tests need TEST_DATABASE_URL")
+    else:
+        engine = _fresh_postgres(TEST_DATABASE_URL)
     upgrade(engine)
     yield engine
     engine.dispose()

@@ -184,7 +184,8 @@ def test_two_runners_never_poll_one_source_at_once(db, clock, items):
     b = Runner(db, [b_monitor], CountingEngine(), clock=clock, owner="b")
     polled = []
     for _ in range(6):
-        polled += [o.source + ":" + r for r, runner in (("a", a), ("b", b)) for o in runner.run_pending() if o.status == "ok"]
+        for runner in (a, b):
+            polled += [runner.owner for o in runner.run_pending() if o.status == "ok"]
         clock.advance(10)
     assert len(polled) == 6  # once per interval in total, not once per runner
     assert len(a_monitor.calls) + len(b_monitor.calls) == 6

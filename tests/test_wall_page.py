@@ -8,9 +8,8 @@ from streamlit.testing.v1 import AppTest
 
 from monitors.replay import ReplayMonitor
 from monitors.runner import Runner
-from monitors.service import open_store
+from monitors.service import open_store, restart_drill
 from sentiment.lexicon import VaderEngine
-from store import sources
 from tests.conftest import ROOT, write_scenario
 
 HOSTILE = (
@@ -22,17 +21,9 @@ HOSTILE = (
 def play(settings, started_ago_s: float, scenario=None) -> None:
     """Fill the drill store as if the drill had started `started_ago_s` ago."""
     db = open_store(settings)
+    restart_drill(db, settings, at_s=started_ago_s)
     monitor = ReplayMonitor(scenario or settings.scenario_path)
-    runner = Runner(db, [monitor], VaderEngine())
-    # Seed the cursor the first poll would have written back then.
-    claim = sources.claim(db, monitor.name, runner.owner, time.time(), 60)
-    with db.begin() as conn:
-        sources.record_success(
-            conn, monitor.name, runner.owner, json.dumps({"t0": time.time() - started_ago_s, "next": 0}), 0,
-            time.time(), 0,
-        )
-    assert claim is not None
-    assert runner.poll(monitor).status == "ok"
+    assert Runner(db, [monitor], VaderEngine()).poll(monitor).status == "ok"
     db.dispose()
 
 

@@ -60,3 +60,13 @@ def test_restart_drill_refuses_live_mode(tmp_path):
     done = run_worker(path, "--once", "--restart-drill")
     assert done.returncode == 2
     assert "--restart-drill needs" in done.stderr
+
+
+def test_restart_drill_at_begins_inside_the_scenario(drill_config):
+    path, settings = drill_config()
+    calm_only = run_worker(path, "--once")
+    assert calm_only.returncode == 0
+    calm = count(settings)
+    done = run_worker(path, "--once", "--restart-drill", "--at", "1800")
+    assert done.returncode == 0, done.stderr
+    assert count(settings) > calm + 500  # thirty minutes of the crisis played at once
