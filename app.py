@@ -7,10 +7,10 @@ per server when configured in-app, and routes to the pages.
 import streamlit as st
 
 from pages.common.banners import show_banners
-from pages.common.context import app_context
+from pages.common.context import load_context, routed_by_app
 
 st.set_page_config(page_title="Crisis Desk", page_icon=":material/crisis_alert:", layout="wide")
-ctx = app_context()
+ctx = load_context()
 
 page = st.navigation(
     [
@@ -18,4 +18,5 @@ page = st.navigation(
     ]
 )
 show_banners(ctx)
-page.run()
+with routed_by_app():
+    page.run()

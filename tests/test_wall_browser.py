@@ -10,7 +10,8 @@ def test_wall_display_is_live_in_a_real_browser(drill_config, tmp_path):
     # The in-app runner plays the bundled scenario, as `streamlit run app.py` does.
     path, _ = drill_config("[wall]\nrefresh_s = 2\n", in_app=True)
     with streamlit_server(path, tmp_path / "streamlit.log") as url, browser_page() as page:
-        page.goto(url)
+        # The wall TV's first request after a server start is the wall URL itself.
+        page.goto(url + "/wall")
         banner = page.get_by_text("DRILL - scenario data")
         banner.wait_for(timeout=60_000)
         page.get_by_text("Live · updated").wait_for(timeout=60_000)

@@ -133,3 +133,18 @@ def test_invalid_config_stops_the_app_with_its_message(tmp_path, monkeypatch, to
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     assert "config.toml is invalid" in at.error[0].value
     assert "[runner] batch_size" in at.code[0].value
+
+
+def test_a_page_run_without_app_py_is_sent_through_it(drill_config, monkeypatch):
+    """A fresh server's first request for /wall runs pages/wall.py directly
+    (Streamlit's legacy pages/ folder mode); the page must not render alone."""
+    path, settings = drill_config()
+    play(settings, started_ago_s=60)
+    monkeypatch.setenv("CRISISDESK_CONFIG", str(path))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page("pages/wall.py")  # runs the page file alone
+    assert not at.exception, at.exception
+    assert len(at._tree.children) == 0  # nothing rendered without app.py
+    at.run()  # the session follows the switch to app.py (a browser does so at once)
+    assert "DRILL - scenario data" in at.warning[0].value
+    assert any(m.label == "Messages, last 60 min" for m in at.metric)

@@ -4,6 +4,8 @@ store, and the runner thread when config.toml asks for it in-app."""
 from __future__ import annotations
 
 import logging
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,11 +36,37 @@ def _context(config_file: str) -> AppContext:
     return AppContext(settings, db, scenario, settings.runner.in_app)
 
 
-def app_context() -> AppContext:
-    """The shared context; a broken config.toml stops the page with its message."""
+_routing = threading.local()
+
+
+@contextmanager
+def routed_by_app():
+    """app.py wraps each page run in this, so pages know they came through it."""
+    _routing.active = True
+    try:
+        yield
+    finally:
+        _routing.active = False
+
+
+def load_context() -> AppContext:
+    """The shared context (app.py); a broken config.toml stops the page with its message."""
     try:
         return _context(str(config_path()))
     except ConfigError as exc:
         st.error("Crisis Desk cannot start: config.toml is invalid. Fix it and reload this page.")
         st.code(str(exc), language=None)
         st.stop()
+
+
+def app_context() -> AppContext:
+    """The shared context, for pages: every page calls this first.
+
+    Until the first run of a fresh server calls st.navigation, Streamlit
+    treats pages/ as a legacy multipage folder and runs a requested page file
+    directly, without app.py (its banners, and any check app.py makes). Such
+    a run is sent back through app.py.
+    """
+    if not getattr(_routing, "active", False):
+        st.switch_page("app.py", query_params=st.query_params.to_dict())
+    return load_context()

@@ -1,0 +1,41 @@
+"""Regenerates the README's screenshots: `python -m docs.screenshots`.
+
+Plays the bundled drill into a temporary store, starting 25 minutes into the
+scenario (the crisis in full swing), serves the app on a loopback port and
+saves each page at 1920x1080 with Debian's chromium.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from monitors.service import open_store, restart_drill
+from settings import load_settings
+from tests.browser import browser_page, streamlit_server
+
+DOCS = Path(__file__).resolve().parent
+PAGES = {"wall.png": "/wall"}
+
+
+def main(at_s: float = 1500) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "config.toml"
+        config.write_text(f'[app]\ndata_dir = "{tmp}"\n[wall]\nrefresh_s = 30\n')
+        db = open_store(load_settings(config))
+        restart_drill(db, load_settings(config), at_s=at_s)
+        db.dispose()
+        with streamlit_server(config, Path(tmp) / "streamlit.log") as url, browser_page() as page:
+            for name, path in PAGES.items():
+                page.goto(url + path)
+                page.get_by_text("Live · updated").wait_for(timeout=60_000)
+                page.locator(".vega-embed").first.wait_for(timeout=30_000)
+                time.sleep(2)  # let the charts finish drawing
+                page.screenshot(path=str(DOCS / name))
+                print(f"wrote docs/{name}")
+
+
+if __name__ == "__main__":
+    main(*(float(a) for a in sys.argv[1:]))
