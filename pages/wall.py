@@ -143,6 +143,13 @@ def live_view() -> None:
             ),
             hide_index=True,
             width="stretch",
+            column_config={
+                "time": st.column_config.TextColumn(width=80),
+                "source": st.column_config.TextColumn(width=90),
+                "author": st.column_config.TextColumn(width=170),
+                "sentiment": st.column_config.TextColumn(width=90),
+                "message": st.column_config.TextColumn(width="large"),
+            },
         )
     with right:
         st.subheader("By source")
