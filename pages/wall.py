@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from pages.common.context import app_context
+from pages.common.frame import app_context
 from pages.common.text import one_line
 from store import queries
 

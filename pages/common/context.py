@@ -4,8 +4,6 @@ store, and the runner thread when config.toml asks for it in-app."""
 from __future__ import annotations
 
 import logging
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,7 +23,7 @@ class AppContext:
     runner_in_app: bool
 
 
-@st.cache_resource(show_spinner="Opening the store…")
+@st.cache_resource(show_spinner="Starting: opening the store and loading the sentiment model…")
 def _context(config_file: str) -> AppContext:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings(Path(config_file))
@@ -34,19 +32,6 @@ def _context(config_file: str) -> AppContext:
         build_runner(settings, db).start_thread()
     scenario = read_header(settings.scenario_path) if settings.is_drill else None
     return AppContext(settings, db, scenario, settings.runner.in_app)
-
-
-_routing = threading.local()
-
-
-@contextmanager
-def routed_by_app():
-    """app.py wraps each page run in this, so pages know they came through it."""
-    _routing.active = True
-    try:
-        yield
-    finally:
-        _routing.active = False
 
 
 def load_context() -> AppContext:
@@ -59,14 +44,6 @@ def load_context() -> AppContext:
         st.stop()
 
 
-def app_context() -> AppContext:
-    """The shared context, for pages: every page calls this first.
-
-    Until the first run of a fresh server calls st.navigation, Streamlit
-    treats pages/ as a legacy multipage folder and runs a requested page file
-    directly, without app.py (its banners, and any check app.py makes). Such
-    a run is sent back through app.py.
-    """
-    if not getattr(_routing, "active", False):
-        st.switch_page("app.py", query_params=st.query_params.to_dict())
-    return load_context()
+def current_user() -> str:
+    """Who is acting, for the records. Without sign-in: this machine's local user."""
+    return "local user"
