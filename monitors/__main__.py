@@ -24,7 +24,10 @@ def main(argv: list[str] | None = None) -> int:
         "--restart-drill", action="store_true", help="start the drill scenario from the beginning (drill mode only)"
     )
     parser.add_argument(
-        "--at", type=float, default=0.0, metavar="SECONDS",
+        "--at",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
         help="with --restart-drill: begin SECONDS into the scenario (e.g. 1500 to start 25 minutes in)",
     )
     args = parser.parse_args(argv)
@@ -37,14 +40,16 @@ def main(argv: list[str] | None = None) -> int:
     db = open_store(settings)
     if args.restart_drill:
         if not settings.is_drill:
-            print("--restart-drill needs [app] mode = \"drill\" in config.toml", file=sys.stderr)
+            print('--restart-drill needs [app] mode = "drill" in config.toml', file=sys.stderr)
             return 2
         restart_drill(db, settings, args.at)
     runner = build_runner(settings, db)
     if args.once:
         for outcome in runner.run_pending():
-            print(f"source={outcome.source} status={outcome.status} fetched={outcome.fetched} stored={outcome.stored}"
-                  + (f" error={outcome.error!r}" if outcome.error else ""))
+            print(
+                f"source={outcome.source} status={outcome.status} fetched={outcome.fetched} stored={outcome.stored}"
+                + (f" error={outcome.error!r}" if outcome.error else "")
+            )
         return 0
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -66,9 +66,7 @@ class ScenarioMarker(_Line):
     name: str = Field(min_length=1)
 
 
-_Entry = TypeAdapter(
-    Annotated[Union[ScenarioMessage, ScenarioPost, ScenarioMarker], Field(discriminator="kind")]
-)
+_Entry = TypeAdapter(Annotated[Union[ScenarioMessage, ScenarioPost, ScenarioMarker], Field(discriminator="kind")])
 
 
 class ScenarioError(SourceStopped):

@@ -28,14 +28,18 @@ import sqlalchemy as sa
 
 from monitors.base import Message, Monitor, SourceStopped
 from sentiment.engine import Engine, Score
-from store import sources
+from store import runners, sources
 from store.connection import write
 from store.ingest import store_messages
+from store.rescore import rescore
 
 log = logging.getLogger("crisisdesk.runner")
 
 # How often an idle runner looks again at sources held by other runners.
 MAX_IDLE_S = 5.0
+HEARTBEAT_S = 15.0
+# After the engine failed on stored-unscored messages, wait this long before trying again.
+RESCORE_RETRY_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,7 @@ class Runner:
         backoff_max_s: float = 600.0,
         clock: Callable[[], float] = time.time,
         owner: str | None = None,
+        engine_note: str = "",
     ) -> None:
         names = [m.name for m in monitors]
         if len(set(names)) != len(names):
@@ -84,7 +89,10 @@ class Runner:
         self.backoff_max_s = backoff_max_s
         self.clock = clock
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.engine_note = engine_note or engine.name
         self._due = {m.name: 0.0 for m in self.monitors}
+        self._next_heartbeat = 0.0
+        self._next_rescore = 0.0
 
     # --- one poll -----------------------------------------------------------
 
@@ -152,6 +160,24 @@ class Runner:
         now = self.clock()
         return [self.poll(m) for m in self.monitors if self._due[m.name] <= now]
 
+    def rescore_unscored(self) -> int:
+        """Score one batch of messages that were stored unscored (engine failure)."""
+        now = self.clock()
+        if now < self._next_rescore:
+            return 0
+        try:
+            return rescore(self.db, self.engine, only_unscored=True, batch_size=self.batch_size, max_batches=1)
+        except Exception:
+            log.exception("rescoring unscored messages failed; trying again in %.0f s", RESCORE_RETRY_S)
+            self._next_rescore = now + RESCORE_RETRY_S
+            return 0
+
+    def heartbeat(self) -> None:
+        now = self.clock()
+        if now >= self._next_heartbeat:
+            runners.register(self.db, self.owner, self.engine.name, self.engine.version, self.engine_note, now)
+            self._next_heartbeat = now + HEARTBEAT_S
+
     def seconds_until_due(self) -> float:
         soonest = min(self._due.values(), default=float("inf"))
         return max(0.0, min(MAX_IDLE_S, soonest - self.clock()))
@@ -160,11 +186,17 @@ class Runner:
         log.info("runner %s started with sources %s", self.owner, [m.name for m in self.monitors])
         while not stop.is_set():
             try:
+                self.heartbeat()
                 self.run_pending()
+                self.rescore_unscored()
             except Exception:  # the store itself failing: keep trying, say so
                 log.exception("runner cycle failed; retrying")
                 stop.wait(self.backoff_base_s)
             stop.wait(self.seconds_until_due())
+        try:
+            runners.unregister(self.db, self.owner)
+        except Exception:
+            log.exception("could not unregister runner %s", self.owner)
         log.info("runner %s stopped", self.owner)
 
     def start_thread(self) -> tuple[threading.Thread, threading.Event]:

@@ -30,9 +30,7 @@ def open_store(settings: Settings) -> sa.Engine:
 def build_monitors(settings: Settings) -> list[Monitor]:
     if settings.is_drill:
         return [
-            ReplayMonitor(
-                settings.scenario_path, speed=settings.drill.speed, interval_s=settings.drill.poll_interval_s
-            )
+            ReplayMonitor(settings.scenario_path, speed=settings.drill.speed, interval_s=settings.drill.poll_interval_s)
         ]
     return []  # live sources (X, Slack, feeds) are configured per source
 
@@ -40,16 +38,18 @@ def build_monitors(settings: Settings) -> list[Monitor]:
 def restart_drill(db: sa.Engine, settings: Settings, at_s: float = 0.0) -> None:
     """Empty the drill store and start the scenario again, `at_s` seconds in."""
     if not settings.is_drill:
-        raise ValueError("restart_drill needs [app] mode = \"drill\"")
+        raise ValueError('restart_drill needs [app] mode = "drill"')
     drill.wipe(db)
     sources.set_cursor(db, ReplayMonitor.name, drill_cursor(time.time() - at_s / settings.drill.speed))
 
 
 def build_runner(settings: Settings, db: sa.Engine) -> Runner:
+    choice = load_engine(settings)
     return Runner(
         db,
         build_monitors(settings),
-        load_engine(settings),
+        choice.engine,
+        engine_note=choice.description,
         batch_size=settings.runner.batch_size,
         lease_s=settings.runner.lease_s,
         backoff_base_s=settings.runner.backoff_base_s,

@@ -124,7 +124,10 @@ LAST = ["builds", "at_home", "writes", "k", "codes", "in_leeds", "_nl", "loves_t
 
 def fill(rng: random.Random, template: str, mins: int = 0) -> str:
     return template.format(
-        product=rng.choice(PRODUCTS), rival=rng.choice(RIVALS), platform=rng.choice(PLATFORMS), n=rng.randint(3, 20),
+        product=rng.choice(PRODUCTS),
+        rival=rng.choice(RIVALS),
+        platform=rng.choice(PLATFORMS),
+        n=rng.randint(3, 20),
         mins=mins,
     )
 
@@ -189,12 +192,26 @@ def build() -> list[dict]:
         msg(t, "x", "search: tidewell", handle(rng), text, reach(rng))
     for t in arrivals(rng, -BACKFILL_S, END_S, lambda t: 0.25 if t < ONSET_S else 3.0):
         pool = CALM_MASTODON if t < ONSET_S else CRISIS_MASTODON
-        msg(t, "mastodon", "#tidewell", f"@{rng.choice(FIRST)}@social.example", fill(rng, rng.choice(pool)), reach(rng) // 3)
+        msg(
+            t,
+            "mastodon",
+            "#tidewell",
+            f"@{rng.choice(FIRST)}@social.example",
+            fill(rng, rng.choice(pool)),
+            reach(rng) // 3,
+        )
     for i, t in enumerate(range(-BACKFILL_S + 1500, 0, 5400)):
         msg(t, "news", "Gadget Weekly", "Gadget Weekly", fill(rng, CALM_NEWS[i % len(CALM_NEWS)]), 120_000)
     outlets = ["The Daily Ledger", "Gadget Weekly", "Metro Tech", "Newswire"]
     for i, (minute, headline) in enumerate(CRISIS_NEWS):
-        msg(ONSET_S + minute * 60, "news", outlets[i % len(outlets)], outlets[i % len(outlets)], headline, 400_000 + 50_000 * i)
+        msg(
+            ONSET_S + minute * 60,
+            "news",
+            outlets[i % len(outlets)],
+            outlets[i % len(outlets)],
+            headline,
+            400_000 + 50_000 * i,
+        )
     for i, text in enumerate(CRISIS_RESEARCHER):
         msg(ONSET_S + 5 + i * 900, "x", "search: tidewell", "@mira_secures", text, 84_000)
     msg(STATEMENT_S, "x", "search: tidewell", "@TidewellHome", STATEMENT, 310_000, "https://tidewell.example/security")
@@ -211,7 +228,9 @@ def build() -> list[dict]:
         (2 * 3600, "slack", "All-hands Friday: celebrating our record quarter with cake at 4pm!"),
     ]
     for offset, channel, text in posts:
-        lines.append({"kind": "scheduled_post", "offset": offset, "channel": channel, "author": "social@tidewell", "text": text})
+        lines.append(
+            {"kind": "scheduled_post", "offset": offset, "channel": channel, "author": "social@tidewell", "text": text}
+        )
     head, rest = lines[:1], lines[1:]
     rest.sort(key=lambda line: line["offset"])
     return head + rest

@@ -17,6 +17,9 @@ LABELS = ("negative", "neutral", "positive")
 class Score:
     label: str
     score: float
+    # Who decided, when not the engine the batch was given to (e.g. a phrase
+    # rule): (name, version), stored with the message instead of the engine's.
+    engine: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         if self.label not in LABELS:

@@ -1,14 +1,110 @@
-"""Pick the engine that config.toml asks for."""
+"""Pick the engine config.toml asks for, falling back explicitly.
+
+engine = "auto" tries, in order:
+  1. the configured model ([sentiment] model), if it is in the local
+     Hugging Face cache or a local folder, or, with download = true, if the
+     hub answers within a few seconds and the download succeeds;
+  2. the packaged MiniLM engine (offline, always on disk);
+  3. VADER, the lexicon.
+Each step that is skipped says why; the choice and the reasons are shown on
+every page. Asking for one engine by name ("transformer", "minilm",
+"vader") uses that engine or fails with its reason.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
 from sentiment.engine import Engine
+from sentiment.rules import PhraseRules, RuledEngine
 from settings import Settings
 
+log = logging.getLogger("crisisdesk.sentiment")
 
-def load_engine(settings: Settings) -> Engine:
-    if settings.sentiment.engine == "vader":
+DESCRIPTIONS = {"transformer": "{model}", "minilm": "MiniLM head (offline)", "vader": "VADER lexicon"}
+
+
+@dataclass(frozen=True)
+class EngineChoice:
+    engine: Engine
+    kind: str  # transformer / minilm / vader
+    description: str  # what scores, and why not something better
+
+
+class EngineUnavailable(Exception):
+    pass
+
+
+def load_engine(settings: Settings) -> EngineChoice:
+    cfg = settings.sentiment
+    wanted = ["transformer", "minilm", "vader"] if cfg.engine == "auto" else [cfg.engine]
+    reasons: list[str] = []
+    for kind in wanted:
+        try:
+            engine = _load(kind, settings)
+        except Exception as exc:  # every loader failure is a reason to fall back
+            reason = f"{_title(kind, settings)} not available: {_short(exc)}"
+            log.warning("%s", reason)
+            reasons.append(reason)
+            continue
+        if cfg.rules:
+            engine = RuledEngine(engine, PhraseRules(cfg.rules))
+        description = " - ".join([_title(kind, settings), *reasons])
+        log.info("sentiment engine: %s", description)
+        return EngineChoice(engine, kind, description)
+    raise EngineUnavailable("; ".join(reasons))
+
+
+def _title(kind: str, settings: Settings) -> str:
+    return DESCRIPTIONS[kind].format(model=settings.sentiment.model)
+
+
+def _load(kind: str, settings: Settings) -> Engine:
+    cfg = settings.sentiment
+    device = cfg.device or None
+    if kind == "vader":
         from sentiment.lexicon import VaderEngine
 
         return VaderEngine()
-    raise ValueError(f"unknown sentiment engine {settings.sentiment.engine!r}")
+    if kind == "minilm":
+        from sentiment.minilm import MiniLMHeadEngine
+
+        return MiniLMHeadEngine(device=device)
+    if not cfg.model:
+        raise EngineUnavailable("no model configured")
+    from sentiment.transformer import load_transformer
+
+    options = dict(revision=cfg.revision or None, device=device, batch_size=cfg.batch_size, max_length=cfg.max_length)
+    if Path(cfg.model).is_dir():
+        return load_transformer(cfg.model, local_files_only=True, **options)
+    try:
+        return load_transformer(cfg.model, local_files_only=True, **options)
+    except OSError:
+        if not cfg.download:
+            raise EngineUnavailable("not in the local cache (set [sentiment] download = true to fetch it)") from None
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+        raise EngineUnavailable("not in the local cache and HF_HUB_OFFLINE is set")
+    _hub_reachable(cfg.model)
+    return load_transformer(cfg.model, **options)
+
+
+def _hub_reachable(model: str, timeout_s: float = 5.0) -> None:
+    """Fail in seconds, not after the hub client's minute of retries."""
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
+    try:
+        urllib.request.urlopen(
+            urllib.request.Request(f"{endpoint}/api/models/{model}", method="HEAD"), timeout=timeout_s
+        )
+    except urllib.error.HTTPError as exc:
+        raise EngineUnavailable(f"the hub answered {exc.code} for {model}") from None
+    except OSError as exc:
+        raise EngineUnavailable(f"no network ({_short(exc)})") from None
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+    return text[:160]

@@ -45,8 +45,25 @@ class RunnerSettings(_Section):
     backoff_max_s: float = Field(600.0, gt=0)
 
 
+SentimentLabel = Literal["negative", "neutral", "positive"]
+
+
 class SentimentSettings(_Section):
-    engine: Literal["vader"] = "vader"
+    engine: Literal["auto", "transformer", "minilm", "vader"] = "auto"
+    model: str = "cardiffnlp/twitter-roberta-base-sentiment-latest"
+    revision: str = ""
+    download: bool = False
+    device: str = ""
+    batch_size: int = Field(32, ge=1, le=4096)
+    max_length: int = Field(128, ge=8, le=4096)
+    rules: dict[str, SentimentLabel] = {}
+
+    @field_validator("rules")
+    @classmethod
+    def _phrases_not_empty(cls, value: dict[str, str]) -> dict[str, str]:
+        if any(not phrase.strip() for phrase in value):
+            raise ValueError("a rule's phrase must not be empty")
+        return value
 
 
 class DrillSettings(_Section):

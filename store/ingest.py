@@ -42,7 +42,8 @@ def store_messages(
         raise ValueError(f"{len(batch)} messages but {len(scores)} scores")
     rows: dict[tuple[str, str], dict] = {}
     for message, score in zip(batch, scores):
-        scored = score is not None and engine is not None
+        decided_by = (score.engine or engine) if score is not None else None
+        scored = decided_by is not None
         rows.setdefault(
             (message.source, message.external_id),
             {
@@ -58,8 +59,8 @@ def store_messages(
                 "ingested_at": int(now),
                 "label": score.label if scored else None,
                 "score": score.score if scored else None,
-                "engine": engine[0] if scored else None,
-                "engine_version": engine[1] if scored else None,
+                "engine": decided_by[0] if scored else None,
+                "engine_version": decided_by[1] if scored else None,
             },
         )
     if not rows:

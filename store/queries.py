@@ -9,7 +9,8 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
-from store.schema import messages, rollups_minute, source_state
+from sentiment.engine import LABELS
+from store.schema import label_corrections, messages, rollups_minute, source_state
 
 _r = rollups_minute
 
@@ -61,8 +62,15 @@ def latest_messages(db: sa.Engine, limit: int, until: int | None = None) -> pd.D
 def source_health(db: sa.Engine) -> pd.DataFrame:
     s = source_state.c
     stmt = sa.select(
-        s.name, s.status, s.last_success_at, s.last_error_at, s.last_error, s.consecutive_failures,
-        s.polls, s.messages_total, s.next_poll_at,
+        s.name,
+        s.status,
+        s.last_success_at,
+        s.last_error_at,
+        s.last_error,
+        s.consecutive_failures,
+        s.polls,
+        s.messages_total,
+        s.next_poll_at,
     ).order_by(s.name)
     with db.connect() as conn:
         return pd.DataFrame(conn.execute(stmt).all(), columns=list(stmt.selected_columns.keys()))
@@ -72,3 +80,63 @@ def last_success_at(db: sa.Engine) -> float | None:
     """When any source last delivered (or confirmed there was nothing new)."""
     with db.connect() as conn:
         return conn.execute(sa.select(sa.func.max(source_state.c.last_success_at))).scalar()
+
+
+def messages_for_review(
+    db: sa.Engine, limit: int, labels: list[str] | None = None, sources: list[str] | None = None
+) -> pd.DataFrame:
+    """Newest messages with the engine's label and any correction, for review."""
+    m = messages.c
+    effective = sa.func.coalesce(m.label_override, m.label, "unscored")
+    stmt = sa.select(
+        m.id,
+        m.created_at,
+        m.source,
+        m.author,
+        m.text,
+        m.label.label("engine_label"),
+        m.label_override,
+        effective.label("label"),
+        m.engine,
+    )
+    if labels:
+        stmt = stmt.where(effective.in_(labels))
+    if sources:
+        stmt = stmt.where(m.source.in_(sources))
+    stmt = stmt.order_by(m.created_at.desc(), m.id.desc()).limit(limit)
+    with db.connect() as conn:
+        frame = pd.DataFrame(conn.execute(stmt).all(), columns=list(stmt.selected_columns.keys()))
+    return frame
+
+
+def correction_agreement(db: sa.Engine) -> tuple[int, float | None, pd.DataFrame]:
+    """How often the engine agreed with people on the messages they labelled:
+    (n, overall agreement, per class: corrected n, engine agreed, recall)."""
+    m = messages.c
+    stmt = (
+        sa.select(m.label_override, m.label, sa.func.count())
+        .where(m.label_override.is_not(None), m.label.is_not(None))
+        .group_by(m.label_override, m.label)
+    )
+    with db.connect() as conn:
+        pairs = conn.execute(stmt).all()
+    rows = []
+    for label in LABELS:
+        n = sum(c for truth, _, c in pairs if truth == label)
+        agreed = sum(c for truth, said, c in pairs if truth == label and said == label)
+        rows.append({"label": label, "corrected": n, "engine agreed": agreed, "recall": agreed / n if n else None})
+    total = sum(c for _, _, c in pairs)
+    agreed = sum(c for truth, said, c in pairs if truth == said)
+    return total, (agreed / total if total else None), pd.DataFrame(rows)
+
+
+def recent_corrections(db: sa.Engine, limit: int = 50) -> pd.DataFrame:
+    c = label_corrections.c
+    stmt = (
+        sa.select(c.at, c.who, c.message_id, c.model_label, c.old_label, c.new_label, messages.c.text)
+        .join(messages, messages.c.id == c.message_id)
+        .order_by(c.id.desc())
+        .limit(limit)
+    )
+    with db.connect() as conn:
+        return pd.DataFrame(conn.execute(stmt).all(), columns=list(stmt.selected_columns.keys()))

@@ -30,6 +30,10 @@ messages = sa.Table(
     sa.Column("label_override", sa.String(16)),  # a person's correction wins
     sa.UniqueConstraint("source", "external_id", name="uq_messages_source_external_id"),
     sa.Index("ix_messages_created_at", "created_at"),
+    # Messages still to score (the engine failed): found without a scan.
+    sa.Index(
+        "ix_messages_unscored", "id", sqlite_where=sa.text("label IS NULL"), postgresql_where=sa.text("label IS NULL")
+    ),
 )
 
 # Per-minute counts by source and effective label, written in the same
@@ -62,6 +66,32 @@ source_state = sa.Table(
     sa.Column("next_poll_at", sa.Float),
     sa.Column("lease_owner", sa.String(128)),
     sa.Column("lease_expires_at", sa.Float),
+)
+
+# Every person's label correction, oldest first: who, when, from what to what.
+label_corrections = sa.Table(
+    "label_corrections",
+    metadata,
+    sa.Column("id", _Id, primary_key=True, autoincrement=True),
+    sa.Column("message_id", sa.BigInteger, sa.ForeignKey("messages.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("model_label", sa.String(16)),  # what the engine said at the time
+    sa.Column("old_label", sa.String(16)),  # the correction before (NULL: none)
+    sa.Column("new_label", sa.String(16)),  # NULL: correction removed
+    sa.Column("who", sa.String(200), nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Index("ix_label_corrections_message", "message_id"),
+)
+
+# Each live runner (in-app thread or worker) and the engine it scores with.
+runners = sa.Table(
+    "runners",
+    metadata,
+    sa.Column("owner", sa.String(128), primary_key=True),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("heartbeat_at", sa.Float, nullable=False),
+    sa.Column("engine", sa.String(128), nullable=False),
+    sa.Column("engine_version", sa.String(128), nullable=False),
+    sa.Column("engine_note", sa.Text, nullable=False),  # which engine and why, in words
 )
 
 UNSCORED = "unscored"

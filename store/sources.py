@@ -84,9 +84,7 @@ def record_success(
         raise LeaseLost(f"source {name!r}: lease lost before the batch was stored")
 
 
-def record_failure(
-    db: sa.Engine, name: str, owner: str, error: str, now: float, next_at: float | None
-) -> None:
+def record_failure(db: sa.Engine, name: str, owner: str, error: str, now: float, next_at: float | None) -> None:
     """A failed poll: next_at None stops the source until a person resets it."""
     with write(db) as conn:
         conn.execute(

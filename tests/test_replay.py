@@ -76,7 +76,10 @@ def test_scheduled_posts_and_markers_are_read(tmp_path):
     [
         ("{not json", "line 3: not valid JSON"),
         ('["a list"]', "line 3: expected a JSON object"),
-        ('{"offset": 5, "source": "x", "text": "t", "reach": -1}', "line 3: reach: Input should be greater than or equal to 0 (got -1)"),
+        (
+            '{"offset": 5, "source": "x", "text": "t", "reach": -1}',
+            "line 3: reach: Input should be greater than or equal to 0 (got -1)",
+        ),
         ('{"offset": 5, "source": "x"}', "line 3: text: Field required"),
         ('{"offset": "soon", "source": "x", "text": "t"}', "line 3: offset: Input should be a valid number"),
         ('{"offset": 5, "source": "x", "text": "t", "colour": "red"}', "line 3: colour: unknown field"),

@@ -17,7 +17,8 @@ def test_shipped_config_is_valid_and_documents_every_key():
     for section, model in Settings.model_fields.items():
         assert f"[{section}]" in text, f"config.toml does not document [{section}]"
         for key in model.annotation.model_fields:
-            assert re.search(rf"^#? ?{key} = ", text, re.M), f"config.toml does not document [{section}] {key}"
+            documented = re.search(rf"^#? ?{key} = ", text, re.M) or f"[{section}.{key}]" in text
+            assert documented, f"config.toml does not document [{section}] {key}"
 
 
 def test_shipped_values_equal_the_defaults():
@@ -50,6 +51,15 @@ def test_invalid_value_names_file_key_and_expectation(tmp_path, toml, key, expec
 def test_invalid_value_message_shows_what_was_given(tmp_path):
     with pytest.raises(ConfigError, match=r"got 'lots'"):
         load_settings(write_config(tmp_path, "[runner]\nbatch_size = 'lots'\n"))
+
+
+def test_phrase_rules_are_validated(tmp_path):
+    with pytest.raises(
+        ConfigError, match=r"\[sentiment\] rules.war room: Input should be 'negative', 'neutral' or 'positive'"
+    ):
+        load_settings(write_config(tmp_path, '[sentiment.rules]\n"war room" = "calm"\n'))
+    settings = load_settings(write_config(tmp_path, '[sentiment.rules]\n"war room" = "neutral"\n'))
+    assert settings.sentiment.rules == {"war room": "neutral"}
 
 
 def test_broken_toml_and_missing_file(tmp_path):

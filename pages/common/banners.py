@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 
 from pages.common.context import AppContext
 from pages.common.text import md_escape
+from store import runners
 
 
 def show_banners(ctx: AppContext) -> None:
     if ctx.settings.is_drill:
         title = md_escape(ctx.scenario.title) if ctx.scenario else "scenario file unreadable"
         st.warning(f"**DRILL - scenario data** · {title}", icon=":material/theater_comedy:")
+    alive = runners.alive(ctx.db, time.time())
+    if alive.empty:
+        st.caption("Sentiment: no runner has reported in the last two minutes, so nothing new is being scored.")
+    else:
+        notes = sorted(set(alive["engine_note"]))
+        st.caption("Sentiment: " + " · ".join(md_escape(note, 300) for note in notes))

@@ -1,0 +1,118 @@
+"""Sentiment: which engine scores, how often it agrees with people, and
+corrections (one message or many)."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+import pandas as pd
+import streamlit as st
+
+from pages.common.context import current_user
+from pages.common.frame import app_context
+from pages.common.text import one_line
+from sentiment.engine import LABELS
+from store import queries, runners
+from store.corrections import correct
+
+ctx = app_context()
+zone = ctx.settings.zone
+
+
+def local(epoch_s: float) -> str:
+    return f"{datetime.fromtimestamp(epoch_s, tz=timezone.utc).astimezone(zone):%Y-%m-%d %H:%M:%S}"
+
+
+st.header("Sentiment")
+
+st.subheader("Engine")
+alive = runners.alive(ctx.db, time.time())
+if alive.empty:
+    st.info("No runner has reported in the last two minutes.")
+else:
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "runner": alive["owner"],
+                "engine": alive["engine"],
+                "version": alive["engine_version"],
+                "why this engine": alive["engine_note"],
+                "last seen": [local(t) for t in alive["heartbeat_at"]],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+st.subheader("Accuracy on your corrected messages")
+n, agreement, per_class = queries.correction_agreement(ctx.db)
+if not n:
+    st.info("No corrected messages yet. Correct labels below: they become the team's own test set.")
+else:
+    c1, c2 = st.columns([1, 3])
+    c1.metric("Engine agreed with people", f"{agreement:.0%}", help=f"on {n:,} corrected messages")
+    c2.dataframe(
+        per_class.assign(recall=per_class["recall"].map(lambda r: "–" if pd.isna(r) else f"{r:.0%}")),
+        hide_index=True,
+        width="stretch",
+    )
+
+st.subheader("Correct labels")
+f1, f2, f3 = st.columns(3)
+labels = f1.multiselect("Current label", [*LABELS, "unscored"], key="filter_labels")
+week = int(time.time()) - 7 * 86400
+sources = f2.multiselect(
+    "Source", sorted(queries.volume_by_source(ctx.db, week, week + 8 * 86400)["source"]), key="filter_sources"
+)
+limit = f3.selectbox("Show", [50, 100, 200, 500], key="limit")
+review = queries.messages_for_review(ctx.db, limit, labels or None, sources or None)
+table = pd.DataFrame(
+    {
+        "time": [local(t) for t in review["created_at"]],
+        "source": review["source"],
+        "message": review["text"].map(one_line),
+        "engine said": review["engine_label"].fillna("unscored"),
+        "corrected to": review["label_override"].fillna(""),
+    }
+)
+event = st.dataframe(
+    table,
+    hide_index=True,
+    width="stretch",
+    on_select="rerun",
+    selection_mode="multi-row",
+    key="review_table",
+    column_config={"message": st.column_config.TextColumn(width="large")},
+)
+selected = [int(review["id"].iloc[i]) for i in event.selection.rows]
+a1, a2, a3 = st.columns([1, 1, 2])
+new_label = a1.selectbox("Set label to", LABELS, key="new_label")
+if a2.button(f"Apply to {len(selected)} selected", disabled=not selected, type="primary"):
+    changed = correct(ctx.db, selected, new_label, current_user(), time.time())
+    st.toast(f"{changed} message(s) labelled {new_label}")
+    st.rerun()
+if a3.button(f"Remove correction from {len(selected)} selected", disabled=not selected):
+    changed = correct(ctx.db, selected, None, current_user(), time.time())
+    st.toast(f"correction removed from {changed} message(s)")
+    st.rerun()
+
+st.subheader("Recent corrections")
+history = queries.recent_corrections(ctx.db, 50)
+if history.empty:
+    st.caption("None yet.")
+else:
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "when": [local(t) for t in history["at"]],
+                "who": history["who"],
+                "message": history["text"].map(one_line),
+                "engine said": history["model_label"].fillna("unscored"),
+                "from": history["old_label"].fillna("(none)"),
+                "to": history["new_label"].fillna("(removed)"),
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )

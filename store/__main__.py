@@ -1,0 +1,58 @@
+"""Store administration.
+
+python -m store upgrade               bring the configured store to the newest schema
+python -m store rescore [--unscored]  score stored messages again with the configured engine
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+
+from settings import ConfigError, load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m store", description="Crisis Desk store administration")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("upgrade", help="bring the store to the newest schema")
+    rescore = sub.add_parser("rescore", help="score stored messages again (after switching engines)")
+    rescore.add_argument("--unscored", action="store_true", help="only messages stored unscored")
+    rescore.add_argument("--batch-size", type=int, default=256)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+
+    from monitors.service import open_store
+
+    db = open_store(settings)  # upgrades
+    if args.command == "upgrade":
+        from store.migrate import current_revision
+
+        print(f"store at revision {current_revision(db)}")
+        return 0
+
+    from sentiment.loader import load_engine
+    from store.rescore import rescore as run_rescore
+
+    choice = load_engine(settings)
+    print(f"engine: {choice.description} ({choice.engine.name} {choice.engine.version})", flush=True)
+    started = time.monotonic()
+
+    def progress(done: int, total: int) -> None:
+        rate = done / max(time.monotonic() - started, 1e-9)
+        print(f"rescored {done:,} of {total:,} ({done / max(total, 1):.0%}, {rate:,.0f} msgs/s)", flush=True)
+
+    done = run_rescore(db, choice.engine, only_unscored=args.unscored, batch_size=args.batch_size, progress=progress)
+    print(f"done: {done:,} messages rescored in {time.monotonic() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

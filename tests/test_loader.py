@@ -1,0 +1,144 @@
+"""engine = "auto" and its explicit fallback chain, with reasons."""
+
+import http.server
+import threading
+
+import pytest
+
+from sentiment import loader
+from sentiment.lexicon import VaderEngine
+from sentiment.loader import EngineUnavailable, load_engine
+from tests.conftest import write_config
+from tests.tiny_model import save_tiny_model
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture
+def settings_with(tmp_path):
+    from settings import load_settings
+
+    def make(sentiment_toml: str):
+        return load_settings(write_config(tmp_path, "[sentiment]\n" + sentiment_toml))
+
+    return make
+
+
+@pytest.fixture
+def no_minilm(monkeypatch):
+    """Keep these tests fast: a stand-in for the MiniLM engine."""
+
+    class FakeMiniLM:
+        name, version = "minilm-head", "test"
+
+        def __init__(self, device=None):
+            pass
+
+        def score(self, texts):
+            return VaderEngine().score(texts)
+
+    import sentiment.minilm
+
+    monkeypatch.setattr(sentiment.minilm, "MiniLMHeadEngine", FakeMiniLM)
+
+
+def test_auto_without_the_hub_model_uses_minilm_and_says_why(settings_with, no_minilm):
+    choice = load_engine(settings_with('engine = "auto"\nmodel = "cardiffnlp/twitter-roberta-base-sentiment-latest"\n'))
+    assert choice.kind == "minilm"
+    assert choice.description == (
+        "MiniLM head (offline) - cardiffnlp/twitter-roberta-base-sentiment-latest not available: "
+        "not in the local cache (set [sentiment] download = true to fetch it)"
+    )
+
+
+def test_auto_with_a_local_model_uses_it(settings_with, tmp_path):
+    model = save_tiny_model(tmp_path / "model", {0: "negative", 1: "neutral", 2: "positive"})
+    choice = load_engine(settings_with(f'engine = "auto"\nmodel = "{model}"\n'))
+    assert choice.kind == "transformer"
+    assert choice.engine.name == f"transformer:{model}"
+    assert choice.description == str(model)
+
+
+def test_auto_falls_back_to_the_lexicon_when_minilm_fails(settings_with, monkeypatch):
+    import sentiment.minilm
+
+    def broken(**kwargs):
+        raise FileNotFoundError("minilm_head.json is missing")
+
+    monkeypatch.setattr(sentiment.minilm, "MiniLMHeadEngine", broken)
+    choice = load_engine(settings_with('engine = "auto"\nmodel = ""\n'))
+    assert choice.kind == "vader"
+    assert choice.description == (
+        "VADER lexicon -  not available: no model configured - MiniLM head (offline) not available: "
+        "minilm_head.json is missing"
+    )
+
+
+def test_asking_for_one_engine_gets_it_or_its_reason(settings_with, tmp_path):
+    assert load_engine(settings_with('engine = "vader"\n')).engine.name == "vader"
+    with pytest.raises(EngineUnavailable, match="not in the local cache"):
+        load_engine(settings_with('engine = "transformer"\nmodel = "someone/not-cached"\n'))
+
+
+def test_download_is_not_tried_when_offline(settings_with, no_minilm):
+    choice = load_engine(settings_with('model = "someone/not-cached"\ndownload = true\n'))
+    assert "not in the local cache and HF_HUB_OFFLINE is set" in choice.description
+
+
+def test_rules_wrap_the_chosen_engine(settings_with):
+    choice = load_engine(settings_with('engine = "vader"\n[sentiment.rules]\n"war room" = "neutral"\n'))
+    assert [s.label for s in choice.engine.score(["the war room is a disaster", "a disaster"])] == [
+        "neutral",
+        "negative",
+    ]
+
+
+class _Hub(http.server.BaseHTTPRequestHandler):
+    def do_HEAD(self):
+        self.send_response(404 if "missing" in self.path else 200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def local_hub(monkeypatch):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hub)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{server.server_address[1]}")
+    yield server
+    server.shutdown()
+
+
+def test_hub_probe_reports_what_the_hub_said(local_hub):
+    loader._hub_reachable("someone/model")  # 200: reachable
+    with pytest.raises(EngineUnavailable, match="the hub answered 404 for someone/missing"):
+        loader._hub_reachable("someone/missing")
+
+
+def test_hub_probe_fails_fast_without_network(monkeypatch):
+    import socket
+    import time
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed once the block ends: nothing listens
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+    started = time.monotonic()
+    with pytest.raises(EngineUnavailable, match="no network"):
+        loader._hub_reachable("someone/model", timeout_s=2)
+    assert time.monotonic() - started < 3
+
+
+def test_the_shipped_default_on_a_machine_without_network_is_minilm():
+    from settings import load_settings
+    from tests.conftest import ROOT
+
+    choice = load_engine(load_settings(ROOT / "config.toml"))
+    assert choice.kind == "minilm"
+    assert choice.engine.name == "minilm-head"
+    assert choice.description.startswith("MiniLM head (offline) - cardiffnlp/twitter-roberta-base-sentiment-latest not")

@@ -1,0 +1,63 @@
+"""The Sentiment page (AppTest): engine shown, corrections applied and counted."""
+
+import time
+
+import sqlalchemy as sa
+from streamlit.testing.v1 import AppTest
+
+from monitors.service import build_runner, open_store, restart_drill
+from store import runners
+from store.schema import label_corrections, messages
+from tests.conftest import ROOT
+
+
+def start(drill_config, monkeypatch):
+    path, settings = drill_config()
+    db = open_store(settings)
+    restart_drill(db, settings, at_s=1800)
+    runner = build_runner(settings, db)
+    runner.heartbeat()
+    runner.run_pending()
+    monkeypatch.setenv("CRISISDESK_CONFIG", str(path))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page("pages/sentiment.py").run()
+    assert not at.exception, at.exception
+    return at, db
+
+
+def test_engine_and_empty_accuracy_are_shown(drill_config, monkeypatch):
+    at, _ = start(drill_config, monkeypatch)
+    assert at.header[0].value == "Sentiment"
+    assert any(c.value == "Sentiment: VADER lexicon" for c in at.caption)  # on every page
+    engines = at.dataframe[0].value
+    assert list(engines["engine"]) == ["vader"]
+    assert list(engines["why this engine"]) == ["VADER lexicon"]
+    assert any("No corrected messages yet" in i.value for i in at.info)
+
+
+def test_bulk_correction_from_the_page(drill_config, monkeypatch):
+    at, db = start(drill_config, monkeypatch)
+    review = at.dataframe[1].value
+    at.session_state["review_table"] = {"selection": {"rows": [0, 1, 2], "columns": [], "cells": []}}
+    at.run()
+    at.selectbox(key="new_label").set_value("negative")
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    with db.connect() as conn:
+        corrected = conn.execute(
+            sa.select(messages.c.text, messages.c.label_override).where(messages.c.label_override.is_not(None))
+        ).all()
+        history = conn.execute(sa.select(label_corrections.c.who, label_corrections.c.new_label)).all()
+    assert {text for text, _ in corrected} == set(review["message"].iloc[:3])
+    assert {label for _, label in corrected} == {"negative"}
+    assert history == [("local user", "negative")] * 3
+    # The page now shows the team's accuracy figure and the history.
+    assert at.metric[0].label == "Engine agreed with people"
+    assert len(at.dataframe[-1].value) == 3
+
+
+def test_no_runner_is_said_plainly(drill_config, monkeypatch):
+    at, db = start(drill_config, monkeypatch)
+    runners.unregister(db, runners.alive(db, time.time())["owner"].iloc[0])
+    at.run()
+    assert any("no runner has reported" in c.value for c in at.caption)
