@@ -70,3 +70,22 @@ def test_restart_drill_at_begins_inside_the_scenario(drill_config):
     done = run_worker(path, "--once", "--restart-drill", "--at", "1800")
     assert done.returncode == 0, done.stderr
     assert count(settings) > calm + 500  # thirty minutes of the crisis played at once
+
+
+def test_store_rescore_command_rescores_with_the_configured_engine(drill_config):
+    path, settings = drill_config()
+    assert run_worker(path, "--once").returncode == 0
+    env = {**os.environ, "CRISISDESK_CONFIG": str(path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "store", "rescore", "--batch-size", "200"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    stored = count(settings)
+    assert "engine: VADER lexicon (vader 3.3.2)" in done.stdout
+    assert f"rescored 200 of {stored:,}" in done.stdout
+    assert f"done: {stored:,} messages rescored" in done.stdout
+    upgrade = subprocess.run(
+        [sys.executable, "-m", "store", "upgrade"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert upgrade.stdout.strip() == "store at revision 0002"
