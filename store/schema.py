@@ -94,4 +94,40 @@ runners = sa.Table(
     sa.Column("engine_note", sa.Text, nullable=False),  # which engine and why, in words
 )
 
+# The detector's state: one row. evaluated_minute also makes sure that each
+# minute is judged by one runner only, however many run.
+crisis_state = sa.Table(
+    "crisis_state",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("evaluated_minute", sa.BigInteger),
+    sa.Column("state", sa.Text, nullable=False),  # LevelState as JSON
+    sa.Column("summary", sa.Text, nullable=False, server_default=""),  # the latest explanation, one line
+    sa.Column("explanation", sa.Text, nullable=False, server_default="{}"),  # JSON
+    sa.Column("updated_at", sa.Float),
+)
+
+# Level changes (detected, calmed, declared, stood down) and digests, with
+# their explanation and what became of their notification.
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("id", _Id, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # "level" or "digest"
+    sa.Column("audience", sa.String(32), nullable=False),  # "crisis_team" or "executives"
+    sa.Column("old_level", sa.Integer),
+    sa.Column("new_level", sa.Integer, nullable=False),
+    sa.Column("reason", sa.String(32), nullable=False),
+    sa.Column("suppressed", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("who", sa.String(200)),
+    sa.Column("why", sa.Text),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("explanation", sa.Text, nullable=False),  # JSON
+    sa.Column("notified_at", sa.Float),
+    sa.Column("notify_attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("notify_error", sa.Text),
+    sa.Index("ix_alerts_pending", "notified_at", "suppressed"),
+)
+
 UNSCORED = "unscored"

@@ -78,7 +78,11 @@ def test_store_rescore_command_rescores_with_the_configured_engine(drill_config)
     env = {**os.environ, "CRISISDESK_CONFIG": str(path)}
     done = subprocess.run(
         [sys.executable, "-m", "store", "rescore", "--batch-size", "200"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     stored = count(settings)

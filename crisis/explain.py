@@ -1,0 +1,126 @@
+"""Why the level is what it is, in data and in one line.
+
+The same explanation is shown on the pages and sent to Slack: which series
+rose (observed vs expected, the factor, the window), since when, the terms
+that are new compared with the baseline, the top sources, the top external
+authors by reach, and three sample messages. Internal (Slack) messages
+never appear by author or text: staff are counted, not quoted.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+
+from crisis.assess import SeriesAssessment
+from crisis.levels import LEVELS
+from store.schema import messages
+
+INTERNAL_SOURCES = ("slack",)
+_WORD = re.compile(r"[#@]?[a-z][a-z0-9'’-]{2,}")
+_STOP = set(
+    """the and for you your are was were with this that have has had not but all any can our out who what when
+    why how its it's just now they them their there then than too very from into about after again also been being
+    more most some such only own same will would should could does did doing done get got over under off
+    http user yes one two new day today tomorrow know think make see say said like really still even""".split()
+)
+
+
+def terms(texts: list[str]) -> Counter:
+    counts: Counter = Counter()
+    for text in texts:
+        counts.update({w.strip("'’-") for w in _WORD.findall(text.lower())} - _STOP)
+    return counts
+
+
+def new_terms(window: list[str], before: list[str], top: int = 6) -> list[tuple[str, int]]:
+    """Terms frequent now and rare before, by count x log(rate ratio)."""
+    now, then = terms(window), terms(before)
+    n_now, n_then = max(len(window), 1), max(len(before), 1)
+    scored = []
+    for term, count in now.items():
+        if count < 3:
+            continue
+        ratio = (count / n_now) / ((then.get(term, 0) + 0.5) / n_then)
+        if ratio > 2:
+            scored.append((count * math.log(ratio), term, count))
+    return [(term, count) for _, term, count in sorted(scored, reverse=True)[:top]]
+
+
+def _texts(conn, since: int, until: int, limit: int, external_only: bool = False):
+    m = messages.c
+    stmt = sa.select(m.text, m.source, m.author, m.reach, sa.func.coalesce(m.label_override, m.label).label("label"))
+    stmt = stmt.where(m.created_at >= since, m.created_at < until)
+    if external_only:
+        stmt = stmt.where(m.source.not_in(INTERNAL_SOURCES))
+    return conn.execute(stmt.order_by(m.created_at.desc()).limit(limit)).all()
+
+
+def explain(db: sa.Engine, found: list[SeriesAssessment], level: int, now: float, since: float | None) -> dict:
+    """The explanation of the current assessment (found: every series judged)."""
+    rising = sorted((a for a in found if a.entry > 0), key=lambda a: -a.strength)
+    total = next((a for a in found if a.name == "total"), None)
+    focus = rising[0] if rising else total
+    window_min = focus.best.minutes if focus else 15
+    end = int(now - now % 60)
+    start = end - window_min * 60
+    with db.connect() as conn:
+        window_rows = _texts(conn, start, end, 3000)
+        before_rows = _texts(conn, end - 4 * 3600, start, 5000)
+        external = [r for r in window_rows if r.source not in INTERNAL_SOURCES]
+    authors: dict[str, tuple[str, int]] = {}
+    for row in sorted(external, key=lambda r: -r.reach):
+        if row.author and row.author not in authors and len(authors) < 3:
+            authors[row.author] = (row.source, row.reach)
+    samples = [r for r in sorted(external, key=lambda r: -r.reach) if r.label == "negative"][:3]
+    sources = Counter(r.source for r in window_rows)
+    data = {
+        "level": LEVELS[level],
+        "evaluated_at": now,
+        "since": since,
+        "window_minutes": window_min,
+        "rising": [_series(a) for a in rising[:4]],
+        "total": _series(total) if total else None,
+        "new_terms": new_terms([r.text for r in window_rows], [r.text for r in before_rows]),
+        "top_sources": sources.most_common(4),
+        "top_authors": [{"author": a, "source": s, "reach": r} for a, (s, r) in authors.items()],
+        "samples": [{"source": r.source, "author": r.author, "reach": r.reach, "text": r.text[:280]} for r in samples],
+    }
+    data["summary"] = summary(data)
+    return data
+
+
+def _series(a: SeriesAssessment) -> dict:
+    ev = a.best
+    return {
+        "series": a.name,
+        "window_minutes": ev.minutes,
+        "observed": ev.observed,
+        "expected": round(ev.expected, 1),
+        "factor": round(ev.factor, 1) if math.isfinite(ev.factor) else None,
+        "negative_share": round(ev.share, 3),
+        "expected_negative_share": round(ev.expected_share, 3),
+        "baseline": a.base.method,
+    }
+
+
+def summary(data: dict) -> str:
+    """One line: level, what rose and by how much, since when, new terms."""
+    parts = [data["level"].upper()]
+    lead = data["rising"][0] if data["rising"] else data["total"]
+    if lead:
+        what = "all sources" if lead["series"] == "total" else lead["series"]
+        parts.append(
+            f"{what}: {lead['observed']} messages in {lead['window_minutes']} min vs {lead['expected']:g} expected"
+            + (f" ({lead['factor']:g}x)" if lead["factor"] else "")
+            + f", negative {lead['negative_share']:.0%} vs {lead['expected_negative_share']:.0%}"
+        )
+    if data["since"] and data["rising"]:
+        parts.append("rising since " + datetime.fromtimestamp(data["since"], tz=timezone.utc).strftime("%H:%M UTC"))
+    if data["new_terms"]:
+        parts.append("new: " + ", ".join(term for term, _ in data["new_terms"][:4]))
+    return " · ".join(parts)

@@ -1,0 +1,76 @@
+"""How surprising a window is, given its baseline.
+
+Volume: -log10 P(X >= observed) for X ~ Poisson(expected), so a jump from
+0 to 3 messages is no evidence, and 300 where 30 were expected is a lot.
+Negative share: -log10 P(K >= negative) for K ~ Binomial(n, expected share).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from scipy.stats import binom, poisson
+
+from crisis.baseline import Baseline
+from crisis.presets import Preset
+
+WINDOWS = (1, 5, 15)  # minutes; a sharp onset shows in 1, a slow burn in 15
+_MAX_SCORE = 300.0
+
+
+def _score(p: float) -> float:
+    return _MAX_SCORE if p <= 0 else min(_MAX_SCORE, -math.log10(p))
+
+
+@dataclass(frozen=True)
+class WindowEvidence:
+    minutes: int
+    observed: int
+    expected: float
+    negative: int
+    share: float
+    expected_share: float
+    volume_score: float
+    negative_score: float
+
+    @property
+    def factor(self) -> float:
+        return self.observed / self.expected if self.expected else math.inf
+
+    def volume_level(self, preset: Preset, scale: float = 1.0) -> int:
+        """0 normal, 1 watch, 2 crisis, by volume alone."""
+        if self.observed < preset.min_count * scale or self.observed / self.minutes < preset.min_rate * scale:
+            return 0
+        if self.volume_score >= preset.crisis_score * scale and self.factor >= 1 + (preset.crisis_factor - 1) * scale:
+            return 2
+        if self.volume_score >= preset.watch_score * scale and self.factor >= 1 + (preset.watch_factor - 1) * scale:
+            return 1
+        return 0
+
+    def negative_hot(self, preset: Preset, scale: float = 1.0) -> bool:
+        return (
+            self.negative >= preset.min_negative * scale
+            and self.share - self.expected_share >= preset.negative_rise * scale
+            and self.negative_score >= preset.negative_score * scale
+        )
+
+    def level(self, preset: Preset, scale: float = 1.0) -> int:
+        """crisis needs a crisis-size volume spike with a negative turn;
+        either a volume spike or a negative turn alone is watch."""
+        volume, negative = self.volume_level(preset, scale), self.negative_hot(preset, scale)
+        if volume == 2 and negative:
+            return 2
+        return 1 if volume or negative else 0
+
+    def strength(self, preset: Preset) -> float:
+        """How far past the watch thresholds (for 'immediate' raises and ranking)."""
+        return max(self.volume_score / preset.watch_score, self.negative_score / preset.negative_score)
+
+
+def evidence(window: int, observed: int, negative: int, base: Baseline) -> WindowEvidence:
+    expected = base.rate * window
+    volume = _score(float(poisson.sf(observed - 1, expected))) if observed > 0 else 0.0
+    share = negative / observed if observed else 0.0
+    neg = _score(float(binom.sf(negative - 1, observed, base.negative_share))) if negative > 0 else 0.0
+    return WindowEvidence(window, observed, expected, negative, share, base.negative_share, volume, neg)

@@ -1,0 +1,114 @@
+"""Detection on synthetic series: no false alarms on calm or daily cycles,
+fast alerts on real steps, no flapping, no repeats inside the cooldown."""
+
+import numpy as np
+import pytest
+
+from crisis.assess import simulate
+from crisis.levels import LevelState, declare, stand_down, step
+from crisis.presets import PRESETS
+
+MEDIUM = PRESETS["medium"]
+DAY = 1440
+
+
+def poisson_series(rates, seed=0, negative_share=0.15):
+    rng = np.random.default_rng(seed)
+    total = rng.poisson(np.asarray(rates, dtype=float))
+    negative = rng.binomial(total, negative_share)
+    return total, negative
+
+
+def raises(changes):
+    return [c for c in changes if c.new > c.old]
+
+
+@pytest.mark.parametrize("rate", [0.5, 3, 40])
+@pytest.mark.parametrize("preset", list(PRESETS))
+def test_a_flat_series_never_alerts(rate, preset):
+    total, negative = poisson_series(np.full(8 * 60, rate), seed=int(rate * 10))
+    assert raises(simulate(total, negative, PRESETS[preset], start=60)) == []
+
+
+def test_a_daily_cycle_does_not_alert_at_its_daily_peak():
+    minutes = np.arange(9 * DAY)
+    rates = 2 + 18 * np.clip(np.sin((minutes % DAY) / DAY * 2 * np.pi - np.pi / 2), 0, None) ** 2  # 2 .. 20 / min
+    total, negative = poisson_series(rates, seed=1)
+    # Judge the last day only, with eight days of history behind it.
+    assert raises(simulate(total, negative, MEDIUM, start=8 * DAY)) == []
+
+
+def test_a_five_fold_step_alerts_within_the_persistence_window():
+    rates = np.concatenate([np.full(240, 4.0), np.full(60, 20.0)])
+    total, negative = poisson_series(rates, seed=2)
+    up = raises(simulate(total, negative, MEDIUM, start=60))
+    assert up, "a 5x step must raise the level"
+    assert up[0].new >= 1
+    minutes_to_alert = up[0].at / 60 - 240
+    assert 0 < minutes_to_alert <= MEDIUM.persistence + 1
+
+
+def test_a_step_with_a_negative_turn_is_a_crisis():
+    rates = np.concatenate([np.full(240, 4.0), np.full(60, 20.0)])
+    total, _ = poisson_series(rates, seed=3)
+    rng = np.random.default_rng(3)
+    share = np.concatenate([np.full(240, 0.1), np.full(60, 0.7)])
+    negative = rng.binomial(total, share)
+    changes = raises(simulate(total, negative, MEDIUM, start=60))
+    assert max(c.new for c in changes) == 2
+
+
+def test_low_counts_do_not_alert_on_a_jump_from_zero_to_three():
+    rng = np.random.default_rng(4)
+    # Five silent hours, then half an hour of 0-3 messages a minute, mostly 3.
+    total = np.concatenate([np.zeros(300, dtype=int), rng.choice([0, 1, 2, 3, 3, 3], size=30)])
+    negative = rng.binomial(total, 0.3)
+    for preset in PRESETS.values():
+        assert raises(simulate(total, negative, preset, start=60)) == []
+
+
+def test_hysteresis_prevents_flapping_around_the_threshold():
+    # A raised level and evidence that hovers: just under the entry
+    # thresholds, just over the relaxed exit ones, for an hour.
+    state = LevelState(level=1, since=0.0, last_evaluated=0.0)
+    changes = []
+    for minute in range(1, 61):
+        entry = 1 if minute % 2 else 0  # noisy evidence around the threshold
+        state, change = step(state, entry, stay=1, strength=1.0, preset=MEDIUM, now=minute * 60.0)
+        changes += [change] if change else []
+    assert changes == []
+    assert state.level == 1
+
+
+def test_a_level_is_lowered_after_the_calm_period():
+    state = LevelState(level=2, since=0.0, last_evaluated=0.0)
+    lowered = None
+    for minute in range(1, 40):
+        state, change = step(state, 0, 0, 0.0, MEDIUM, minute * 60.0)
+        if change:
+            lowered = lowered or (minute, change)
+    assert lowered[0] == MEDIUM.calm_minutes
+    assert (lowered[1].old, lowered[1].new, lowered[1].reason) == (2, 0, "calmed")
+
+
+def test_cooldown_suppresses_repeat_alerts():
+    state, now = LevelState(last_evaluated=0.0), 0.0
+    sent = []
+    for wave in range(3):  # three waves 25 minutes apart: up 5 minutes, calm 20
+        for minute in range(25):
+            now += 60
+            level = 1 if minute < 5 else 0
+            state, change = step(state, level, level, 1.0, MEDIUM, now)
+            if change and change.new > change.old:
+                sent.append(change.suppressed)
+    assert sent == [False, True, True]  # only the first wave pages anyone within the hour
+
+
+def test_a_declared_crisis_is_never_lowered_by_detection_until_stood_down():
+    state, change = declare(LevelState(), 0.0)
+    assert (change.new, change.reason) == (2, "declared")
+    for minute in range(1, 120):
+        state, change = step(state, 0, 0, 0.0, MEDIUM, minute * 60.0)
+        assert change is None
+    state, change = stand_down(state, 7200.0)
+    assert (state.level, change.reason) == (0, "stood down")
