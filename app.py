@@ -13,6 +13,7 @@ frame()
 page = st.navigation(
     [
         st.Page("pages/wall.py", title="Wall display", icon=":material/tv:", url_path="wall", default=True),
+        st.Page("pages/crisis.py", title="Crisis level", icon=":material/crisis_alert:", url_path="crisis"),
         st.Page("pages/sentiment.py", title="Sentiment", icon=":material/sentiment_satisfied:", url_path="sentiment"),
     ],
     position="top",

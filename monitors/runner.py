@@ -76,6 +76,8 @@ class Runner:
         clock: Callable[[], float] = time.time,
         owner: str | None = None,
         engine_note: str = "",
+        detector=None,
+        notifier=None,
     ) -> None:
         names = [m.name for m in monitors]
         if len(set(names)) != len(names):
@@ -90,6 +92,8 @@ class Runner:
         self.clock = clock
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.engine_note = engine_note or engine.name
+        self.detector = detector  # crisis.detector.Detector: judges each minute
+        self.notifier = notifier  # crisis.notify.SlackNotifier: sends alerts and digests
         self._due = {m.name: 0.0 for m in self.monitors}
         self._next_heartbeat = 0.0
         self._next_rescore = 0.0
@@ -172,6 +176,21 @@ class Runner:
             self._next_rescore = now + RESCORE_RETRY_S
             return 0
 
+    def detect_and_notify(self) -> None:
+        """Detection and Slack never stop ingestion: their failures are logged here
+        (and a Slack failure is recorded on its alert for the pages)."""
+        if self.detector is not None:
+            try:
+                self.detector.evaluate(self.clock())
+            except Exception:
+                log.exception("crisis detection failed this cycle")
+        if self.notifier is not None:
+            try:
+                self.notifier.queue_digest()
+                self.notifier.send_pending()
+            except Exception:
+                log.exception("Slack notification failed this cycle")
+
     def heartbeat(self) -> None:
         now = self.clock()
         if now >= self._next_heartbeat:
@@ -188,6 +207,7 @@ class Runner:
             try:
                 self.heartbeat()
                 self.run_pending()
+                self.detect_and_notify()
                 self.rescore_unscored()
             except Exception:  # the store itself failing: keep trying, say so
                 log.exception("runner cycle failed; retrying")

@@ -6,6 +6,7 @@ Used by app.py (runner as a background thread) and by `python -m monitors`
 
 from __future__ import annotations
 
+import logging
 import time
 
 import sqlalchemy as sa
@@ -18,6 +19,8 @@ from settings import Settings
 from store import drill, sources
 from store.connection import connect, database_url
 from store.migrate import upgrade
+
+log = logging.getLogger("crisisdesk.runner")
 
 
 def open_store(settings: Settings) -> sa.Engine:
@@ -43,13 +46,44 @@ def restart_drill(db: sa.Engine, settings: Settings, at_s: float = 0.0) -> None:
     sources.set_cursor(db, ReplayMonitor.name, drill_cursor(time.time() - at_s / settings.drill.speed))
 
 
+def build_notifier(settings: Settings, db: sa.Engine):
+    """The Slack notifier, or None (and why, in the log) when it is not configured."""
+    from crisis.notify import SlackNotifier, slack_client
+    from settings.secrets import secret
+
+    cfg = settings.notify
+    channels = {
+        audience: channel
+        for audience, channel in (("crisis_team", cfg.crisis_team_channel), ("executives", cfg.executives_channel))
+        if channel
+    }
+    token = secret("SLACK_BOT_TOKEN", "slack", "bot_token")
+    if not cfg.enabled or not channels or not token:
+        missing = "disabled" if not cfg.enabled else "no channels in [notify]" if not channels else "no SLACK_BOT_TOKEN"
+        # Channels without a token is a mistake worth a warning; nothing configured is a choice.
+        (log.warning if channels and cfg.enabled else log.info)("Slack notifications off: %s", missing)
+        return None
+    return SlackNotifier(
+        db,
+        slack_client(token, cfg.slack_base_url),
+        channels,
+        digest_active_s=cfg.digest_active_min * 60,
+        digest_calm_s=cfg.digest_calm_h * 3600,
+    )
+
+
 def build_runner(settings: Settings, db: sa.Engine) -> Runner:
+    from crisis.detector import Detector
+    from crisis.presets import PRESETS
+
     choice = load_engine(settings)
     return Runner(
         db,
         build_monitors(settings),
         choice.engine,
         engine_note=choice.description,
+        detector=Detector(db, PRESETS[settings.detection.sensitivity]),
+        notifier=build_notifier(settings, db),
         batch_size=settings.runner.batch_size,
         lease_s=settings.runner.lease_s,
         backoff_base_s=settings.runner.backoff_base_s,

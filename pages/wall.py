@@ -9,8 +9,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from crisis.detector import crisis_status
+from crisis.notify import notifier_failures
 from pages.common.frame import app_context
-from pages.common.text import one_line
+from pages.common.text import md_escape, one_line
 from store import queries
 
 LABEL_COLORS = {"negative": "#d62728", "neutral": "#9e9e9e", "positive": "#2ca02c", "unscored": "#c7c7c7"}
@@ -96,6 +98,18 @@ def live_view() -> None:
     latest = queries.latest_messages(ctx.db, settings.wall.latest_messages)
     health = queries.source_health(ctx.db)
     last_ok = queries.last_success_at(ctx.db)
+
+    status = crisis_status(ctx.db)
+    level_line = f"**{status['level'].upper()}** · {md_escape(status['summary'].split(' · ', 1)[-1], 400)}"
+    if status["level"] == "crisis":
+        st.error(level_line, icon=":material/crisis_alert:")
+    elif status["level"] == "watch":
+        st.warning(level_line, icon=":material/visibility:")
+    else:
+        st.success(level_line, icon=":material/check_circle:")
+    for failure in notifier_failures(ctx.db)[:1]:
+        st.warning("Slack alerts are not getting through:", icon=":material/notifications_off:")
+        st.text(one_line(failure, 300))
 
     interval = settings.drill.poll_interval_s if settings.is_drill else 60.0
     updated = f"updated {local(now):%H:%M:%S}"

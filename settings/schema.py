@@ -66,6 +66,19 @@ class SentimentSettings(_Section):
         return value
 
 
+class DetectionSettings(_Section):
+    sensitivity: Literal["low", "medium", "high"] = "medium"
+
+
+class NotifySettings(_Section):
+    enabled: bool = True
+    slack_base_url: str = "https://slack.com/api/"
+    crisis_team_channel: str = ""
+    executives_channel: str = ""
+    digest_active_min: float = Field(30, gt=0)
+    digest_calm_h: float = Field(24, gt=0)
+
+
 class DrillSettings(_Section):
     scenario: Path = Path("scenarios/tidewell-camera-leak.jsonl")
     speed: float = Field(1.0, gt=0, le=1000)
@@ -83,6 +96,8 @@ class Settings(_Section):
     store: StoreSettings = StoreSettings()
     runner: RunnerSettings = RunnerSettings()
     sentiment: SentimentSettings = SentimentSettings()
+    detection: DetectionSettings = DetectionSettings()
+    notify: NotifySettings = NotifySettings()
     drill: DrillSettings = DrillSettings()
     wall: WallSettings = WallSettings()
 

@@ -10,7 +10,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from sentiment.engine import LABELS
-from store.schema import label_corrections, messages, rollups_minute, source_state
+from store.schema import alerts, label_corrections, messages, rollups_minute, source_state
 
 _r = rollups_minute
 
@@ -140,3 +140,15 @@ def recent_corrections(db: sa.Engine, limit: int = 50) -> pd.DataFrame:
     )
     with db.connect() as conn:
         return pd.DataFrame(conn.execute(stmt).all(), columns=list(stmt.selected_columns.keys()))
+
+
+def recent_alerts(db: sa.Engine, limit: int = 50) -> list:
+    """Level changes and digests, newest first."""
+    a = alerts.c
+    stmt = (
+        sa.select(a.at, a.kind, a.old_level, a.new_level, a.reason, a.suppressed, a.who, a.summary, a.notified_at)
+        .order_by(a.id.desc())
+        .limit(limit)
+    )
+    with db.connect() as conn:
+        return conn.execute(stmt).all()

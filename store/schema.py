@@ -127,6 +127,8 @@ alerts = sa.Table(
     sa.Column("notified_at", sa.Float),
     sa.Column("notify_attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("notify_error", sa.Text),
+    # Not before this time (a retry's backoff, or another runner is sending it).
+    sa.Column("notify_next_at", sa.Float),
     sa.Index("ix_alerts_pending", "notified_at", "suppressed"),
 )
 

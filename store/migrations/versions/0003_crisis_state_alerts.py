@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("notified_at", sa.Float),
         sa.Column("notify_attempts", sa.Integer, nullable=False, server_default="0"),
         sa.Column("notify_error", sa.Text),
+        sa.Column("notify_next_at", sa.Float),
     )
     op.create_index("ix_alerts_pending", "alerts", ["notified_at", "suppressed"])
 

@@ -1,0 +1,233 @@
+"""Narrowcasting to Slack: every level change to the crisis team, digests to
+executives (every 30 minutes while the level is above normal, daily
+otherwise).
+
+Messages use Block Kit with a plain-text fallback. Text that comes from
+outside (terms, sample posts, authors) goes into plain_text objects, so a
+post can never mention @channel or inject a link into an alert. Each alert
+is claimed in the store before sending (so two runners never send it
+twice), retried with backoff (429 and 5xx also inside slack-sdk), and a
+failure is recorded on the alert, shown on the pages, and never stops
+ingestion. Delivery is at least once: a crash between Slack's reply and the
+commit can repeat a message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import datetime, timezone
+from typing import Callable
+
+import sqlalchemy as sa
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
+
+from crisis.detector import crisis_status
+from crisis.levels import LEVELS
+from store.connection import write
+from store.schema import alerts
+
+log = logging.getLogger("crisisdesk.notify")
+
+ICONS = {"normal": ":large_green_circle:", "watch": ":large_yellow_circle:", "crisis": ":red_circle:"}
+MAX_ATTEMPTS = 6
+CLAIM_S = 120.0
+
+
+def slack_client(token: str, base_url: str, timeout_s: int = 10) -> WebClient:
+    return WebClient(
+        token=token,
+        base_url=base_url,
+        timeout=timeout_s,
+        retry_handlers=[
+            RateLimitErrorRetryHandler(max_retry_count=2),
+            ServerErrorRetryHandler(max_retry_count=2),
+            ConnectionErrorRetryHandler(max_retry_count=1),
+        ],
+    )
+
+
+def _plain(text: str, limit: int = 2900) -> dict:
+    return {"type": "plain_text", "text": (text or " ")[:limit], "emoji": False}
+
+
+def blocks_for(row) -> list[dict]:
+    """Block Kit for one alert or digest row."""
+    data = json.loads(row.explanation or "{}")
+    level = LEVELS[row.new_level]
+    title = f"Digest: {level}" if row.kind == "digest" else f"Crisis level {level.upper()}"
+    if row.kind == "level" and row.old_level is not None:
+        title += f" (was {LEVELS[row.old_level]}, {row.reason})"
+    blocks: list[dict] = [
+        {"type": "header", "text": _plain(title, 150)},
+        {"type": "section", "text": _plain(row.summary)},
+    ]
+    if row.who:
+        blocks.append({"type": "context", "elements": [_plain(f"By {row.who}: {row.why or ''}", 300)]})
+    fields = []
+    for item in data.get("rising", [])[:4]:
+        factor = f" ({item['factor']}x)" if item.get("factor") else ""
+        fields.append(
+            _plain(
+                f"{item['series']}: {item['observed']} in {item['window_minutes']} min vs {item['expected']} "
+                f"expected{factor}; negative {item['negative_share']:.0%} vs {item['expected_negative_share']:.0%}",
+                300,
+            )
+        )
+    if fields:
+        blocks.append({"type": "section", "fields": fields})
+    if data.get("new_terms"):
+        blocks.append(
+            {"type": "section", "text": _plain("New terms: " + ", ".join(f"{t} ({n})" for t, n in data["new_terms"]))}
+        )
+    if data.get("top_authors"):
+        authors = ", ".join(f"{a['author']} ({a['source']}, {a['reach']:,} reach)" for a in data["top_authors"])
+        blocks.append({"type": "section", "text": _plain("Top authors by reach: " + authors)})
+    for sample in data.get("samples", [])[:3]:
+        blocks.append(
+            {"type": "section", "text": _plain(f"{sample['source']} · {sample['author']}: {sample['text']}", 600)}
+        )
+    for line in data.get("digest", []):
+        blocks.append({"type": "section", "text": _plain(line, 600)})
+    return blocks
+
+
+def fallback_text(row) -> str:
+    return f"{ICONS.get(LEVELS[row.new_level], '')} {row.summary}"[:3000]
+
+
+class SlackNotifier:
+    def __init__(
+        self,
+        db: sa.Engine,
+        client: WebClient,
+        channels: dict[str, str],
+        *,
+        clock: Callable[[], float] = time.time,
+        digest_active_s: float = 1800,
+        digest_calm_s: float = 86400,
+    ) -> None:
+        self.db, self.client, self.channels, self.clock = db, client, channels, clock
+        self.digest_active_s, self.digest_calm_s = digest_active_s, digest_calm_s
+
+    def send_pending(self, limit: int = 20) -> int:
+        """Send alerts not yet delivered; returns how many went out."""
+        now = self.clock()
+        with self.db.connect() as conn:
+            rows = conn.execute(
+                sa.select(alerts)
+                .where(
+                    alerts.c.notified_at.is_(None),
+                    alerts.c.suppressed.is_(False),
+                    alerts.c.notify_attempts < MAX_ATTEMPTS,
+                    sa.or_(alerts.c.notify_next_at.is_(None), alerts.c.notify_next_at <= now),
+                )
+                .order_by(alerts.c.id)
+                .limit(limit)
+            ).all()
+        sent = 0
+        for row in rows:
+            channel = self.channels.get(row.audience)
+            if not channel or not self._claim(row.id, now):
+                continue
+            try:
+                self.client.chat_postMessage(channel=channel, text=fallback_text(row), blocks=blocks_for(row))
+            except (SlackApiError, OSError) as exc:
+                self._failed(row, exc)
+                continue
+            with write(self.db) as conn:
+                conn.execute(
+                    alerts.update()
+                    .where(alerts.c.id == row.id)
+                    .values(notified_at=self.clock(), notify_attempts=alerts.c.notify_attempts + 1, notify_error=None)
+                )
+            sent += 1
+        return sent
+
+    def _claim(self, alert_id: int, now: float) -> bool:
+        with write(self.db) as conn:
+            return bool(
+                conn.execute(
+                    alerts.update()
+                    .where(
+                        alerts.c.id == alert_id,
+                        alerts.c.notified_at.is_(None),
+                        sa.or_(alerts.c.notify_next_at.is_(None), alerts.c.notify_next_at <= now),
+                    )
+                    .values(notify_next_at=now + CLAIM_S)
+                ).rowcount
+            )
+
+    def _failed(self, row, exc: Exception) -> None:
+        attempts = row.notify_attempts + 1
+        if isinstance(exc, SlackApiError):
+            reason = f"Slack said {exc.response.get('error', 'error')} (HTTP {exc.response.status_code})"
+        else:
+            reason = f"{exc.__class__.__name__}: {exc}"
+        log.warning("alert %s to %s failed (attempt %d): %s", row.id, row.audience, attempts, reason)
+        with write(self.db) as conn:
+            conn.execute(
+                alerts.update()
+                .where(alerts.c.id == row.id)
+                .values(notify_attempts=attempts, notify_error=reason, notify_next_at=self.clock() + 30 * 2**attempts)
+            )
+
+    def queue_digest(self) -> bool:
+        """Add an executives' digest when one is due; True if one was queued."""
+        if "executives" not in self.channels:
+            return False
+        now = self.clock()
+        status = crisis_status(self.db)
+        every = self.digest_active_s if status["level"] != "normal" else self.digest_calm_s
+        with self.db.connect() as conn:
+            last = conn.execute(sa.select(sa.func.max(alerts.c.at)).where(alerts.c.kind == "digest")).scalar()
+            changes = conn.execute(
+                sa.select(sa.func.count()).where(alerts.c.kind == "level", alerts.c.at >= now - every)
+            ).scalar()
+        if last is not None and now - last < every:
+            return False
+        data = dict(status["explanation"] or {})
+        since = status["since"]
+        lines = [
+            f"Level {status['level']}"
+            + (f" since {datetime.fromtimestamp(since, tz=timezone.utc):%H:%M UTC}" if since else ""),
+            f"Level changes in this period: {changes}",
+        ]
+        total = data.get("total")
+        if total:
+            lines.append(
+                f"Last {total['window_minutes']} min: {total['observed']} messages vs {total['expected']} expected; "
+                f"negative {total['negative_share']:.0%} vs {total['expected_negative_share']:.0%}"
+            )
+        data["digest"] = lines
+        with write(self.db) as conn:
+            conn.execute(
+                alerts.insert().values(
+                    at=now,
+                    kind="digest",
+                    audience="executives",
+                    old_level=None,
+                    new_level=LEVELS.index(status["level"]),
+                    reason="digest",
+                    suppressed=False,
+                    summary=status["summary"],
+                    explanation=json.dumps(data),
+                )
+            )
+        return True
+
+
+def notifier_failures(db: sa.Engine) -> list[str]:
+    """Undelivered alerts' last errors, newest first (for the pages)."""
+    with db.connect() as conn:
+        rows = conn.execute(
+            sa.select(alerts.c.audience, alerts.c.notify_error, alerts.c.notify_attempts)
+            .where(alerts.c.notified_at.is_(None), alerts.c.notify_error.is_not(None))
+            .order_by(alerts.c.id.desc())
+            .limit(5)
+        ).all()
+    return [f"{r.audience}: {r.notify_error} (attempt {r.notify_attempts})" for r in rows]

@@ -1,0 +1,94 @@
+"""Crisis level: what the detector sees and why, the alert history, and the
+team's own call (declare a crisis, or stand down), recorded with who and why."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+import pandas as pd
+import streamlit as st
+
+from crisis.detector import Detector, crisis_status
+from crisis.levels import LEVELS
+from crisis.notify import notifier_failures
+from crisis.presets import PRESETS
+from pages.common.context import current_user
+from pages.common.frame import app_context
+from pages.common.text import one_line
+from store import queries
+
+ctx = app_context()
+zone = ctx.settings.zone
+
+
+def local(epoch_s: float | None) -> str:
+    if not epoch_s:
+        return "–"
+    return f"{datetime.fromtimestamp(epoch_s, tz=timezone.utc).astimezone(zone):%Y-%m-%d %H:%M}"
+
+
+status = crisis_status(ctx.db)
+data = status["explanation"] or {}
+st.header(f"Crisis level: {status['level'].upper()}")
+st.text(one_line(status["summary"], 600))
+st.caption(
+    f"Since {local(status['since'])} · last evaluated {local(status['updated_at'])} · "
+    f"sensitivity {ctx.settings.detection.sensitivity}" + (" · declared by a person" if status["declared"] else "")
+)
+
+if data.get("rising"):
+    st.subheader("What rose")
+    st.dataframe(pd.DataFrame(data["rising"]), hide_index=True, width="stretch")
+left, right = st.columns(2)
+with left:
+    st.subheader("New terms")
+    st.dataframe(
+        pd.DataFrame(data.get("new_terms", []), columns=["term", "messages"]), hide_index=True, width="stretch"
+    )
+    st.subheader("Top sources")
+    st.dataframe(
+        pd.DataFrame(data.get("top_sources", []), columns=["source", "messages"]), hide_index=True, width="stretch"
+    )
+with right:
+    st.subheader("Top authors by reach")
+    st.dataframe(pd.DataFrame(data.get("top_authors", [])), hide_index=True, width="stretch")
+    st.subheader("Sample messages")
+    samples = pd.DataFrame(data.get("samples", []), columns=["source", "author", "reach", "text"])
+    st.dataframe(samples.assign(text=samples["text"].map(one_line)), hide_index=True, width="stretch")
+
+st.subheader("The team's call")
+with st.form("override"):
+    why = st.text_input("Why (recorded with your name)", key="override_why")
+    declare_col, stand_down_col = st.columns(2)
+    declare = declare_col.form_submit_button("Declare a crisis", type="primary")
+    stand_down = stand_down_col.form_submit_button("Stand down")
+if declare or stand_down:
+    if not why.strip():
+        st.error("Say why: the reason goes to the crisis team with the alert.")
+    else:
+        detector = Detector(ctx.db, PRESETS[ctx.settings.detection.sensitivity])
+        (detector.declare if declare else detector.stand_down)(current_user(), why.strip(), time.time())
+        st.rerun()
+
+st.subheader("Alerts")
+for failure in notifier_failures(ctx.db):
+    st.warning("Slack delivery failing:", icon=":material/notifications_off:")
+    st.text(one_line(failure, 300))
+history = queries.recent_alerts(ctx.db, 50)
+st.dataframe(
+    pd.DataFrame(
+        {
+            "when": [local(r.at) for r in history],
+            "what": [r.kind for r in history],
+            "from": [LEVELS[r.old_level] if r.old_level is not None else "" for r in history],
+            "to": [LEVELS[r.new_level] for r in history],
+            "why": [r.reason + (" (repeat, not sent)" if r.suppressed else "") for r in history],
+            "who": [r.who or "" for r in history],
+            "sent to Slack": [local(r.notified_at) if r.notified_at else "no" for r in history],
+            "summary": [one_line(r.summary, 300) for r in history],
+        }
+    ),
+    hide_index=True,
+    width="stretch",
+)

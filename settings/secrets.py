@@ -1,0 +1,27 @@
+"""Secrets: from the environment first, then .streamlit/secrets.toml.
+Never from config.toml, never logged."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+
+from settings.schema import ROOT
+
+SECRETS_FILE = ROOT / ".streamlit" / "secrets.toml"
+
+
+def secret(env: str, section: str, key: str, path: Path = SECRETS_FILE) -> str | None:
+    """`env` if set, else `[section] key` in secrets.toml, else None."""
+    value = os.environ.get(env)
+    if value:
+        return value
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML ({exc})") from None
+    value = data.get(section, {}).get(key)
+    return str(value) if value else None

@@ -1,0 +1,50 @@
+"""A fake Slack Web API on 127.0.0.1: records requests, replies as scripted."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+import urllib.parse
+from collections import deque
+
+
+class FakeSlack:
+    def __init__(self) -> None:
+        self.requests: list[dict] = []
+        self.script: deque = deque()  # (status, headers, body) replies to use first
+        fake = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+                if self.headers.get("Content-Type", "").startswith("application/json"):
+                    body = json.loads(raw or "{}")
+                else:
+                    body = {k: v[0] for k, v in urllib.parse.parse_qs(raw).items()}
+                fake.requests.append(
+                    {"method": self.path.rsplit("/", 1)[-1], "body": body, "auth": self.headers.get("Authorization")}
+                )
+                status, headers, reply = fake.script.popleft() if fake.script else (200, {}, {"ok": True, "ts": "1.0"})
+                data = reply if isinstance(reply, bytes) else json.dumps(reply).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/api/"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def posts(self) -> list[dict]:
+        return [r for r in self.requests if r["method"] == "chat.postMessage"]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

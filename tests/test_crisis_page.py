@@ -1,0 +1,64 @@
+"""The crisis level on the wall and on its own page (AppTest)."""
+
+import sqlalchemy as sa
+from streamlit.testing.v1 import AppTest
+
+from crisis.detector import Detector
+from crisis.presets import PRESETS
+from monitors.replay import ReplayMonitor
+from monitors.runner import Runner
+from monitors.service import open_store, restart_drill
+from sentiment.lexicon import VaderEngine
+from store.schema import alerts
+from tests.conftest import ROOT
+
+
+def drill_at(drill_config, monkeypatch, minutes_in: float):
+    path, settings = drill_config()
+    db = open_store(settings)
+    restart_drill(db, settings, at_s=minutes_in * 60)
+    runner = Runner(
+        db, [ReplayMonitor(settings.scenario_path)], VaderEngine(), detector=Detector(db, PRESETS["medium"])
+    )
+    runner.run_pending()
+    runner.detect_and_notify()
+    monkeypatch.setenv("CRISISDESK_CONFIG", str(path))
+    return db
+
+
+def test_the_wall_shows_the_crisis_level_with_its_explanation(drill_config, monkeypatch):
+    drill_at(drill_config, monkeypatch, minutes_in=20)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert not at.exception, at.exception
+    banner = at.error[0].value
+    assert banner.startswith("**CRISIS** · ") or banner.startswith("**WATCH** · "), banner
+    assert "expected" in banner
+
+
+def test_the_wall_is_calm_before_the_onset(drill_config, monkeypatch):
+    drill_at(drill_config, monkeypatch, minutes_in=0.5)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert at.success[0].value.startswith("**NORMAL**")
+
+
+def test_declare_and_stand_down_from_the_crisis_page(drill_config, monkeypatch):
+    db = drill_at(drill_config, monkeypatch, minutes_in=0.5)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page("pages/crisis.py").run()
+    assert not at.exception, at.exception
+    assert at.header[0].value == "Crisis level: NORMAL"
+    at.button[0].click().run()  # no reason given
+    assert any("Say why" in e.value for e in at.error)
+    at.text_input(key="override_why").input("reporter from the Ledger is calling")
+    at.button[0].click().run()
+    assert at.header[0].value == "Crisis level: CRISIS"
+    at.text_input(key="override_why").input("statement published")
+    at.button[1].click().run()
+    assert at.header[0].value == "Crisis level: NORMAL"
+    with db.connect() as conn:
+        rows = conn.execute(sa.select(alerts.c.reason, alerts.c.who, alerts.c.why)).all()
+    assert [tuple(r) for r in rows] == [
+        ("declared", "local user", "reporter from the Ledger is calling"),
+        ("stood down", "local user", "statement published"),
+    ]
+    assert at.dataframe[-1].value["why"].tolist() == ["stood down", "declared"]
