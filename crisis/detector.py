@@ -42,7 +42,9 @@ class Detector:
 
     def _claim(self, conn: sa.Connection, end_minute: int) -> LevelState | None:
         conn.execute(
-            dialect_insert(conn, crisis_state).values(id=1, state=_dump_state(LevelState())).on_conflict_do_nothing()
+            dialect_insert(conn, crisis_state)
+            .values(id=1, state=_dump_state(LevelState()), summary="NORMAL · first evaluation in progress")
+            .on_conflict_do_nothing()
         )
         claimed = conn.execute(
             crisis_state.update()

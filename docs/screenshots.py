@@ -17,21 +17,20 @@ from settings import load_settings
 from tests.browser import browser_page, streamlit_server
 
 DOCS = Path(__file__).resolve().parent
-PAGES = {"wall.png": "/wall"}
+PAGES = {"wall.png": "/wall", "crisis.png": "/crisis"}
 
 
 def main(at_s: float = 1500) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "config.toml"
-        config.write_text(f'[app]\ndata_dir = "{tmp}"\n[wall]\nrefresh_s = 30\n')
+        config.write_text(f'[app]\ndata_dir = "{tmp}"\n[wall]\nrefresh_s = 10\n')
         db = open_store(load_settings(config))
         restart_drill(db, load_settings(config), at_s=at_s)
         db.dispose()
         with streamlit_server(config, Path(tmp) / "streamlit.log") as url, browser_page() as page:
             for name, path in PAGES.items():
                 page.goto(url + path)
-                page.get_by_text("Live · updated").wait_for(timeout=60_000)
-                page.locator(".vega-embed").first.wait_for(timeout=30_000)
+                page.get_by_text("CRISIS").first.wait_for(timeout=90_000)  # the detector has judged the drill
                 time.sleep(2)  # let the charts finish drawing
                 page.screenshot(path=str(DOCS / name))
                 print(f"wrote docs/{name}")

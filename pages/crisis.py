@@ -39,7 +39,14 @@ st.caption(
 
 if data.get("rising"):
     st.subheader("What rose")
-    st.dataframe(pd.DataFrame(data["rising"]), hide_index=True, width="stretch")
+    rising = pd.DataFrame(data["rising"]).rename(
+        columns={
+            "window_minutes": "window (min)",
+            "expected_negative_share": "expected negative share",
+            "negative_share": "negative share",
+        }
+    )
+    st.dataframe(rising, hide_index=True, width="stretch")
 left, right = st.columns(2)
 with left:
     st.subheader("New terms")
