@@ -80,6 +80,7 @@ class Detector:
         strength = max(a.strength for a in found)
         state, change = step(state, entry, stay, strength, self.preset, now)
         data = explain(self.db, found, state.level, now, state.rising_since)
+        data["hold_proposal"] = self._hold_proposal(change, now)
         self._save(state, data["summary"], data, now, change)
         if change:
             log.warning("crisis level %s -> %s: %s", LEVELS[change.old], LEVELS[change.new], data["summary"])
@@ -104,9 +105,22 @@ class Detector:
             raw = conn.execute(sa.select(crisis_state.c.state, crisis_state.c.explanation)).one()
             state, change = action(_load_state(raw.state), now)
             data = {**json.loads(raw.explanation or "{}"), "level": LEVELS[state.level]}
+            data["hold_proposal"] = self._hold_proposal(change, now)
             line = f"{LEVELS[state.level].upper()} · {change.reason} by {who}: {why}"
             self._write(conn, state, line, data, now, change, who=who, why=why)
         return change
+
+    def _hold_proposal(self, change: LevelChange | None, now: float) -> list[dict]:
+        """On a rise to crisis: the scheduled posts due in the next 24 h, proposed for hold."""
+        if change is None or change.new < 2 or change.old >= 2:
+            return []
+        from publishing.posts import due_within
+
+        due = due_within(self.db, now, 24)
+        return [
+            {"id": int(r.id), "channel": r.channel, "scheduled_at": int(r.scheduled_at), "text": r.text[:280]}
+            for r in due.itertuples()
+        ]
 
     def _save(self, state, line, data, now, change) -> None:
         with write(self.db) as conn:

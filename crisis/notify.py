@@ -91,6 +91,23 @@ def blocks_for(row) -> list[dict]:
         blocks.append(
             {"type": "section", "text": _plain(f"{sample['source']} · {sample['author']}: {sample['text']}", 600)}
         )
+    proposal = data.get("hold_proposal") or []
+    if proposal:
+        lines = [
+            f"{datetime.fromtimestamp(item['scheduled_at'], tz=timezone.utc):%a %H:%M UTC} · {item['channel']}: "
+            f"{item['text'][:120]}"
+            for item in proposal[:10]
+        ]
+        blocks.append(
+            {
+                "type": "section",
+                "text": _plain(
+                    f"Proposed for hold: {len(proposal)} scheduled post(s) due in the next 24 h. Accept on the "
+                    "Scheduled posts page.\n" + "\n".join(lines),
+                    2900,
+                ),
+            }
+        )
     for line in data.get("digest", []):
         blocks.append({"type": "section", "text": _plain(line, 600)})
     return blocks

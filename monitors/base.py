@@ -40,6 +40,9 @@ class Message:
 class PollResult:
     messages: list[Message] = field(default_factory=list)
     cursor: str | None = None
+    # Posts the company scheduled (a drill scenario's), stored with the batch:
+    # publishing.posts.NewPost objects, each with an origin_key so replays add nothing twice.
+    scheduled_posts: list = field(default_factory=list)
 
 
 class Monitor(Protocol):

@@ -170,6 +170,7 @@ class ReplayMonitor:
         scenario = self.scenario  # a bad file raises ScenarioError here: the source stops
         now = self.clock()
         t0, position = _parse_cursor(cursor, default_t0=now)
+        first_poll = position == 0  # the drill's posts are scheduled when it starts
         out: list[Message] = []
         while position < len(scenario.messages):
             number, item = scenario.messages[position]
@@ -190,7 +191,26 @@ class ReplayMonitor:
                 )
             )
             position += 1
-        return PollResult(out, json.dumps({"t0": t0, "next": position}))
+        posts = self._posts(scenario, t0) if first_poll else []
+        return PollResult(out, json.dumps({"t0": t0, "next": position}), posts)
+
+    def _posts(self, scenario: Scenario, t0: float) -> list:
+        """The scenario's scheduled posts, timed for this drill (first poll only)."""
+        from publishing.posts import NewPost
+
+        return [
+            NewPost(
+                channel=post.channel,
+                text=post.text,
+                author=post.author,
+                link=post.link,
+                target="#general" if post.channel == "slack" else "",
+                scheduled_at=datetime.fromtimestamp(self.at(t0, post.offset), tz=timezone.utc),
+                origin="drill",
+                origin_key=f"{scenario.header.name}:{int(t0)}:post{i}",
+            )
+            for i, post in enumerate(scenario.posts)
+        ]
 
     def finished(self, cursor: str | None) -> bool:
         return _parse_cursor(cursor, default_t0=0.0)[1] >= len(self.scenario.messages)

@@ -78,6 +78,7 @@ class Runner:
         engine_note: str = "",
         detector=None,
         notifier=None,
+        publisher=None,
     ) -> None:
         names = [m.name for m in monitors]
         if len(set(names)) != len(names):
@@ -94,6 +95,7 @@ class Runner:
         self.engine_note = engine_note or engine.name
         self.detector = detector  # crisis.detector.Detector: judges each minute
         self.notifier = notifier  # crisis.notify.SlackNotifier: sends alerts and digests
+        self.publisher = publisher  # publishing.publisher.Publisher: sends due scheduled posts
         self._due = {m.name: 0.0 for m in self.monitors}
         self._next_heartbeat = 0.0
         self._next_rescore = 0.0
@@ -113,6 +115,10 @@ class Runner:
             next_at = done + monitor.interval_s
             with write(self.db) as conn:
                 stored = store_messages(conn, result.messages, scores, self._engine_id(scores), done)
+                if result.scheduled_posts:
+                    from publishing.posts import import_posts
+
+                    import_posts(conn, result.scheduled_posts, monitor.name, done)
                 sources.record_success(conn, monitor.name, self.owner, result.cursor, stored, done, next_at)
         except Exception as exc:  # a source's failure must never stop the runner
             return self._failed(monitor, claim, exc)
@@ -190,6 +196,11 @@ class Runner:
                 self.notifier.send_pending()
             except Exception:
                 log.exception("Slack notification failed this cycle")
+        if self.publisher is not None:
+            try:
+                self.publisher.run_once()
+            except Exception:
+                log.exception("publishing scheduled posts failed this cycle")
 
     def heartbeat(self) -> None:
         now = self.clock()

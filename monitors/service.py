@@ -72,12 +72,44 @@ def build_notifier(settings: Settings, db: sa.Engine):
     )
 
 
+def build_publisher(settings: Settings, db: sa.Engine, owner: str):
+    """Drills publish nowhere (dry run); live, each channel needs its credentials."""
+    import tweepy
+
+    from crisis.notify import slack_client
+    from publishing.channels import DryRunChannel, MissingChannel, SlackChannel, XChannel
+    from publishing.publisher import Publisher
+    from settings.secrets import secret
+
+    if settings.is_drill:
+        dry = DryRunChannel()
+        channels = {"x": dry, "slack": dry}
+    else:
+        keys = {
+            name: secret(f"X_{name.upper()}", "x", name)
+            for name in ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
+        }
+        if all(keys.values()):
+            x = XChannel(tweepy.Client(**keys))
+        else:
+            missing = ", ".join(f"X_{k.upper()}" for k, v in keys.items() if not v)
+            x = MissingChannel(f"X publishing is not configured: set {missing}")
+        token = secret("SLACK_BOT_TOKEN", "slack", "bot_token")
+        slack = (
+            SlackChannel(slack_client(token, settings.notify.slack_base_url))
+            if token
+            else MissingChannel("Slack publishing is not configured: set SLACK_BOT_TOKEN")
+        )
+        channels = {"x": x, "slack": slack}
+    return Publisher(db, channels, owner, max_lateness_s=settings.publishing.max_lateness_min * 60)
+
+
 def build_runner(settings: Settings, db: sa.Engine) -> Runner:
     from crisis.detector import Detector
     from crisis.presets import PRESETS
 
     choice = load_engine(settings)
-    return Runner(
+    runner = Runner(
         db,
         build_monitors(settings),
         choice.engine,
@@ -89,3 +121,5 @@ def build_runner(settings: Settings, db: sa.Engine) -> Runner:
         backoff_base_s=settings.runner.backoff_base_s,
         backoff_max_s=settings.runner.backoff_max_s,
     )
+    runner.publisher = build_publisher(settings, db, runner.owner)
+    return runner

@@ -79,6 +79,27 @@ class NotifySettings(_Section):
     digest_calm_h: float = Field(24, gt=0)
 
 
+class PublishingSettings(_Section):
+    review_days: float = Field(7, gt=0, le=90)
+    max_lateness_min: float = Field(10, gt=0)
+    sensitive_terms: list[str] = [
+        "disaster",
+        "death",
+        "dead",
+        "died",
+        "attack",
+        "crash",
+        "tragedy",
+        "victims",
+        "shooting",
+        "killer deal",
+        "explosive",
+        "to die for",
+        "blow",
+        "fire sale",
+    ]
+
+
 class DrillSettings(_Section):
     scenario: Path = Path("scenarios/tidewell-camera-leak.jsonl")
     speed: float = Field(1.0, gt=0, le=1000)
@@ -98,6 +119,7 @@ class Settings(_Section):
     sentiment: SentimentSettings = SentimentSettings()
     detection: DetectionSettings = DetectionSettings()
     notify: NotifySettings = NotifySettings()
+    publishing: PublishingSettings = PublishingSettings()
     drill: DrillSettings = DrillSettings()
     wall: WallSettings = WallSettings()
 

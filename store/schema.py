@@ -132,4 +132,56 @@ alerts = sa.Table(
     sa.Index("ix_alerts_pending", "notified_at", "suppressed"),
 )
 
+# The company's own scheduled posts. Status: scheduled, held, draft,
+# publishing (claimed, being sent), published, failed, overdue (its time
+# passed while paused, held or down: waits for a person), deleted.
+scheduled_posts = sa.Table(
+    "scheduled_posts",
+    metadata,
+    sa.Column("id", _Id, primary_key=True, autoincrement=True),
+    sa.Column("origin", sa.String(16), nullable=False),  # manual, csv, drill
+    sa.Column("origin_key", sa.String(200), unique=True),  # idempotent imports
+    sa.Column("channel", sa.String(16), nullable=False),  # x, slack
+    sa.Column("target", sa.String(200), nullable=False, server_default=""),  # Slack channel; "" for X
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("link", sa.Text, nullable=False, server_default=""),
+    sa.Column("scheduled_at", sa.BigInteger, nullable=False),  # epoch s, UTC
+    sa.Column("timezone", sa.String(64), nullable=False, server_default="UTC"),  # as the author wrote it
+    sa.Column("author", sa.String(200), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, server_default="scheduled"),
+    sa.Column("status_reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("claimed_by", sa.String(128)),
+    sa.Column("published_at", sa.Float),
+    sa.Column("external_id", sa.String(200)),  # tweet id, Slack ts, or dry-run marker
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Index("ix_scheduled_posts_due", "status", "scheduled_at"),
+)
+
+# The pause-all switch: one row.
+publishing_state = sa.Table(
+    "publishing_state",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("paused", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("paused_by", sa.String(200)),
+    sa.Column("paused_reason", sa.Text),
+    sa.Column("paused_at", sa.Float),
+    sa.Column("resume_at", sa.Float),  # optional automatic resume
+)
+
+# Every action a person (or the publisher) takes: who, when, what, why.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", _Id, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("who", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("target", sa.String(200), nullable=False, server_default=""),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("details", sa.Text, nullable=False, server_default="{}"),  # JSON
+    sa.Index("ix_audit_log_at", "at"),
+)
+
 UNSCORED = "unscored"

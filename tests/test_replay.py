@@ -153,3 +153,13 @@ def test_drill_through_the_runner_resumes_after_restart(db, tmp_path, clock):
     assert list(latest["text"]) == ["two minutes in", "onset", "half a minute in", "at the start", "calm two hours ago"]
     t0 = clock.now - 140
     assert list(latest["created_at"]) == [int(t0 + 120), int(t0 + 60), int(t0 + 30), int(t0), int(t0 - 7200)]
+
+
+def test_the_drills_scheduled_posts_come_with_the_first_poll_only(tmp_path, clock):
+    monitor = ReplayMonitor(write_scenario(tmp_path / "s.jsonl", LINES), speed=2.0, clock=clock)
+    first = monitor.poll(None)
+    [post] = first.scheduled_posts
+    assert (post.channel, post.text, post.origin) == ("x", "Big sale!", "drill")
+    assert post.scheduled_at.timestamp() == clock.now + 300  # offset 600 at speed 2
+    clock.advance(10)
+    assert monitor.poll(first.cursor).scheduled_posts == []

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 
 import streamlit as st
 
 from pages.common.context import AppContext
 from pages.common.text import md_escape
+from publishing import pause
 from store import runners
 
 
@@ -15,6 +17,14 @@ def show_banners(ctx: AppContext) -> None:
     if ctx.settings.is_drill:
         title = md_escape(ctx.scenario.title) if ctx.scenario else "scenario file unreadable"
         st.warning(f"**DRILL - scenario data** · {title}", icon=":material/theater_comedy:")
+    switch = pause.state(ctx.db)
+    if switch.paused:
+        until = ""
+        if switch.resume_at:
+            resume = datetime.fromtimestamp(switch.resume_at, tz=timezone.utc).astimezone(ctx.settings.zone)
+            until = f" · resumes by itself at {resume:%a %H:%M}"
+        by, why = md_escape(switch.by or "?", 80), md_escape(switch.reason or "", 200)
+        st.error(f"**ALL PUBLISHING PAUSED** by {by}: {why}{until}", icon=":material/pause_circle:")
     alive = runners.alive(ctx.db, time.time())
     if alive.empty:
         st.caption("Sentiment: no runner has reported in the last two minutes, so nothing new is being scored.")

@@ -47,3 +47,11 @@ def load_context() -> AppContext:
 def current_user() -> str:
     """Who is acting, for the records. Without sign-in: this machine's local user."""
     return "local user"
+
+
+@st.cache_resource(show_spinner="Loading the sentiment model…")
+def web_engine(config_file: str):
+    """The sentiment engine for this web process (risk flags on posts)."""
+    from sentiment.loader import load_engine
+
+    return load_engine(load_settings(Path(config_file))).engine

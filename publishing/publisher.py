@@ -1,0 +1,132 @@
+"""The publisher: sends due posts, obeying the pause switch and holds, and
+sending each post at most once.
+
+One cycle:
+1. In one write transaction: read the pause switch (and resume it if its
+   automatic resume time has come); if paused, stop. Posts whose time
+   passed more than `max_lateness_s` ago (the runner was down) become
+   overdue. Posts left "publishing" by a publisher that died become failed
+   with "outcome unknown". Then the due posts are claimed: marked
+   "publishing" before anything is sent. Because the claim re-reads the
+   switch and each post's status in the same transaction, a pause or a hold
+   that commits first always wins, even a second before the post is due.
+2. Each claimed post is sent, then marked published (with the network's
+   id) or failed (with the reason). A crash between the two leaves it
+   "publishing", which the next cycle turns into a failure to check by
+   hand, never into a second send.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import sqlalchemy as sa
+
+from publishing.channels import Channel, SendError, full_text
+from publishing.pause import resume_in
+from store.audit import record
+from store.connection import write
+from store.schema import publishing_state as ps
+from store.schema import scheduled_posts as sp
+
+log = logging.getLogger("crisisdesk.publisher")
+STALE_CLAIM_S = 300.0
+
+
+@dataclass(frozen=True)
+class Published:
+    post_id: int
+    status: str  # published / failed
+    detail: str
+
+
+class Publisher:
+    def __init__(
+        self,
+        db: sa.Engine,
+        channels: dict[str, Channel],
+        owner: str,
+        *,
+        clock: Callable[[], float] = time.time,
+        max_lateness_s: float = 600.0,
+        batch: int = 20,
+    ) -> None:
+        self.db, self.channels, self.owner, self.clock = db, channels, owner, clock
+        self.max_lateness_s, self.batch = max_lateness_s, batch
+
+    def claim(self) -> list:
+        now = self.clock()
+        with write(self.db) as conn:
+            switch = conn.execute(sa.select(ps).where(ps.c.id == 1)).one_or_none()
+            if switch is not None and switch.paused:
+                if switch.resume_at is None or switch.resume_at > now:
+                    return []
+                resume_in(conn, "automatic resume", f"resume time set by {switch.paused_by}", now)
+            self._tidy(conn, now)
+            due = conn.execute(
+                sa.select(sp)
+                .where(sp.c.status == "scheduled", sp.c.scheduled_at <= now)
+                .order_by(sp.c.scheduled_at, sp.c.id)
+                .limit(self.batch)
+            ).all()
+            for post in due:
+                conn.execute(
+                    sp.update()
+                    .where(sp.c.id == post.id, sp.c.status == "scheduled")
+                    .values(status="publishing", claimed_by=self.owner, updated_at=now)
+                )
+        return due
+
+    def _tidy(self, conn: sa.Connection, now: float) -> None:
+        late = conn.execute(
+            sp.update()
+            .where(sp.c.status == "scheduled", sp.c.scheduled_at < now - self.max_lateness_s)
+            .values(status="overdue", status_reason="its time passed while publishing was not running", updated_at=now)
+        ).rowcount
+        stale = conn.execute(
+            sp.update()
+            .where(sp.c.status == "publishing", sp.c.updated_at < now - STALE_CLAIM_S)
+            .values(
+                status="failed",
+                status_reason="outcome unknown: the publisher stopped while sending; check the channel before "
+                "publishing again",
+                updated_at=now,
+            )
+        ).rowcount
+        if late or stale:
+            record(conn, "publisher", "publishing.tidy", now, "", overdue=late, outcome_unknown=stale)
+
+    def run_once(self) -> list[Published]:
+        results = []
+        for post in self.claim():
+            channel = self.channels.get(post.channel)
+            try:
+                if channel is None:
+                    raise SendError(f"no {post.channel} channel is configured")
+                external_id = channel.send(full_text(post.text, post.link), post.target)
+            except SendError as exc:
+                results.append(self._finish(post.id, "failed", str(exc), None))
+                continue
+            results.append(self._finish(post.id, "published", external_id, external_id))
+        return results
+
+    def _finish(self, post_id: int, status: str, detail: str, external_id: str | None) -> Published:
+        now = self.clock()
+        with write(self.db) as conn:
+            conn.execute(
+                sp.update()
+                .where(sp.c.id == post_id, sp.c.status == "publishing", sp.c.claimed_by == self.owner)
+                .values(
+                    status=status,
+                    status_reason="" if status == "published" else detail,
+                    external_id=external_id,
+                    published_at=now if status == "published" else None,
+                    updated_at=now,
+                )
+            )
+            record(conn, "publisher", f"post.{status}", now, f"post:{post_id}", "" if status == "published" else detail)
+        (log.info if status == "published" else log.warning)("post %s %s: %s", post_id, status, detail)
+        return Published(post_id, status, detail)
