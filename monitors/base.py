@@ -43,6 +43,8 @@ class PollResult:
     # Posts the company scheduled (a drill scenario's), stored with the batch:
     # publishing.posts.NewPost objects, each with an origin_key so replays add nothing twice.
     scheduled_posts: list = field(default_factory=list)
+    # Billable reads this poll made (X bills per post read); shown per day.
+    reads: int = 0
 
 
 class Monitor(Protocol):
@@ -55,3 +57,21 @@ class Monitor(Protocol):
 class SourceStopped(Exception):
     """The source cannot go on until a person fixes something (bad file, bad
     credential). The runner records the reason and stops polling it."""
+
+    status = "stopped"
+
+
+class NotConfigured(SourceStopped):
+    """A source without its credential: shown as "not configured" with what
+    to set, never retried in a loop."""
+
+    status = "not_configured"
+
+
+class RetryAt(Exception):
+    """Poll again at `when` (epoch s), not sooner: a rate limit's reset time,
+    or a daily cap. Other sources go on meanwhile."""
+
+    def __init__(self, when: float, reason: str, status: str = "backing_off") -> None:
+        super().__init__(reason)
+        self.when, self.reason, self.status = when, reason, status

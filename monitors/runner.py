@@ -26,7 +26,7 @@ from typing import Callable, Sequence
 
 import sqlalchemy as sa
 
-from monitors.base import Message, Monitor, SourceStopped
+from monitors.base import Message, Monitor, RetryAt, SourceStopped
 from sentiment.engine import Engine, Score
 from store import runners, sources
 from store.connection import write
@@ -45,7 +45,7 @@ RESCORE_RETRY_S = 60.0
 @dataclass(frozen=True)
 class PollOutcome:
     source: str
-    status: str  # "ok", "backing_off", "stopped" or "skipped" (not due / held elsewhere)
+    status: str  # ok, backing_off, capped, stopped, not_configured, or skipped (not due / held elsewhere)
     stored: int = 0
     fetched: int = 0
     error: str = ""
@@ -59,7 +59,7 @@ def backoff_delay(failures: int, base_s: float, max_s: float, rand: Callable[[],
 
 def describe(exc: BaseException) -> str:
     text = str(exc).strip() or exc.__class__.__name__
-    return text if isinstance(exc, SourceStopped) else f"{exc.__class__.__name__}: {text}"
+    return text if isinstance(exc, (SourceStopped, RetryAt)) else f"{exc.__class__.__name__}: {text}"
 
 
 class Runner:
@@ -119,7 +119,9 @@ class Runner:
                     from publishing.posts import import_posts
 
                     import_posts(conn, result.scheduled_posts, monitor.name, done)
-                sources.record_success(conn, monitor.name, self.owner, result.cursor, stored, done, next_at)
+                sources.record_success(
+                    conn, monitor.name, self.owner, result.cursor, stored, done, next_at, reads=result.reads
+                )
         except Exception as exc:  # a source's failure must never stop the runner
             return self._failed(monitor, claim, exc)
         self._due[monitor.name] = next_at
@@ -149,10 +151,15 @@ class Runner:
         now = self.clock()
         error = describe(exc)
         if isinstance(exc, SourceStopped):
-            log.error("%s stopped: %s", monitor.name, error)
-            sources.record_failure(self.db, monitor.name, self.owner, error, now, None)
+            (log.warning if exc.status == "not_configured" else log.error)("%s %s: %s", monitor.name, exc.status, error)
+            sources.record_failure(self.db, monitor.name, self.owner, error, now, None, status=exc.status)
             self._due[monitor.name] = float("inf")
-            return PollOutcome(monitor.name, "stopped", error=error)
+            return PollOutcome(monitor.name, exc.status, error=error)
+        if isinstance(exc, RetryAt):
+            log.warning("%s: %s", monitor.name, exc.reason)
+            sources.record_failure(self.db, monitor.name, self.owner, exc.reason, now, exc.when, status=exc.status)
+            self._due[monitor.name] = exc.when
+            return PollOutcome(monitor.name, exc.status, error=exc.reason)
         if isinstance(exc, sources.LeaseLost):
             log.warning("%s", error)
             self._due[monitor.name] = now + 1.0

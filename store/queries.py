@@ -71,6 +71,9 @@ def source_health(db: sa.Engine) -> pd.DataFrame:
         s.polls,
         s.messages_total,
         s.next_poll_at,
+        s.today,
+        s.today_messages,
+        s.today_reads,
     ).order_by(s.name)
     with db.connect() as conn:
         return pd.DataFrame(conn.execute(stmt).all(), columns=list(stmt.selected_columns.keys()))

@@ -66,6 +66,9 @@ source_state = sa.Table(
     sa.Column("next_poll_at", sa.Float),
     sa.Column("lease_owner", sa.String(128)),
     sa.Column("lease_expires_at", sa.Float),
+    sa.Column("today", sa.String(10)),  # UTC day of the counters below
+    sa.Column("today_messages", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("today_reads", sa.BigInteger, nullable=False, server_default="0"),  # billable reads (X)
 )
 
 # Every person's label correction, oldest first: who, when, from what to what.

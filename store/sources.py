@@ -9,6 +9,7 @@ interval, and a runner that dies frees its sources when its lease expires.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -36,7 +37,7 @@ def claim(db: sa.Engine, name: str, owner: str, now: float, lease_s: float) -> C
             ss.update()
             .where(
                 ss.c.name == name,
-                ss.c.status != "stopped",
+                ss.c.status.not_in(("stopped", "not_configured")),
                 sa.or_(ss.c.next_poll_at.is_(None), ss.c.next_poll_at <= now),
                 sa.or_(ss.c.lease_owner.is_(None), ss.c.lease_owner == owner, ss.c.lease_expires_at < now),
             )
@@ -56,15 +57,22 @@ def next_poll_at(db: sa.Engine, name: str) -> float | None:
         ).one_or_none()
     if row is None:
         return None
-    if row.status == "stopped":
+    if row.status in ("stopped", "not_configured"):
         return float("inf")
     return max(row.next_poll_at or 0.0, row.lease_expires_at or 0.0)
 
 
+def _day(now: float) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(now))
+
+
 def record_success(
-    conn: sa.Connection, name: str, owner: str, cursor: str | None, stored: int, now: float, next_at: float
+    conn: sa.Connection, name: str, owner: str, cursor: str | None, stored: int, now: float, next_at: float,
+    reads: int = 0,
 ) -> None:
     """Advance the cursor; call inside the transaction that stored the batch."""
+    today = _day(now)
+    same_day = ss.c.today == today
     done = conn.execute(
         ss.update()
         .where(ss.c.name == name, ss.c.lease_owner == owner)
@@ -75,6 +83,9 @@ def record_success(
             consecutive_failures=0,
             polls=ss.c.polls + 1,
             messages_total=ss.c.messages_total + stored,
+            today=today,
+            today_messages=sa.case((same_day, ss.c.today_messages + stored), else_=stored),
+            today_reads=sa.case((same_day, ss.c.today_reads + reads), else_=reads),
             next_poll_at=next_at,
             lease_owner=None,
             lease_expires_at=None,
@@ -84,14 +95,17 @@ def record_success(
         raise LeaseLost(f"source {name!r}: lease lost before the batch was stored")
 
 
-def record_failure(db: sa.Engine, name: str, owner: str, error: str, now: float, next_at: float | None) -> None:
+def record_failure(
+    db: sa.Engine, name: str, owner: str, error: str, now: float, next_at: float | None, status: str | None = None
+) -> None:
     """A failed poll: next_at None stops the source until a person resets it."""
+    status = status or ("stopped" if next_at is None else "backing_off")
     with write(db) as conn:
         conn.execute(
             ss.update()
             .where(ss.c.name == name, ss.c.lease_owner == owner)
             .values(
-                status="stopped" if next_at is None else "backing_off",
+                status=status,
                 last_error=error,
                 last_error_at=now,
                 consecutive_failures=ss.c.consecutive_failures + 1,
