@@ -15,6 +15,7 @@ page = st.navigation(
         st.Page("pages/wall.py", title="Wall display", icon=":material/tv:", url_path="wall", default=True),
         st.Page("pages/crisis.py", title="Crisis level", icon=":material/crisis_alert:", url_path="crisis"),
         st.Page("pages/posts.py", title="Scheduled posts", icon=":material/schedule_send:", url_path="posts"),
+        st.Page("pages/sources.py", title="Sources", icon=":material/sensors:", url_path="sources"),
         st.Page("pages/sentiment.py", title="Sentiment", icon=":material/sentiment_satisfied:", url_path="sentiment"),
     ],
     position="top",

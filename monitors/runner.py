@@ -221,6 +221,7 @@ class Runner:
 
     def run(self, stop: threading.Event) -> None:
         log.info("runner %s started with sources %s", self.owner, [m.name for m in self.monitors])
+        sources.retry_stopped(self.db, [m.name for m in self.monitors])
         while not stop.is_set():
             try:
                 self.heartbeat()

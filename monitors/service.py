@@ -30,12 +30,97 @@ def open_store(settings: Settings) -> sa.Engine:
     return db
 
 
+class NotConfiguredMonitor:
+    """Stands in for a source that lacks its credential: says what to set."""
+
+    def __init__(self, name: str, what: str, interval_s: float = 60.0) -> None:
+        self.name, self.what, self.interval_s = name, what, interval_s
+
+    def poll(self, cursor):
+        from monitors.base import NotConfigured
+
+        raise NotConfigured(self.what)
+
+
+def pseudonym_key(settings: Settings) -> bytes:
+    """The key that turns Slack user ids into pseudonyms: from secrets, else a
+    random key made once and kept in the data directory (readable by owner only)."""
+    import os
+    import secrets as random_source
+
+    from settings.secrets import secret
+
+    configured = secret("CRISISDESK_PSEUDONYM_KEY", "slack", "pseudonym_key")
+    if configured:
+        return configured.encode()
+    path = settings.data_dir / "pseudonym.key"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(random_source.token_hex(32))
+    return path.read_text().strip().encode()
+
+
 def build_monitors(settings: Settings) -> list[Monitor]:
     if settings.is_drill:
         return [
             ReplayMonitor(settings.scenario_path, speed=settings.drill.speed, interval_s=settings.drill.poll_interval_s)
         ]
-    return []  # live sources (X, Slack, feeds) are configured per source
+    from settings.secrets import secret
+
+    cfg = settings.sources
+    monitors: list[Monitor] = []
+    if cfg.x.enabled:
+        token = secret("X_BEARER_TOKEN", "x", "bearer_token")
+        if token:
+            import tweepy
+
+            from monitors.x import XMonitor
+
+            client = tweepy.Client(bearer_token=token, return_type=dict, wait_on_rate_limit=False)
+            monitors.append(
+                XMonitor(
+                    client,
+                    cfg.x.query,
+                    lang=cfg.x.lang,
+                    interval_s=cfg.x.interval_s,
+                    max_pages=cfg.x.max_pages,
+                    daily_read_cap=cfg.x.daily_read_cap,
+                )
+            )
+        else:
+            monitors.append(
+                NotConfiguredMonitor(
+                    "x", "set X_BEARER_TOKEN (environment, or [x] bearer_token in .streamlit/secrets.toml)"
+                )
+            )
+    if cfg.slack.enabled:
+        token = secret("SLACK_BOT_TOKEN", "slack", "bot_token")
+        if token:
+            from crisis.notify import slack_client
+            from monitors.slack import SlackMonitor
+
+            monitors.append(
+                SlackMonitor(
+                    slack_client(token, cfg.slack.base_url),
+                    cfg.slack.channels,
+                    pseudonym_key(settings),
+                    interval_s=cfg.slack.interval_s,
+                    thread_window_s=cfg.slack.thread_window_h * 3600,
+                )
+            )
+        else:
+            monitors.append(
+                NotConfiguredMonitor(
+                    "slack", "set SLACK_BOT_TOKEN (environment, or [slack] bot_token in .streamlit/secrets.toml)"
+                )
+            )
+    if cfg.feeds:
+        from monitors.feeds import FeedMonitor
+
+        monitors += [FeedMonitor(f.name, f.url, reach=f.reach, interval_s=f.interval_s) for f in cfg.feeds]
+    return monitors
 
 
 def restart_drill(db: sa.Engine, settings: Settings, at_s: float = 0.0) -> None:

@@ -94,7 +94,8 @@ class XMonitor:
         reads = state.get("reads", 0) if state.get("day") == day else 0
         if reads >= self.daily_read_cap:
             raise RetryAt(
-                _next_midnight(now), f"daily read cap of {self.daily_read_cap:,} posts reached; resumes at 00:00 UTC",
+                _next_midnight(now),
+                f"daily read cap of {self.daily_read_cap:,} posts reached; resumes at 00:00 UTC",
                 status="capped",
             )
         since_id = state.get("since_id")

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,6 +66,57 @@ class SentimentSettings(_Section):
         return value
 
 
+class XSource(_Section):
+    enabled: bool = False
+    query: str = ""
+    lang: str = ""
+    interval_s: float = Field(60, ge=10)
+    max_pages: int = Field(5, ge=1, le=50)
+    daily_read_cap: int = Field(10_000, ge=1)
+    usd_per_1000_reads: float = Field(0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _query_when_enabled(self):
+        if self.enabled and not self.query.strip():
+            raise ValueError("query: set a search query, e.g. 'yourbrand OR @yourbrand -is:retweet'")
+        return self
+
+
+class SlackSource(_Section):
+    enabled: bool = False
+    channels: list[str] = []
+    interval_s: float = Field(60, ge=5)
+    thread_window_h: float = Field(24, gt=0)
+    base_url: str = "https://slack.com/api/"
+
+    @model_validator(mode="after")
+    def _channels_when_enabled(self):
+        if self.enabled and not self.channels:
+            raise ValueError('channels: name at least one channel, e.g. ["general"]')
+        return self
+
+
+class FeedSource(_Section):
+    name: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_-]+$")
+    url: str = Field(pattern=r"^https?://")
+    reach: int = Field(0, ge=0)
+    interval_s: float = Field(300, ge=30)
+
+
+class SourcesSettings(_Section):
+    x: XSource = XSource()
+    slack: SlackSource = SlackSource()
+    feeds: list[FeedSource] = []
+
+    @field_validator("feeds")
+    @classmethod
+    def _unique_names(cls, feeds: list[FeedSource]) -> list[FeedSource]:
+        names = [f.name for f in feeds]
+        if len(set(names)) != len(names):
+            raise ValueError(f"feed names must be unique, got {names}")
+        return feeds
+
+
 class DetectionSettings(_Section):
     sensitivity: Literal["low", "medium", "high"] = "medium"
 
@@ -116,6 +167,7 @@ class Settings(_Section):
     app: AppSettings = AppSettings()
     store: StoreSettings = StoreSettings()
     runner: RunnerSettings = RunnerSettings()
+    sources: SourcesSettings = SourcesSettings()
     sentiment: SentimentSettings = SentimentSettings()
     detection: DetectionSettings = DetectionSettings()
     notify: NotifySettings = NotifySettings()

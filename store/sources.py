@@ -67,7 +67,13 @@ def _day(now: float) -> str:
 
 
 def record_success(
-    conn: sa.Connection, name: str, owner: str, cursor: str | None, stored: int, now: float, next_at: float,
+    conn: sa.Connection,
+    name: str,
+    owner: str,
+    cursor: str | None,
+    stored: int,
+    now: float,
+    next_at: float,
     reads: int = 0,
 ) -> None:
     """Advance the cursor; call inside the transaction that stored the batch."""
@@ -122,6 +128,19 @@ def set_cursor(db: sa.Engine, name: str, cursor: str | None) -> None:
     with write(db) as conn:
         conn.execute(ss.delete().where(ss.c.name == name))
         conn.execute(ss.insert().values(name=name, cursor=cursor))
+
+
+def retry_stopped(db: sa.Engine, names: list[str]) -> None:
+    """At a runner's start: sources stopped for a reason a person may have
+    fixed (config, credentials) get another try; their cursors are kept."""
+    if not names:
+        return
+    with write(db) as conn:
+        conn.execute(
+            ss.update()
+            .where(ss.c.name.in_(names), ss.c.status.in_(("stopped", "not_configured")))
+            .values(status="new", next_poll_at=None)
+        )
 
 
 def reset(db: sa.Engine, name: str) -> None:

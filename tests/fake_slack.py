@@ -13,19 +13,27 @@ class FakeSlack:
     def __init__(self) -> None:
         self.requests: list[dict] = []
         self.script: deque = deque()  # (status, headers, body) replies to use first
+        # method -> function(body) -> (status, headers, body): a stateful fake API
+        self.routes: dict = {}
         fake = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self):
+                url = urllib.parse.urlparse(self.path)
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
                 if self.headers.get("Content-Type", "").startswith("application/json"):
                     body = json.loads(raw or "{}")
                 else:
                     body = {k: v[0] for k, v in urllib.parse.parse_qs(raw).items()}
-                fake.requests.append(
-                    {"method": self.path.rsplit("/", 1)[-1], "body": body, "auth": self.headers.get("Authorization")}
-                )
-                status, headers, reply = fake.script.popleft() if fake.script else (200, {}, {"ok": True, "ts": "1.0"})
+                body.update({k: v[0] for k, v in urllib.parse.parse_qs(url.query).items()})
+                method = url.path.rsplit("/", 1)[-1]
+                fake.requests.append({"method": method, "body": body, "auth": self.headers.get("Authorization")})
+                if fake.script:
+                    status, headers, reply = fake.script.popleft()
+                elif method in fake.routes:
+                    status, headers, reply = fake.routes[method](body)
+                else:
+                    status, headers, reply = (200, {}, {"ok": True, "ts": "1.0"})
                 data = reply if isinstance(reply, bytes) else json.dumps(reply).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -34,6 +42,8 @@ class FakeSlack:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+
+            do_GET = do_POST
 
             def log_message(self, *args):
                 pass

@@ -23,8 +23,13 @@ USERS = [
 
 def page(ids, next_token=None, newest=None):
     data = [
-        {"id": str(i), "text": f"post {i} about @TidewellHome https://t.co/x{i}", "author_id": "u1" if i % 2 else "u2",
-         "created_at": f"2027-01-15T08:00:{i % 60:02d}.000Z", "lang": "en"}
+        {
+            "id": str(i),
+            "text": f"post {i} about @TidewellHome https://t.co/x{i}",
+            "author_id": "u1" if i % 2 else "u2",
+            "created_at": f"2027-01-15T08:00:{i % 60:02d}.000Z",
+            "lang": "en",
+        }
         for i in ids
     ]
     meta = {"result_count": len(data)}

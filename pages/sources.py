@@ -1,0 +1,117 @@
+"""Sources: is every monitor working, and if not, why, in plain words."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+import pandas as pd
+import streamlit as st
+
+from crisis.notify import notifier_failures
+from pages.common.frame import app_context
+from pages.common.text import one_line
+from store import queries, runners
+
+ctx = app_context()
+zone = ctx.settings.zone
+now = time.time()
+price = ctx.settings.sources.x.usd_per_1000_reads
+
+
+def local(epoch_s) -> str:
+    if not epoch_s or pd.isna(epoch_s):
+        return "–"
+    if epoch_s == float("inf"):
+        return "never (needs a person)"
+    return f"{datetime.fromtimestamp(epoch_s, tz=timezone.utc).astimezone(zone):%H:%M:%S}"
+
+
+def ago(epoch_s) -> str:
+    if not epoch_s or pd.isna(epoch_s):
+        return "never"
+    seconds = max(0, now - epoch_s)
+    return (
+        f"{seconds:.0f} s ago"
+        if seconds < 120
+        else f"{seconds / 60:.0f} min ago"
+        if seconds < 7200
+        else f"{seconds / 3600:.1f} h ago"
+    )
+
+
+def state(row) -> str:
+    if row.status == "ok":
+        return "healthy"
+    if row.status == "backing_off":
+        return "failing" if row.consecutive_failures >= 3 else "backing off"
+    return {
+        "not_configured": "not configured",
+        "capped": "capped (daily limit)",
+        "stopped": "failing (stopped)",
+        "new": "starting",
+    }.get(row.status, row.status)
+
+
+st.header("Sources")
+health = queries.source_health(ctx.db)
+today = time.strftime("%Y-%m-%d", time.gmtime(now))
+if health.empty:
+    st.info(
+        "No source has been polled yet."
+        if ctx.settings.is_drill
+        or ctx.settings.sources.x.enabled
+        or ctx.settings.sources.slack.enabled
+        or ctx.settings.sources.feeds
+        else "No live source is configured: enable [sources.x] or [sources.slack], or add [[sources.feeds]]."
+    )
+else:
+    rows = []
+    for row in health.itertuples():
+        counts_today = row.today == today
+        reads = int(row.today_reads) if counts_today else 0
+        rows.append(
+            {
+                "source": row.name,
+                "state": state(row),
+                "last success": ago(row.last_success_at),
+                "last error": one_line(row.last_error, 300) if isinstance(row.last_error, str) else "",
+                "messages today": int(row.today_messages) if counts_today else 0,
+                "reads today": reads if row.name == "x" else None,
+                "est. spend today": (f"${reads * price / 1000:,.2f}" if price else "set usd_per_1000_reads")
+                if row.name == "x"
+                else "",
+                "next poll": local(row.next_poll_at)
+                if row.status not in ("stopped", "not_configured")
+                else "after a fix and restart",
+            }
+        )
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        width="stretch",
+        column_config={"last error": st.column_config.TextColumn(width="large")},
+    )
+    if (health["status"] == "capped").any():
+        st.warning(f"X reading stopped for today at the daily cap of {ctx.settings.sources.x.daily_read_cap:,} posts.")
+
+st.subheader("Runners")
+alive = runners.alive(ctx.db, now)
+if alive.empty:
+    st.warning("No runner has reported in the last two minutes: nothing is being polled.")
+else:
+    st.dataframe(
+        pd.DataFrame(
+            {"runner": alive["owner"], "engine": alive["engine"], "last seen": [ago(t) for t in alive["heartbeat_at"]]}
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+st.subheader("Slack alerts")
+failures = notifier_failures(ctx.db)
+if failures:
+    for failure in failures:
+        st.text(one_line(failure, 300))
+else:
+    st.caption("No undelivered alerts.")
