@@ -73,6 +73,7 @@ class Runner:
         lease_s: float = 60.0,
         backoff_base_s: float = 5.0,
         backoff_max_s: float = 600.0,
+        interval_jitter: float = 0.0,
         clock: Callable[[], float] = time.time,
         owner: str | None = None,
         engine_note: str = "",
@@ -90,6 +91,7 @@ class Runner:
         self.lease_s = lease_s
         self.backoff_base_s = backoff_base_s
         self.backoff_max_s = backoff_max_s
+        self.interval_jitter = interval_jitter  # fraction: 0.1 = each interval +-5 %
         self.clock = clock
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.engine_note = engine_note or engine.name
@@ -112,7 +114,7 @@ class Runner:
             result = monitor.poll(claim.cursor)
             scores = self._score(result.messages)
             done = self.clock()
-            next_at = done + monitor.interval_s
+            next_at = done + monitor.interval_s * (1 + self.interval_jitter * (random.random() - 0.5))
             with write(self.db) as conn:
                 stored = store_messages(conn, result.messages, scores, self._engine_id(scores), done)
                 if result.scheduled_posts:

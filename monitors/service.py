@@ -205,6 +205,7 @@ def build_runner(settings: Settings, db: sa.Engine) -> Runner:
         lease_s=settings.runner.lease_s,
         backoff_base_s=settings.runner.backoff_base_s,
         backoff_max_s=settings.runner.backoff_max_s,
+        interval_jitter=settings.runner.interval_jitter,
     )
     runner.publisher = build_publisher(settings, db, runner.owner)
     return runner

@@ -43,6 +43,7 @@ class RunnerSettings(_Section):
     lease_s: float = Field(60.0, gt=0)
     backoff_base_s: float = Field(5.0, gt=0)
     backoff_max_s: float = Field(600.0, gt=0)
+    interval_jitter: float = Field(0.1, ge=0, le=1)
 
 
 SentimentLabel = Literal["negative", "neutral", "positive"]

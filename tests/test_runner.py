@@ -206,3 +206,14 @@ def test_runner_thread_runs_until_stopped(db, items):
         thread.join(5)
     assert not thread.is_alive()
     assert stored_ids(db) == [str(i) for i in range(7)]
+
+
+def test_intervals_have_jitter_when_asked(db, clock, items):
+    monitor = ListMonitor(items, interval_s=100)
+    runner = Runner(db, [monitor], CountingEngine(), clock=clock, interval_jitter=0.1)
+    gaps = set()
+    for _ in range(5):
+        runner.poll(monitor)
+        gaps.add(round(state(db).next_poll_at - clock.now, 6))
+        clock.now = state(db).next_poll_at
+    assert all(95 <= g <= 105 for g in gaps) and len(gaps) > 1
