@@ -7,7 +7,7 @@ runs the page the navigation chose.
 
 import streamlit as st
 
-from pages.common.frame import frame, routed_by_app
+from pages.common.frame import frame, kiosk, routed_by_app
 
 frame()
 page = st.navigation(
@@ -18,7 +18,7 @@ page = st.navigation(
         st.Page("pages/sources.py", title="Sources", icon=":material/sensors:", url_path="sources"),
         st.Page("pages/sentiment.py", title="Sentiment", icon=":material/sentiment_satisfied:", url_path="sentiment"),
     ],
-    position="top",
+    position="hidden" if kiosk() else "top",
 )
 with routed_by_app():
     page.run()

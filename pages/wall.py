@@ -1,4 +1,10 @@
-"""Wall display: the live picture for the war-room screen."""
+"""Wall display: the live picture for the war-room screen (kiosk: ?view=wall).
+
+Readable from five metres, no clicks: the crisis level and why, volume and
+negative share against normal, the widest-reaching negative posts, the
+internal mood, held posts and the sources' health, refreshed every few
+seconds, and STALE in red when the data stops coming.
+"""
 
 from __future__ import annotations
 
@@ -10,21 +16,41 @@ import pandas as pd
 import streamlit as st
 
 from crisis.detector import crisis_status
+from crisis.levels import LEVELS
 from crisis.notify import notifier_failures
 from pages.common.frame import app_context
 from pages.common.text import md_escape, one_line
+from publishing import pause
 from store import queries
 
-LABEL_COLORS = {"negative": "#d62728", "neutral": "#9e9e9e", "positive": "#2ca02c", "unscored": "#c7c7c7"}
+LABEL_COLORS = {"negative": "#e5484d", "neutral": "#8b8d98", "positive": "#30a46c", "unscored": "#5b5d68"}
 TIME_AXIS = alt.Axis(format="%H:%M", title=None, labelAngle=0)
 
 ctx = app_context()
 settings = ctx.settings
 zone = settings.zone
 
+# A full page reload every few hours keeps a browser that runs for weeks healthy.
+# (Our own constant script, never outside text.)
+st.iframe(
+    f"<script>setTimeout(() => window.parent.location.reload(), {int(settings.wall.reload_h * 3600 * 1000)});</script>",
+    height=1,
+)
+
 
 def local(epoch_s: float) -> datetime:
     return datetime.fromtimestamp(epoch_s, tz=timezone.utc).astimezone(zone)
+
+
+def age(seconds: float) -> str:
+    seconds = max(0, seconds)
+    return (
+        f"{seconds:.0f} s"
+        if seconds < 90
+        else f"{seconds / 60:.0f} min"
+        if seconds < 5400
+        else f"{seconds / 3600:.1f} h"
+    )
 
 
 def minute_grid(volume: pd.DataFrame, since: int, until: int) -> pd.DataFrame:
@@ -36,53 +62,84 @@ def minute_grid(volume: pd.DataFrame, since: int, until: int) -> pd.DataFrame:
     return grid
 
 
-def with_local_time(frame: pd.DataFrame) -> pd.DataFrame:
+def with_local_time(frame: pd.DataFrame, column: str = "minute") -> pd.DataFrame:
     # Vega-Lite shows naive times as they are: hand it wall-clock time in the display zone.
-    times = pd.to_datetime(frame["minute"], unit="s", utc=True).dt.tz_convert(zone).dt.tz_localize(None)
+    times = pd.to_datetime(frame[column], unit="s", utc=True).dt.tz_convert(zone).dt.tz_localize(None)
     return frame.assign(time=times)
 
 
-def volume_chart(grid: pd.DataFrame) -> alt.Chart:
-    long = with_local_time(grid.reset_index().melt(id_vars="minute", var_name="label", value_name="count"))
+def rule(value: float | None, label: str) -> alt.Chart | None:
+    if value is None:
+        return None
     return (
-        alt.Chart(long, title="Messages per minute")
+        alt.Chart(pd.DataFrame({"y": [value], "what": [label]}))
+        .mark_rule(strokeDash=[6, 4], color="#f5d90a", size=2)
+        .encode(y="y:Q", tooltip=["what:N", alt.Tooltip("y:Q", format=".2f")])
+    )
+
+
+def volume_chart(grid: pd.DataFrame, expected_per_min: float | None) -> alt.Chart:
+    long = with_local_time(grid.reset_index().melt(id_vars="minute", var_name="label", value_name="count"))
+    chart = (
+        alt.Chart(long, title="Messages per minute (dashed: normal)")
         .mark_area(interpolate="step-after")
         .encode(
             x=alt.X("time:T", axis=TIME_AXIS),
-            y=alt.Y("count:Q", title="messages / min", stack="zero"),
+            y=alt.Y("count:Q", title=None, stack="zero"),
             color=alt.Color(
                 "label:N",
                 scale=alt.Scale(domain=list(LABEL_COLORS), range=list(LABEL_COLORS.values())),
-                legend=alt.Legend(orient="top", title=None),
+                legend=alt.Legend(orient="top", title=None, labelFontSize=16),
             ),
             order=alt.Order("label:N"),
             tooltip=[alt.Tooltip("time:T", format="%H:%M"), "label:N", "count:Q"],
         )
-        .properties(height=260)
     )
+    baseline = rule(expected_per_min, "normal per minute")
+    return (chart + baseline if baseline else chart).properties(height=280)
 
 
-def negative_share_chart(grid: pd.DataFrame) -> alt.Chart:
+def negative_share_chart(grid: pd.DataFrame, expected_share: float | None) -> alt.Chart:
     rolling = grid.rolling(5, min_periods=1).sum()
     total = rolling.sum(axis=1)
     share = (rolling["negative"] / total.where(total > 0)).to_numpy()
     frame = with_local_time(pd.DataFrame({"minute": rolling.index, "share": share}))
-    return (
-        alt.Chart(frame, title="Negative share (5-minute window)")
-        .mark_line(color=LABEL_COLORS["negative"])
+    chart = (
+        alt.Chart(frame, title="Negative share, 5-minute window (dashed: normal)")
+        .mark_line(color=LABEL_COLORS["negative"], size=3)
         .encode(
             x=alt.X("time:T", axis=TIME_AXIS),
             y=alt.Y("share:Q", title=None, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
             tooltip=[alt.Tooltip("time:T", format="%H:%M"), alt.Tooltip("share:Q", format=".0%")],
         )
-        .properties(height=260)
+    )
+    baseline = rule(expected_share, "normal negative share")
+    return (chart + baseline if baseline else chart).properties(height=280)
+
+
+def source_chart(by_source: pd.DataFrame) -> alt.Chart:
+    long = by_source.assign(other=by_source["messages"] - by_source["negative"]).melt(
+        id_vars="source", value_vars=["negative", "other"], var_name="kind", value_name="count"
+    )
+    return (
+        alt.Chart(long, title=f"By source, last {settings.wall.window_h:g} h")
+        .mark_bar()
+        .encode(
+            y=alt.Y("source:N", title=None, sort="-x", axis=alt.Axis(labelFontSize=16)),
+            x=alt.X("count:Q", title=None),
+            color=alt.Color(
+                "kind:N", scale=alt.Scale(domain=["negative", "other"], range=["#e5484d", "#5b5d68"]), legend=None
+            ),
+            tooltip=["source:N", "kind:N", "count:Q"],
+        )
+        .properties(height=200)
     )
 
 
 def hour_figures(grid: pd.DataFrame, now: int) -> tuple[int, int, float | None, float | None]:
     """Messages and negative share in the last hour and in the hour before."""
-    age = now - grid.index.to_numpy()
-    this_hour, hour_before = grid[age < 3600], grid[(age >= 3600) & (age < 7200)]
+    minutes_old = now - grid.index.to_numpy()
+    this_hour, hour_before = grid[minutes_old < 3600], grid[(minutes_old >= 3600) & (minutes_old < 7200)]
     n_now, n_prev = int(this_hour.to_numpy().sum()), int(hour_before.to_numpy().sum())
     neg_now = int(this_hour["negative"].sum()) / n_now if n_now else None
     neg_prev = int(hour_before["negative"].sum()) / n_prev if n_prev else None
@@ -93,24 +150,22 @@ def hour_figures(grid: pd.DataFrame, now: int) -> tuple[int, int, float | None, 
 def live_view() -> None:
     now = int(time.time())
     since = now - int(settings.wall.window_h * 3600)
-    grid = minute_grid(queries.volume_by_minute(ctx.db, since, now + 1), since, now + 1)
-    by_source = queries.volume_by_source(ctx.db, since, now + 1)
-    latest = queries.latest_messages(ctx.db, settings.wall.latest_messages)
-    health = queries.source_health(ctx.db)
-    last_ok = queries.last_success_at(ctx.db)
-
     status = crisis_status(ctx.db)
+    total = (status["explanation"] or {}).get("total") or {}
+    expected_per_min = total["expected"] / total["window_minutes"] if total.get("window_minutes") else None
+    expected_share = total.get("expected_negative_share")
+
     level_line = f"**{status['level'].upper()}** · {md_escape(status['summary'].split(' · ', 1)[-1], 400)}"
-    if status["level"] == "crisis":
-        st.error(level_line, icon=":material/crisis_alert:")
-    elif status["level"] == "watch":
-        st.warning(level_line, icon=":material/visibility:")
-    else:
-        st.success(level_line, icon=":material/check_circle:")
+    {"crisis": st.error, "watch": st.warning}.get(status["level"], st.success)(
+        level_line, icon=":material/crisis_alert:" if status["level"] != "normal" else ":material/check_circle:"
+    )
     for failure in notifier_failures(ctx.db)[:1]:
         st.warning("Slack alerts are not getting through:", icon=":material/notifications_off:")
         st.text(one_line(failure, 300))
 
+    grid = minute_grid(queries.volume_by_minute(ctx.db, since, now + 1), since, now + 1)
+    health = queries.source_health(ctx.db)
+    last_ok = queries.last_success_at(ctx.db)
     interval = settings.drill.poll_interval_s if settings.is_drill else 60.0
     updated = f"updated {local(now):%H:%M:%S}"
     if last_ok is None:
@@ -124,8 +179,11 @@ def live_view() -> None:
         st.text(one_line(row.last_error or "", 600))
 
     n_now, n_prev, neg_now, neg_prev = hour_figures(grid, now)
-    healthy = int((health["status"] == "ok").sum())
-    c1, c2, c3 = st.columns(3)
+    staff_now = queries.share_of(ctx.db, now - 86400, now + 1, source="slack")
+    staff_week = queries.share_of(ctx.db, now - 7 * 86400, now + 1, source="slack")
+    posts = queries.posts_by_status(ctx.db)
+    paused = pause.state(ctx.db).paused
+    c1, c2, c3, c4 = st.columns(4)
     c1.metric("Messages, last 60 min", f"{n_now:,}", delta=f"{n_now - n_prev:+,} vs hour before", delta_color="inverse")
     c2.metric(
         "Negative share, last 60 min",
@@ -133,18 +191,46 @@ def live_view() -> None:
         delta=None if neg_now is None or neg_prev is None else f"{(neg_now - neg_prev) * 100:+.0f} pts vs hour before",
         delta_color="inverse",
     )
-    c3.metric("Sources healthy", f"{healthy} of {len(health)}")
+    if staff_now[1]:
+        week_share = staff_week[0] / staff_week[1] if staff_week[1] else 0.0
+        c3.metric(
+            "Staff: negative, last 24 h",
+            f"{staff_now[0] / staff_now[1]:.0%}",
+            delta=f"{(staff_now[0] / staff_now[1] - week_share) * 100:+.0f} pts vs 7 days",
+            delta_color="inverse",
+        )
+    else:
+        c3.metric("Staff: negative, last 24 h", "–")
+    c4.metric("Posts held", f"{posts.get('held', 0)}", delta="ALL PAUSED" if paused else None, delta_color="off")
 
     if not grid.to_numpy().any():
         st.info(f"No messages in the last {settings.wall.window_h:g} h yet.")
     else:
         left, right = st.columns(2)
-        left.altair_chart(volume_chart(grid), width="stretch")
-        right.altair_chart(negative_share_chart(grid), width="stretch")
+        left.altair_chart(volume_chart(grid, expected_per_min), width="stretch")
+        right.altair_chart(negative_share_chart(grid, expected_share), width="stretch")
 
-    left, right = st.columns([3, 1])
+    left, middle, right = st.columns([5, 4, 3])
     with left:
+        st.subheader("Widest-reaching negative posts, last hour")
+        top = queries.top_negative(ctx.db, now - 3600, now + 1, settings.wall.top_negative)
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    "age": [age(now - t) for t in top["created_at"]],
+                    "source": top["source"],
+                    "author": top["author"].map(lambda a: one_line(a, 40)),
+                    "reach": top["reach"],
+                    "message": top["text"].map(one_line),
+                }
+            ),
+            hide_index=True,
+            width="stretch",
+            column_config={"message": st.column_config.TextColumn(width="large")},
+        )
+    with middle:
         st.subheader("Latest messages")
+        latest = queries.latest_messages(ctx.db, settings.wall.latest_messages)
         st.dataframe(
             pd.DataFrame(
                 {
@@ -157,22 +243,22 @@ def live_view() -> None:
             ),
             hide_index=True,
             width="stretch",
-            column_config={
-                "time": st.column_config.TextColumn(width=80),
-                "source": st.column_config.TextColumn(width=90),
-                "author": st.column_config.TextColumn(width=170),
-                "sentiment": st.column_config.TextColumn(width=90),
-                "message": st.column_config.TextColumn(width="large"),
-            },
+            column_config={"message": st.column_config.TextColumn(width="large")},
         )
     with right:
-        st.subheader("By source")
-        window = f"last {settings.wall.window_h:g} h"
-        st.dataframe(by_source.rename(columns={"messages": window}), hide_index=True, width="stretch")
+        by_source = queries.volume_by_source(ctx.db, since, now + 1)
+        if len(by_source):
+            st.altair_chart(source_chart(by_source), width="stretch")
+        st.subheader("Alerts")
+        recent = [a for a in queries.recent_alerts(ctx.db, 5) if a.kind == "level" and a.at >= now - 6 * 3600]
+        for alert in recent[:3]:
+            st.text(f"{local(alert.at):%H:%M} {LEVELS[alert.new_level].upper()} ({alert.reason})")
+        if not recent:
+            st.caption("None in the last 6 hours.")
         st.subheader("Sources")
         for row in health.itertuples():
-            age = f"{max(0, now - row.last_success_at):.0f} s ago" if row.last_success_at else "never"
-            st.text(f"{one_line(row.name, 64)}: {row.status} · last success {age} · {row.messages_total:,} messages")
+            seen = age(now - row.last_success_at) + " ago" if row.last_success_at else "never"
+            st.text(f"{one_line(row.name, 64)}: {row.status} · {seen}")
 
 
 live_view()

@@ -162,6 +162,8 @@ class WallSettings(_Section):
     refresh_s: float = Field(5.0, ge=1)
     window_h: float = Field(6.0, gt=0, le=168)
     latest_messages: int = Field(15, ge=1, le=200)
+    top_negative: int = Field(8, ge=1, le=50)
+    reload_h: float = Field(6, gt=0, le=168)
 
 
 class Settings(_Section):

@@ -155,3 +155,111 @@ def recent_alerts(db: sa.Engine, limit: int = 50) -> list:
     )
     with db.connect() as conn:
         return conn.execute(stmt).all()
+
+
+def top_negative(
+    db: sa.Engine, since: int, until: int, limit: int, internal: tuple[str, ...] = ("slack",)
+) -> pd.DataFrame:
+    """The negative external messages of a time slice with the widest reach."""
+    m = messages.c
+    label = sa.func.coalesce(m.label_override, m.label)
+    stmt = (
+        sa.select(m.created_at, m.source, m.author, m.reach, m.text)
+        .where(m.created_at >= since, m.created_at < until, label == "negative", m.source.not_in(internal))
+        .order_by(m.reach.desc(), m.created_at.desc())
+        .limit(limit)
+    )
+    with db.connect() as conn:
+        return pd.DataFrame(conn.execute(stmt).all(), columns=["created_at", "source", "author", "reach", "text"])
+
+
+def share_of(
+    db: sa.Engine, since: int, until: int, label: str = "negative", source: str | None = None
+) -> tuple[int, int]:
+    """(messages with `label`, all messages) in [since, until), from the rollups."""
+    hit = sa.func.sum(sa.case((_r.c.label == label, _r.c.count), else_=0))
+    stmt = sa.select(hit, sa.func.sum(_r.c.count)).where(_r.c.minute >= since - since % 60, _r.c.minute < until)
+    if source:
+        stmt = stmt.where(_r.c.source == source)
+    with db.connect() as conn:
+        part, whole = conn.execute(stmt).one()
+    return int(part or 0), int(whole or 0)
+
+
+def negative_reach(db: sa.Engine, since: int, until: int) -> int:
+    stmt = sa.select(sa.func.sum(_r.c.reach_sum)).where(
+        _r.c.minute >= since - since % 60, _r.c.minute < until, _r.c.label == "negative"
+    )
+    with db.connect() as conn:
+        return int(conn.execute(stmt).scalar() or 0)
+
+
+def volume_by_hour(db: sa.Engine, since: int, until: int) -> pd.DataFrame:
+    """Messages and negative messages per hour (epoch s, UTC) from the rollups."""
+    hour = (_r.c.minute - _r.c.minute % 3600).label("hour")
+    negative = sa.func.sum(sa.case((_r.c.label == "negative", _r.c.count), else_=0))
+    stmt = (
+        sa.select(hour, sa.func.sum(_r.c.count), negative)
+        .where(_r.c.minute >= since - since % 3600, _r.c.minute < until)
+        .group_by(hour)
+        .order_by(hour)
+    )
+    with db.connect() as conn:
+        frame = pd.DataFrame(conn.execute(stmt).all(), columns=["hour", "messages", "negative"])
+    return frame.astype({"hour": "int64", "messages": "int64", "negative": "int64"})
+
+
+def channel_trend(db: sa.Engine, source: str, since: int, until: int) -> pd.DataFrame:
+    """Per channel and hour: messages and negative ones (a bounded, indexed slice
+    of one source, e.g. the internal Slack channels of the last days)."""
+    m = messages.c
+    hour = (m.created_at - m.created_at % 3600).label("hour")
+    label = sa.func.coalesce(m.label_override, m.label)
+    negative = sa.func.sum(sa.case((label == "negative", 1), else_=0))
+    stmt = (
+        sa.select(m.channel, hour, sa.func.count(), negative)
+        .where(m.source == source, m.created_at >= since, m.created_at < until)
+        .group_by(m.channel, hour)
+        .order_by(hour)
+    )
+    with db.connect() as conn:
+        frame = pd.DataFrame(conn.execute(stmt).all(), columns=["channel", "hour", "messages", "negative"])
+    return frame.astype({"hour": "int64", "messages": "int64", "negative": "int64"})
+
+
+def texts_of(db: sa.Engine, source: str, since: int, until: int, limit: int = 3000) -> list[str]:
+    m = messages.c
+    stmt = (
+        sa.select(m.text)
+        .where(m.source == source, m.created_at >= since, m.created_at < until)
+        .order_by(m.created_at.desc())
+        .limit(limit)
+    )
+    with db.connect() as conn:
+        return list(conn.execute(stmt).scalars())
+
+
+def level_at(db: sa.Engine, at: float) -> int:
+    """The crisis level (0-2) in force at a past moment, from the level changes."""
+    stmt = (
+        sa.select(alerts.c.new_level)
+        .where(alerts.c.kind == "level", alerts.c.at <= at)
+        .order_by(alerts.c.at.desc(), alerts.c.id.desc())
+        .limit(1)
+    )
+    with db.connect() as conn:
+        return int(conn.execute(stmt).scalar() or 0)
+
+
+def alerts_sent(db: sa.Engine, since: float) -> int:
+    stmt = sa.select(sa.func.count()).where(alerts.c.notified_at.is_not(None), alerts.c.at >= since)
+    with db.connect() as conn:
+        return int(conn.execute(stmt).scalar() or 0)
+
+
+def posts_by_status(db: sa.Engine) -> dict[str, int]:
+    from store.schema import scheduled_posts as sp
+
+    stmt = sa.select(sp.c.status, sa.func.count()).group_by(sp.c.status)
+    with db.connect() as conn:
+        return {status: int(n) for status, n in conn.execute(stmt).all()}

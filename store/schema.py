@@ -30,6 +30,7 @@ messages = sa.Table(
     sa.Column("label_override", sa.String(16)),  # a person's correction wins
     sa.UniqueConstraint("source", "external_id", name="uq_messages_source_external_id"),
     sa.Index("ix_messages_created_at", "created_at"),
+    sa.Index("ix_messages_source_created_at", "source", "created_at"),
     # Messages still to score (the engine failed): found without a scan.
     sa.Index(
         "ix_messages_unscored", "id", sqlite_where=sa.text("label IS NULL"), postgresql_where=sa.text("label IS NULL")
@@ -185,6 +186,18 @@ audit_log = sa.Table(
     sa.Column("reason", sa.Text, nullable=False, server_default=""),
     sa.Column("details", sa.Text, nullable=False, server_default="{}"),  # JSON
     sa.Index("ix_audit_log_at", "at"),
+)
+
+# Comms staff's decision per mention.
+triage = sa.Table(
+    "triage",
+    metadata,
+    sa.Column("message_id", sa.BigInteger, sa.ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("decision", sa.String(24), nullable=False),  # respond_publicly / respond_privately / monitor / ignore
+    sa.Column("owner", sa.String(200), nullable=False, server_default=""),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    sa.Column("who", sa.String(200), nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
 )
 
 UNSCORED = "unscored"

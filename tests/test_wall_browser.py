@@ -11,12 +11,16 @@ def test_wall_display_is_live_in_a_real_browser(drill_config, tmp_path):
     path, _ = drill_config("[wall]\nrefresh_s = 2\n", in_app=True)
     with streamlit_server(path, tmp_path / "streamlit.log") as url, browser_page() as page:
         # The wall TV's first request after a server start is the wall URL itself.
-        page.goto(url + "/wall")
+        page.goto(url + "/wall?view=wall")
         banner = page.get_by_text("DRILL - scenario data")
         banner.wait_for(timeout=60_000)
         page.get_by_text("Live · updated").wait_for(timeout=60_000)
         page.locator(".vega-embed").first.wait_for(timeout=30_000)
-        assert page.locator(".vega-embed").count() == 2
+        assert page.locator(".vega-embed").count() == 3
+        level = page.locator('[data-testid="stAlert"]').filter(has_text="NORMAL")
+        assert level.count() == 1  # the level banner (the drill has only just begun)
+        assert page.get_by_role("link", name="Sentiment").count() == 0  # kiosk: no navigation
+        assert page.locator('header[data-testid="stHeader"]').is_hidden()
         alert = page.locator('[data-testid="stAlert"]').filter(has_text="DRILL - scenario data")
         assert "Tidewell camera clip leak (fictional)" in alert.inner_text()
 
