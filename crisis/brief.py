@@ -1,0 +1,127 @@
+"""The executive brief: how bad, better or worse, what is said, what the
+team is doing. One object for the overview page and its downloads."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from crisis.detector import crisis_status
+from crisis.levels import LEVELS
+from publishing import pause
+from store import queries
+from store.schema import triage
+
+ARROWS = {1: "↑ worse", 0: "→ same", -1: "↓ better"}
+
+
+def trend(now_level: int, then_level: int) -> str:
+    return ARROWS[(now_level > then_level) - (now_level < then_level)]
+
+
+@dataclass
+class Brief:
+    at: float
+    zone: str
+    level: str
+    level_1h: str
+    level_24h: str
+    summary: str
+    messages_1h: int
+    messages_prev_1h: int
+    negative_share_1h: float | None
+    expected_per_hour: float | None
+    expected_negative_share: float | None
+    negative_reach_24h: int
+    narratives: list[tuple[str, int]] = field(default_factory=list)
+    sources_24h: list[tuple[str, int, int]] = field(default_factory=list)  # source, messages, negative
+    posts: dict[str, int] = field(default_factory=dict)
+    paused: bool = False
+    pause_reason: str = ""
+    alerts_sent_24h: int = 0
+    triaged_24h: int = 0
+
+    @property
+    def trend_1h(self) -> str:
+        return trend(LEVELS.index(self.level), LEVELS.index(self.level_1h))
+
+    @property
+    def trend_24h(self) -> str:
+        return trend(LEVELS.index(self.level), LEVELS.index(self.level_24h))
+
+    def rows(self) -> list[tuple[str, str]]:
+        share = "–" if self.negative_share_1h is None else f"{self.negative_share_1h:.0%}"
+        normal = "" if self.expected_negative_share is None else f" (normal {self.expected_negative_share:.0%})"
+        expected = "" if self.expected_per_hour is None else f" (normal about {self.expected_per_hour:,.0f})"
+        rows = [
+            ("Crisis level", f"{self.level} ({self.trend_1h} than 1 h ago, {self.trend_24h} than 24 h ago)"),
+            ("Messages, last hour", f"{self.messages_1h:,}{expected}; hour before: {self.messages_prev_1h:,}"),
+            ("Negative share, last hour", share + normal),
+            ("Reach of negative posts, last 24 h", f"{self.negative_reach_24h:,}"),
+            ("Top narratives", ", ".join(f"{t} ({n})" for t, n in self.narratives) or "none stand out"),
+            ("By source, last 24 h", ", ".join(f"{s} {m:,} ({n:,} negative)" for s, m, n in self.sources_24h) or "–"),
+            ("Scheduled posts", ", ".join(f"{n} {s}" for s, n in sorted(self.posts.items())) or "none"),
+            ("Publishing", f"ALL PAUSED: {self.pause_reason}" if self.paused else "running"),
+            ("Alerts sent to Slack, last 24 h", str(self.alerts_sent_24h)),
+            ("Mentions triaged, last 24 h", str(self.triaged_24h)),
+        ]
+        return rows
+
+    def to_markdown(self) -> str:
+        when = datetime.fromtimestamp(self.at, tz=timezone.utc).astimezone(ZoneInfo(self.zone))
+        lines = [f"# Crisis brief, {when:%Y-%m-%d %H:%M} ({self.zone})", "", f"**{self.summary}**", ""]
+        lines += ["| | |", "| --- | --- |"]
+        lines += [f"| {k} | {_md_cell(v)} |" for k, v in self.rows()]
+        return "\n".join(lines) + "\n"
+
+    def to_csv(self) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["item", "value"])
+        writer.writerow(["generated_at_utc", datetime.fromtimestamp(self.at, tz=timezone.utc).isoformat()])
+        writer.writerows(self.rows())
+        return out.getvalue()
+
+
+def _md_cell(text: str) -> str:
+    # Terms come from outside: no Markdown may survive into the brief.
+    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~" else ch for ch in text.replace("\n", " "))
+
+
+def build_brief(db: sa.Engine, now: float, zone: str) -> Brief:
+    status = crisis_status(db)
+    data = status["explanation"] or {}
+    total = data.get("total") or {}
+    now_i = int(now)
+    hour = queries.share_of(db, now_i - 3600, now_i + 1)
+    prev = queries.share_of(db, now_i - 7200, now_i - 3600)
+    switch = pause.state(db)
+    with db.connect() as conn:
+        triaged = conn.execute(sa.select(sa.func.count()).where(triage.c.at >= now - 86400)).scalar()
+    by_source = queries.volume_by_source(db, now_i - 86400, now_i + 1)
+    return Brief(
+        at=now,
+        zone=zone,
+        level=status["level"],
+        level_1h=LEVELS[queries.level_at(db, now - 3600)],
+        level_24h=LEVELS[queries.level_at(db, now - 86400)],
+        summary=status["summary"],
+        messages_1h=hour[1],
+        messages_prev_1h=prev[1],
+        negative_share_1h=hour[0] / hour[1] if hour[1] else None,
+        expected_per_hour=total["expected"] / total["window_minutes"] * 60 if total.get("window_minutes") else None,
+        expected_negative_share=total.get("expected_negative_share"),
+        negative_reach_24h=queries.negative_reach(db, now_i - 86400, now_i + 1),
+        narratives=[tuple(t) for t in data.get("new_terms", [])],
+        sources_24h=[(r.source, int(r.messages), int(r.negative)) for r in by_source.itertuples()],
+        posts=queries.posts_by_status(db),
+        paused=switch.paused,
+        pause_reason=switch.reason or "",
+        alerts_sent_24h=queries.alerts_sent(db, now - 86400),
+        triaged_24h=int(triaged or 0),
+    )

@@ -1,0 +1,70 @@
+"""Internal pulse: how colleagues feel, from the Slack channels, in
+aggregate. No individual is named or quoted here."""
+
+from __future__ import annotations
+
+import time
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from crisis.explain import new_terms
+from pages.common.frame import app_context
+from store import queries
+
+ctx = app_context()
+zone = ctx.settings.zone
+now = int(time.time())
+SOURCE = "slack"
+
+st.header("Internal pulse")
+st.caption("From the monitored Slack channels, in aggregate: counts and terms, never names or individual messages.")
+day = queries.share_of(ctx.db, now - 86400, now + 1, source=SOURCE)
+week = queries.share_of(ctx.db, now - 7 * 86400, now + 1, source=SOURCE)
+hour = queries.share_of(ctx.db, now - 3600, now + 1, source=SOURCE)
+if not week[1]:
+    st.info("No internal messages in the last 7 days: is [sources.slack] enabled and the bot invited to the channels?")
+    st.stop()
+
+week_share = week[0] / week[1]
+c1, c2, c3 = st.columns(3)
+c1.metric(
+    "Negative, last 24 h",
+    f"{day[0] / day[1]:.0%}" if day[1] else "–",
+    delta=f"{(day[0] / day[1] - week_share) * 100:+.0f} pts vs 7 days" if day[1] else None,
+    delta_color="inverse",
+)
+c2.metric("Messages, last 24 h", f"{day[1]:,}", delta=f"{day[1] - week[1] / 7:+,.0f} vs daily average")
+c3.metric("Messages, last hour", f"{hour[1]:,}")
+
+trend = queries.channel_trend(ctx.db, SOURCE, now - 7 * 86400, now + 1)
+trend = trend.assign(
+    time=pd.to_datetime(trend["hour"], unit="s", utc=True).dt.tz_convert(zone).dt.tz_localize(None),
+    share=trend["negative"] / trend["messages"],
+)
+left, right = st.columns(2)
+left.altair_chart(
+    alt.Chart(trend, title="Messages per hour by channel")
+    .mark_bar()
+    .encode(x=alt.X("time:T", title=None), y=alt.Y("messages:Q", title=None, stack="zero"), color="channel:N")
+    .properties(height=280),
+    width="stretch",
+)
+right.altair_chart(
+    alt.Chart(trend, title="Negative share per hour by channel")
+    .mark_line(point=True)
+    .encode(
+        x=alt.X("time:T", title=None),
+        y=alt.Y("share:Q", title=None, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        color="channel:N",
+    )
+    .properties(height=280),
+    width="stretch",
+)
+st.subheader("Top concerns (terms new in the last 24 h)")
+concerns = new_terms(
+    queries.texts_of(ctx.db, SOURCE, now - 86400, now + 1),
+    queries.texts_of(ctx.db, SOURCE, now - 7 * 86400, now - 86400),
+)
+st.dataframe(pd.DataFrame(concerns, columns=["term", "messages"]), hide_index=True, width="stretch")
