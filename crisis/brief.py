@@ -45,6 +45,7 @@ class Brief:
     pause_reason: str = ""
     alerts_sent_24h: int = 0
     triaged_24h: int = 0
+    hours: object = None  # pandas DataFrame: messages and negative per hour, last 24 h
 
     @property
     def trend_1h(self) -> str:
@@ -124,4 +125,5 @@ def build_brief(db: sa.Engine, now: float, zone: str) -> Brief:
         pause_reason=switch.reason or "",
         alerts_sent_24h=queries.alerts_sent(db, now - 86400),
         triaged_24h=int(triaged or 0),
+        hours=queries.volume_by_hour(db, now_i - 24 * 3600, now_i + 1),
     )

@@ -24,7 +24,7 @@ INTERNAL_SOURCES = ("slack",)
 _WORD = re.compile(r"[#@]?[a-z][a-z0-9'’-]{2,}")
 _STOP = set(
     """the and for you your are was were with this that have has had not but all any can our out who what when
-    why how its it's just now they them their there then than too very from into about after again also been being
+    why how its it's just now they them their there then than too very from into about after again also been being right
     more most some such only own same will would should could does did doing done get got over under off
     http user yes one two new day today tomorrow know think make see say said like really still even""".split()
 )

@@ -17,7 +17,7 @@ from settings import load_settings
 from tests.browser import browser_page, streamlit_server
 
 DOCS = Path(__file__).resolve().parent
-PAGES = {"wall.png": "/wall?view=wall", "crisis.png": "/crisis"}
+PAGES = {"wall.png": "/wall?view=wall", "overview.png": "/overview", "crisis.png": "/crisis"}
 
 
 def main(at_s: float = 1500) -> None:

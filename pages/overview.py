@@ -12,7 +12,6 @@ import streamlit as st
 from crisis.brief import build_brief
 from pages.common.frame import app_context
 from pages.common.text import md_escape
-from store import queries
 
 ctx = app_context()
 zone = ctx.settings.zone
@@ -22,8 +21,21 @@ brief = build_brief(ctx.db, now, ctx.settings.app.timezone)
 st.header("Overview")
 st.markdown(f"**{md_escape(brief.summary, 400)}**")
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("Crisis level", brief.level.upper(), delta=f"{brief.trend_1h} than 1 h ago", delta_color="off")
-c2.metric("24 h ago", brief.level_24h.upper(), delta=brief.trend_24h, delta_color="off")
+ARROW = {"↑": "up", "↓": "down", "→": "off"}
+c1.metric(
+    "Crisis level",
+    brief.level.upper(),
+    delta=f"{brief.trend_1h[2:]} than 1 h ago",
+    delta_color="inverse",
+    delta_arrow=ARROW[brief.trend_1h[0]],
+)
+c2.metric(
+    "24 h ago",
+    brief.level_24h.upper(),
+    delta=f"now {brief.trend_24h[2:]}",
+    delta_color="inverse",
+    delta_arrow=ARROW[brief.trend_24h[0]],
+)
 c3.metric(
     "Messages, last hour",
     f"{brief.messages_1h:,}",
@@ -39,40 +51,34 @@ c4.metric(
     delta_color="inverse",
 )
 
-hours = queries.volume_by_hour(ctx.db, int(now) - 24 * 3600, int(now) + 1)
+hours = brief.hours
 if len(hours):
     hours = hours.assign(
-        time=pd.to_datetime(hours["hour"], unit="s", utc=True).dt.tz_convert(zone).dt.tz_localize(None),
+        time=pd.to_datetime(hours["hour"], unit="s", utc=True).dt.tz_convert(zone).dt.strftime("%H:%M"),
         share=hours["negative"] / hours["messages"].where(hours["messages"] > 0),
     )
+    x = alt.X("time:O", title=None, sort=None, axis=alt.Axis(labelAngle=0))
     left, right = st.columns(2)
-    volume = (
-        alt.Chart(hours, title="Messages per hour, last 24 h")
-        .mark_bar(color="#8b8d98")
-        .encode(x=alt.X("time:T", title=None, axis=alt.Axis(format="%H:%M")), y=alt.Y("messages:Q", title=None))
-    )
+    volume = alt.Chart(hours).mark_bar(color="#8b8d98").encode(x=x, y=alt.Y("messages:Q", title=None))
     if brief.expected_per_hour:
         volume += (
-            alt.Chart(pd.DataFrame({"y": [brief.expected_per_hour]}))
-            .mark_rule(strokeDash=[6, 4], color="#f5d90a")
-            .encode(y="y:Q")
+            alt.Chart(hours).mark_rule(strokeDash=[6, 4], color="#f5d90a").encode(y=alt.datum(brief.expected_per_hour))
         )
-    left.altair_chart(volume.properties(height=260), width="stretch")
+    left.altair_chart(
+        volume.properties(height=260, title="Messages per hour, last 24 h (dashed: normal)"), width="stretch"
+    )
     share = (
-        alt.Chart(hours, title="Negative share per hour")
+        alt.Chart(hours)
         .mark_line(color="#e5484d", point=True)
-        .encode(
-            x=alt.X("time:T", title=None, axis=alt.Axis(format="%H:%M")),
-            y=alt.Y("share:Q", title=None, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
-        )
+        .encode(x=x, y=alt.Y("share:Q", title=None, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])))
     )
     if brief.expected_negative_share is not None:
         share += (
-            alt.Chart(pd.DataFrame({"y": [brief.expected_negative_share]}))
+            alt.Chart(hours)
             .mark_rule(strokeDash=[6, 4], color="#f5d90a")
-            .encode(y="y:Q")
+            .encode(y=alt.datum(brief.expected_negative_share))
         )
-    right.altair_chart(share.properties(height=260), width="stretch")
+    right.altair_chart(share.properties(height=260, title="Negative share per hour (dashed: normal)"), width="stretch")
 
 left, middle, right = st.columns(3)
 with left:

@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from crisis.explain import new_terms
+from crisis.explain import new_terms, terms
 from pages.common.frame import app_context
 from store import queries
 
@@ -35,19 +35,22 @@ c1.metric(
     delta=f"{(day[0] / day[1] - week_share) * 100:+.0f} pts vs 7 days" if day[1] else None,
     delta_color="inverse",
 )
-c2.metric("Messages, last 24 h", f"{day[1]:,}", delta=f"{day[1] - week[1] / 7:+,.0f} vs daily average")
+c2.metric(
+    "Messages, last 24 h", f"{day[1]:,}", delta=f"{day[1] - week[1] / 7:+,.0f} vs daily average", delta_color="off"
+)
 c3.metric("Messages, last hour", f"{hour[1]:,}")
 
 trend = queries.channel_trend(ctx.db, SOURCE, now - 7 * 86400, now + 1)
 trend = trend.assign(
-    time=pd.to_datetime(trend["hour"], unit="s", utc=True).dt.tz_convert(zone).dt.tz_localize(None),
+    time=pd.to_datetime(trend["hour"], unit="s", utc=True).dt.tz_convert(zone).dt.strftime("%a %H:%M"),
     share=trend["negative"] / trend["messages"],
 )
+x = alt.X("time:O", title=None, sort=None, axis=alt.Axis(labelAngle=-45, labelOverlap=True))
 left, right = st.columns(2)
 left.altair_chart(
     alt.Chart(trend, title="Messages per hour by channel")
     .mark_bar()
-    .encode(x=alt.X("time:T", title=None), y=alt.Y("messages:Q", title=None, stack="zero"), color="channel:N")
+    .encode(x=x, y=alt.Y("messages:Q", title=None, stack="zero"), color="channel:N")
     .properties(height=280),
     width="stretch",
 )
@@ -55,16 +58,20 @@ right.altair_chart(
     alt.Chart(trend, title="Negative share per hour by channel")
     .mark_line(point=True)
     .encode(
-        x=alt.X("time:T", title=None),
+        x=x,
         y=alt.Y("share:Q", title=None, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
         color="channel:N",
     )
     .properties(height=280),
     width="stretch",
 )
-st.subheader("Top concerns (terms new in the last 24 h)")
-concerns = new_terms(
-    queries.texts_of(ctx.db, SOURCE, now - 86400, now + 1),
-    queries.texts_of(ctx.db, SOURCE, now - 7 * 86400, now - 86400),
-)
+recent = queries.texts_of(ctx.db, SOURCE, now - 2 * 3600, now + 1)
+before = queries.texts_of(ctx.db, SOURCE, now - 7 * 86400, now - 2 * 3600)
+if len(before) >= 50:
+    st.subheader("Top concerns: terms new in the last 2 hours")
+    concerns = new_terms(recent, before)
+else:
+    st.subheader("Top concerns: most frequent terms, last 2 hours")
+    st.caption("Too little earlier history to tell what is new, so these are simply the most frequent terms.")
+    concerns = [(term, n) for term, n in terms(recent).most_common(6) if n >= 3]
 st.dataframe(pd.DataFrame(concerns, columns=["term", "messages"]), hide_index=True, width="stretch")

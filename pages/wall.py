@@ -15,13 +15,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from crisis.detector import crisis_status
 from crisis.levels import LEVELS
-from crisis.notify import notifier_failures
+from crisis.snapshot import wall_snapshot
 from pages.common.frame import app_context
 from pages.common.text import md_escape, one_line
-from publishing import pause
-from store import queries
 
 LABEL_COLORS = {"negative": "#e5484d", "neutral": "#8b8d98", "positive": "#30a46c", "unscored": "#5b5d68"}
 TIME_AXIS = alt.Axis(format="%H:%M", title=None, labelAngle=0)
@@ -150,7 +147,14 @@ def hour_figures(grid: pd.DataFrame, now: int) -> tuple[int, int, float | None, 
 def live_view() -> None:
     now = int(time.time())
     since = now - int(settings.wall.window_h * 3600)
-    status = crisis_status(ctx.db)
+    snap = wall_snapshot(
+        ctx.db,
+        now,
+        window_s=int(settings.wall.window_h * 3600),
+        top_n=settings.wall.top_negative,
+        latest_n=settings.wall.latest_messages,
+    )
+    status = snap.status
     total = (status["explanation"] or {}).get("total") or {}
     expected_per_min = total["expected"] / total["window_minutes"] if total.get("window_minutes") else None
     expected_share = total.get("expected_negative_share")
@@ -159,13 +163,13 @@ def live_view() -> None:
     {"crisis": st.error, "watch": st.warning}.get(status["level"], st.success)(
         level_line, icon=":material/crisis_alert:" if status["level"] != "normal" else ":material/check_circle:"
     )
-    for failure in notifier_failures(ctx.db)[:1]:
+    for failure in snap.notify_failures[:1]:
         st.warning("Slack alerts are not getting through:", icon=":material/notifications_off:")
         st.text(one_line(failure, 300))
 
-    grid = minute_grid(queries.volume_by_minute(ctx.db, since, now + 1), since, now + 1)
-    health = queries.source_health(ctx.db)
-    last_ok = queries.last_success_at(ctx.db)
+    grid = minute_grid(snap.volume, since, now + 1)
+    health = snap.health
+    last_ok = snap.last_success_at
     interval = settings.drill.poll_interval_s if settings.is_drill else 60.0
     updated = f"updated {local(now):%H:%M:%S}"
     if last_ok is None:
@@ -179,10 +183,7 @@ def live_view() -> None:
         st.text(one_line(row.last_error or "", 600))
 
     n_now, n_prev, neg_now, neg_prev = hour_figures(grid, now)
-    staff_now = queries.share_of(ctx.db, now - 86400, now + 1, source="slack")
-    staff_week = queries.share_of(ctx.db, now - 7 * 86400, now + 1, source="slack")
-    posts = queries.posts_by_status(ctx.db)
-    paused = pause.state(ctx.db).paused
+    staff_now, staff_week, posts, paused = snap.staff_day, snap.staff_week, snap.posts, snap.paused
     c1, c2, c3, c4 = st.columns(4)
     c1.metric("Messages, last 60 min", f"{n_now:,}", delta=f"{n_now - n_prev:+,} vs hour before", delta_color="inverse")
     c2.metric(
@@ -213,7 +214,7 @@ def live_view() -> None:
     left, middle, right = st.columns([5, 4, 3])
     with left:
         st.subheader("Widest-reaching negative posts, last hour")
-        top = queries.top_negative(ctx.db, now - 3600, now + 1, settings.wall.top_negative)
+        top = snap.top_negative
         st.dataframe(
             pd.DataFrame(
                 {
@@ -230,7 +231,7 @@ def live_view() -> None:
         )
     with middle:
         st.subheader("Latest messages")
-        latest = queries.latest_messages(ctx.db, settings.wall.latest_messages)
+        latest = snap.latest
         st.dataframe(
             pd.DataFrame(
                 {
@@ -246,11 +247,11 @@ def live_view() -> None:
             column_config={"message": st.column_config.TextColumn(width="large")},
         )
     with right:
-        by_source = queries.volume_by_source(ctx.db, since, now + 1)
+        by_source = snap.by_source
         if len(by_source):
             st.altair_chart(source_chart(by_source), width="stretch")
         st.subheader("Alerts")
-        recent = [a for a in queries.recent_alerts(ctx.db, 5) if a.kind == "level" and a.at >= now - 6 * 3600]
+        recent = [a for a in snap.alerts if a.kind == "level" and a.at >= now - 6 * 3600]
         for alert in recent[:3]:
             st.text(f"{local(alert.at):%H:%M} {LEVELS[alert.new_level].upper()} ({alert.reason})")
         if not recent:

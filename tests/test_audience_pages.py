@@ -47,7 +47,7 @@ def test_overview_shows_the_brief_and_offers_downloads(drill_config, monkeypatch
     brief = build_brief(db, time.time(), "UTC")
     figures = metrics(at)
     assert figures["Crisis level"][0] in ("WATCH", "CRISIS")
-    assert figures["Crisis level"][1] == "↑ worse than 1 h ago"
+    assert figures["Crisis level"][1] == "worse than 1 h ago"
     assert figures["24 h ago"][0] == "NORMAL"
     assert figures["Messages, last hour"][0] == f"{brief.messages_1h:,}"
     narratives = at.dataframe[0].value
