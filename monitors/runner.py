@@ -74,6 +74,7 @@ class Runner:
         backoff_base_s: float = 5.0,
         backoff_max_s: float = 600.0,
         interval_jitter: float = 0.0,
+        retain_text_days: float = 0.0,
         clock: Callable[[], float] = time.time,
         owner: str | None = None,
         engine_note: str = "",
@@ -92,6 +93,8 @@ class Runner:
         self.backoff_base_s = backoff_base_s
         self.backoff_max_s = backoff_max_s
         self.interval_jitter = interval_jitter  # fraction: 0.1 = each interval +-5 %
+        self.retain_text_days = retain_text_days
+        self._next_retention = 0.0
         self.clock = clock
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.engine_note = engine_note or engine.name
@@ -211,6 +214,20 @@ class Runner:
             except Exception:
                 log.exception("publishing scheduled posts failed this cycle")
 
+    def apply_retention(self) -> int:
+        """Once an hour: drop raw text past the retention age (if one is set)."""
+        now = self.clock()
+        if not self.retain_text_days or now < self._next_retention:
+            return 0
+        self._next_retention = now + 3600
+        from store.retention import drop_old_text
+
+        try:
+            return drop_old_text(self.db, self.retain_text_days, now)
+        except Exception:
+            log.exception("retention failed; trying again in an hour")
+            return 0
+
     def heartbeat(self) -> None:
         now = self.clock()
         if now >= self._next_heartbeat:
@@ -230,6 +247,7 @@ class Runner:
                 self.run_pending()
                 self.detect_and_notify()
                 self.rescore_unscored()
+                self.apply_retention()
             except Exception:  # the store itself failing: keep trying, say so
                 log.exception("runner cycle failed; retrying")
                 stop.wait(self.backoff_base_s)

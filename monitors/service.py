@@ -206,6 +206,7 @@ def build_runner(settings: Settings, db: sa.Engine) -> Runner:
         backoff_base_s=settings.runner.backoff_base_s,
         backoff_max_s=settings.runner.backoff_max_s,
         interval_jitter=settings.runner.interval_jitter,
+        retain_text_days=settings.store.retain_text_days,
     )
     runner.publisher = build_publisher(settings, db, runner.owner)
     return runner

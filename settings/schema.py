@@ -35,6 +35,7 @@ class AppSettings(_Section):
 class StoreSettings(_Section):
     url: str | None = None
     drill_url: str | None = None
+    retain_text_days: float = Field(0, ge=0)
 
 
 class RunnerSettings(_Section):

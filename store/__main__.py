@@ -21,6 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     rescore = sub.add_parser("rescore", help="score stored messages again (after switching engines)")
     rescore.add_argument("--unscored", action="store_true", help="only messages stored unscored")
     rescore.add_argument("--batch-size", type=int, default=256)
+    sub.add_parser("retention", help="drop raw message text older than [store] retain_text_days")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
@@ -36,6 +37,16 @@ def main(argv: list[str] | None = None) -> int:
         from store.migrate import current_revision
 
         print(f"store at revision {current_revision(db)}")
+        return 0
+
+    if args.command == "retention":
+        from store.retention import drop_old_text
+
+        if not settings.store.retain_text_days:
+            print("[store] retain_text_days is 0: text is kept forever; nothing to do")
+            return 0
+        removed = drop_old_text(db, settings.store.retain_text_days, time.time())
+        print(f"removed the text of {removed:,} messages older than {settings.store.retain_text_days:g} days")
         return 0
 
     from sentiment.loader import load_engine
