@@ -2,34 +2,33 @@
 
     python -m bench.pages [--sizes 10000 100000 1000000] [--runs 30]
 
-For each size, a fresh SQLite store (WAL, as the product runs it) is filled
+For each size, a fresh store (SQLite in WAL mode as the product runs it, or
+the PostgreSQL database given by --database-url, which it empties) is filled
 with that many synthetic messages over 30 days through the product's own
 ingest (messages + minute rollups). Then the reads of one wall refresh
 (crisis.snapshot.wall_snapshot) and of one overview render
 (crisis.brief.build_brief) are timed, `--runs` times each, and one line per
 size is printed:
 
-    store=sqlite messages=N wall_ms_median=X overview_ms_median=X fill_s=X
+    store=sqlite|postgresql messages=N wall_ms_median=X overview_ms_median=X fill_s=X
 """
 
 from __future__ import annotations
 
 import argparse
 import statistics
-import tempfile
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 
 import numpy as np
 
+from bench.stores import fresh_store
 from crisis.brief import build_brief
 from crisis.snapshot import wall_snapshot
 from monitors.base import Message
 from sentiment.engine import Score
-from store.connection import connect, write
+from store.connection import write
 from store.ingest import store_messages
-from store.migrate import upgrade
 
 END = 1_800_000_000 - 1_800_000_000 % 60
 DAYS = 30
@@ -79,22 +78,20 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.pages", description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="*", type=int, default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--database-url", help="a PostgreSQL database the benchmark may empty")
     args = parser.parse_args(argv)
     for n in args.sizes:
-        with tempfile.TemporaryDirectory() as tmp:
-            db = connect(f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
-            upgrade(db)
+        with fresh_store(args.database_url) as (db, kind):
             started = time.perf_counter()
             fill(db, n)
             fill_s = time.perf_counter() - started
             wall = median_ms(lambda: wall_snapshot(db, END, window_s=6 * 3600, top_n=8, latest_n=15), args.runs)
             overview = median_ms(lambda: build_brief(db, END, "UTC"), args.runs)
             print(
-                f"store=sqlite messages={n} wall_ms_median={wall:.1f} overview_ms_median={overview:.1f} "
+                f"store={kind} messages={n} wall_ms_median={wall:.1f} overview_ms_median={overview:.1f} "
                 f"fill_s={fill_s:.0f}",
                 flush=True,
             )
-            db.dispose()
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ dedupe, malformed and huge feeds."""
 
 import http.server
 import threading
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -24,11 +25,15 @@ ATOM_MORE = RSS.replace("</channel>", "<item><guid>a3</guid><title>Tidewell shar
 class FeedServer:
     def __init__(self):
         self.body, self.requests = RSS.encode(), []
+        self.stall_s = 0.0  # the next request hangs this long (a worker stuck mid-poll)
         srv = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
                 srv.requests.append(dict(self.headers))
+                if srv.stall_s:
+                    stall, srv.stall_s = srv.stall_s, 0.0
+                    time.sleep(stall)
                 if self.headers.get("If-None-Match") == '"v1"' and srv.body == RSS.encode():
                     self.send_response(304)
                     self.end_headers()
