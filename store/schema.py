@@ -48,6 +48,8 @@ rollups_minute = sa.Table(
     sa.Column("count", sa.Integer, nullable=False),
     sa.Column("score_sum", sa.Float, nullable=False),
     sa.Column("reach_sum", sa.BigInteger, nullable=False),
+    # One source over days (the staff's mood over a week) without reading every source's rows.
+    sa.Index("ix_rollups_source_minute", "source", "minute"),
 )
 
 # One row per configured source: its cursor, its health and its lease.
