@@ -207,19 +207,13 @@ class SlackNotifier:
             ).scalar()
         if last is not None and now - last < every:
             return False
+        from crisis.brief import build_brief
+
         data = dict(status["explanation"] or {})
-        since = status["since"]
-        lines = [
-            f"Level {status['level']}"
-            + (f" since {datetime.fromtimestamp(since, tz=timezone.utc):%H:%M UTC}" if since else ""),
-            f"Level changes in this period: {changes}",
-        ]
-        total = data.get("total")
-        if total:
-            lines.append(
-                f"Last {total['window_minutes']} min: {total['observed']} messages vs {total['expected']} expected; "
-                f"negative {total['negative_share']:.0%} vs {total['expected_negative_share']:.0%}"
-            )
+        brief = build_brief(self.db, now, "UTC")
+        # Level, trend, volume and negative share vs normal, narratives, what the team did.
+        lines = [f"{label}: {value}" for label, value in brief.rows()]
+        lines.insert(1, f"Level changes in this period: {changes}")
         data["digest"] = lines
         with write(self.db) as conn:
             conn.execute(

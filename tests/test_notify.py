@@ -150,7 +150,10 @@ def test_executives_get_digests_every_30_minutes_during_a_crisis(db, slack, cloc
     digest = slack.posts()[1]["body"]
     blocks = digest["blocks"] if isinstance(digest["blocks"], list) else json.loads(digest["blocks"])
     assert blocks[0]["text"]["text"] == "Digest: crisis"
-    assert any(b.get("text", {}).get("text", "").startswith("Level crisis since") for b in blocks)
+    texts = [b.get("text", {}).get("text", "") for b in blocks]
+    assert any(t.startswith("Crisis level: crisis (↑ worse than 1 h ago") for t in texts)
+    assert any(t.startswith("Scheduled posts: ") for t in texts)  # what the team is doing
+    assert any(t.startswith("Publishing: running") for t in texts)
     clock.advance(29 * 60)
     assert n.queue_digest() is False
     clock.advance(61)
