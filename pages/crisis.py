@@ -4,7 +4,6 @@ team's own call (declare a crisis, or stand down), recorded with who and why."""
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
 
 import pandas as pd
 import streamlit as st
@@ -16,6 +15,7 @@ from crisis.presets import PRESETS
 from pages.common.context import current_user
 from pages.common.frame import app_context
 from pages.common.text import one_line
+from pages.common.widgets import display_time
 from store import queries
 
 ctx = app_context()
@@ -23,9 +23,7 @@ zone = ctx.settings.zone
 
 
 def local(epoch_s: float | None) -> str:
-    if not epoch_s:
-        return "–"
-    return f"{datetime.fromtimestamp(epoch_s, tz=timezone.utc).astimezone(zone):%Y-%m-%d %H:%M}"
+    return display_time(epoch_s, zone) if epoch_s else "–"
 
 
 status = crisis_status(ctx.db)

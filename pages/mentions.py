@@ -12,6 +12,7 @@ import streamlit as st
 from pages.common.context import current_user
 from pages.common.frame import app_context
 from pages.common.text import one_line
+from pages.common.widgets import display_time, selectable_table
 from sentiment.engine import LABELS
 from store import mentions, queries
 from store.corrections import correct
@@ -24,7 +25,7 @@ WINDOWS = {"last hour": 3600, "last 6 hours": 6 * 3600, "last 24 hours": 86400, 
 
 
 def local(epoch_s: float) -> str:
-    return f"{datetime.fromtimestamp(epoch_s, tz=timezone.utc).astimezone(zone):%d %b %H:%M:%S}"
+    return display_time(epoch_s, zone, "%d %b %H:%M:%S")
 
 
 st.header("Mentions")
@@ -71,16 +72,7 @@ table = pd.DataFrame(
         "message": rows["text"].map(one_line),
     }
 )
-event = st.dataframe(
-    table,
-    hide_index=True,
-    width="stretch",
-    on_select="rerun",
-    selection_mode="multi-row",
-    key="m_table",
-    column_config={"message": st.column_config.TextColumn(width="large")},
-)
-selected = [int(rows["id"].iloc[i]) for i in event.selection.rows if i < len(rows)]
+selected = [int(rows["id"].iloc[i]) for i in selectable_table(table, "m_table")]
 
 if selected:
     detail = rows[rows["id"] == selected[0]].iloc[0]

@@ -13,6 +13,7 @@ from crisis.detector import crisis_status
 from pages.common.context import current_user, web_engine
 from pages.common.frame import app_context
 from pages.common.text import one_line
+from pages.common.widgets import display_time, selectable_table
 from publishing import pause, posts
 from publishing.csv_import import CsvImportError, import_csv
 from publishing.risk import risk_flags
@@ -34,9 +35,7 @@ ACTIONS = {
 
 
 def local(epoch_s: float | None) -> str:
-    if not epoch_s:
-        return ""
-    return f"{datetime.fromtimestamp(epoch_s, tz=timezone.utc).astimezone(zone):%a %d %b %H:%M}"
+    return display_time(epoch_s, zone, "%a %d %b %H:%M")
 
 
 st.header("Scheduled posts")
@@ -110,19 +109,7 @@ else:
             "risk": ["; ".join(f) for f in flags],
         }
     )
-    event = st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        on_select="rerun",
-        selection_mode="multi-row",
-        key="posts_table",
-        column_config={
-            "post": st.column_config.TextColumn(width="large"),
-            "risk": st.column_config.TextColumn(width="large"),
-        },
-    )
-    selected = [int(listing["id"].iloc[i]) for i in event.selection.rows]
+    selected = [int(listing["id"].iloc[i]) for i in selectable_table(table, "posts_table", ("post", "risk"))]
     c1, c2, c3 = st.columns([1, 2, 1])
     action = c1.selectbox("Action", list(ACTIONS), format_func=ACTIONS.get, key="bulk_action")
     why = c2.text_input("Reason (recorded)", key="bulk_reason")

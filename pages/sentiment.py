@@ -4,7 +4,6 @@ corrections (one message or many)."""
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
 
 import pandas as pd
 import streamlit as st
@@ -12,6 +11,7 @@ import streamlit as st
 from pages.common.context import current_user
 from pages.common.frame import app_context
 from pages.common.text import one_line
+from pages.common.widgets import display_time, selectable_table
 from sentiment.engine import LABELS
 from store import queries, runners
 from store.corrections import correct
@@ -21,7 +21,7 @@ zone = ctx.settings.zone
 
 
 def local(epoch_s: float) -> str:
-    return f"{datetime.fromtimestamp(epoch_s, tz=timezone.utc).astimezone(zone):%Y-%m-%d %H:%M:%S}"
+    return display_time(epoch_s, zone, "%Y-%m-%d %H:%M:%S")
 
 
 st.header("Sentiment")
@@ -76,16 +76,7 @@ table = pd.DataFrame(
         "corrected to": review["label_override"].fillna(""),
     }
 )
-event = st.dataframe(
-    table,
-    hide_index=True,
-    width="stretch",
-    on_select="rerun",
-    selection_mode="multi-row",
-    key="review_table",
-    column_config={"message": st.column_config.TextColumn(width="large")},
-)
-selected = [int(review["id"].iloc[i]) for i in event.selection.rows]
+selected = [int(review["id"].iloc[i]) for i in selectable_table(table, "review_table")]
 a1, a2, a3 = st.columns([1, 1, 2])
 new_label = a1.selectbox("Set label to", LABELS, key="new_label")
 if a2.button(f"Apply to {len(selected)} selected", disabled=not selected, type="primary"):

@@ -102,3 +102,29 @@ def write_scenario(path: Path, lines: list[dict], header: dict | None = None) ->
     header = header or {"kind": "scenario", "name": "test", "title": "Test scenario (fictional)", "fictional": True}
     path.write_text("".join(json.dumps(line) + "\n" for line in [header, *lines]), encoding="utf-8")
     return path
+
+
+@pytest.fixture
+def drill_store(drill_config, monkeypatch):
+    """A drill store played `minutes_in` minutes into the bundled scenario,
+    judged once by the detector, with CRISISDESK_CONFIG pointing at it."""
+    from crisis.detector import Detector
+    from crisis.presets import PRESETS
+    from monitors.replay import ReplayMonitor
+    from monitors.runner import Runner
+    from monitors.service import open_store, restart_drill
+    from sentiment.lexicon import VaderEngine
+
+    def play(minutes_in: float = 20):
+        path, settings = drill_config()
+        db = open_store(settings)
+        restart_drill(db, settings, at_s=minutes_in * 60)
+        runner = Runner(
+            db, [ReplayMonitor(settings.scenario_path)], VaderEngine(), detector=Detector(db, PRESETS["medium"])
+        )
+        runner.run_pending()
+        runner.detect_and_notify()
+        monkeypatch.setenv("CRISISDESK_CONFIG", str(path))
+        return db
+
+    return play

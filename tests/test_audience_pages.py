@@ -6,28 +6,9 @@ import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from crisis.brief import build_brief
-from crisis.detector import Detector
-from crisis.presets import PRESETS
-from monitors.replay import ReplayMonitor
-from monitors.runner import Runner
-from monitors.service import open_store, restart_drill
-from sentiment.lexicon import VaderEngine
 from store import queries
 from store.schema import messages, triage
 from tests.conftest import ROOT
-
-
-def drill(drill_config, monkeypatch, minutes_in=20):
-    path, settings = drill_config()
-    db = open_store(settings)
-    restart_drill(db, settings, at_s=minutes_in * 60)
-    runner = Runner(
-        db, [ReplayMonitor(settings.scenario_path)], VaderEngine(), detector=Detector(db, PRESETS["medium"])
-    )
-    runner.run_pending()
-    runner.detect_and_notify()
-    monkeypatch.setenv("CRISISDESK_CONFIG", str(path))
-    return db
 
 
 def open_page(page):
@@ -41,8 +22,8 @@ def metrics(at):
     return {m.label: (m.value, m.delta) for m in at.metric}
 
 
-def test_overview_shows_the_brief_and_offers_downloads(drill_config, monkeypatch):
-    db = drill(drill_config, monkeypatch)
+def test_overview_shows_the_brief_and_offers_downloads(drill_store):
+    db = drill_store()
     at = open_page("pages/overview.py")
     brief = build_brief(db, time.time(), "UTC")
     figures = metrics(at)
@@ -59,8 +40,8 @@ def test_overview_shows_the_brief_and_offers_downloads(drill_config, monkeypatch
     assert len(at.get("download_button")) == 2
 
 
-def test_mentions_filters_change_the_result(drill_config, monkeypatch):
-    drill(drill_config, monkeypatch)
+def test_mentions_filters_change_the_result(drill_store):
+    drill_store()
     at = open_page("pages/mentions.py")
     everything = int(at.caption[-1].value.split()[0].replace(",", ""))
     assert everything > 500
@@ -75,8 +56,8 @@ def test_mentions_filters_change_the_result(drill_config, monkeypatch):
     assert all(r >= 50_000 for r in at.dataframe[0].value["reach"])
 
 
-def test_triage_and_correction_are_stored_and_reflected(drill_config, monkeypatch):
-    db = drill(drill_config, monkeypatch)
+def test_triage_and_correction_are_stored_and_reflected(drill_store):
+    db = drill_store()
     at = open_page("pages/mentions.py")
     at.text_input(key="m_keyword").input("Unplugging every Tidewell camera").run()
     before = queries.share_of(db, 0, 2**40, label="positive")
@@ -103,8 +84,8 @@ def test_triage_and_correction_are_stored_and_reflected(drill_config, monkeypatc
     assert set(at.dataframe[0].value["sentiment"][:2]) == {"positive"}
 
 
-def test_mentions_detail_shows_links_as_text_only(drill_config, monkeypatch):
-    drill(drill_config, monkeypatch, minutes_in=50)
+def test_mentions_detail_shows_links_as_text_only(drill_store):
+    drill_store(50)
     at = open_page("pages/mentions.py")
     at.text_input(key="m_keyword").input("We have closed the misconfigured storage").run()
     at.session_state["m_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
@@ -113,8 +94,8 @@ def test_mentions_detail_shows_links_as_text_only(drill_config, monkeypatch):
     assert not any("https://tidewell.example" in m.value for m in at.markdown)
 
 
-def test_internal_pulse_is_aggregate_only(drill_config, monkeypatch):
-    db = drill(drill_config, monkeypatch)
+def test_internal_pulse_is_aggregate_only(drill_store):
+    db = drill_store()
     at = open_page("pages/pulse.py")
     figures = metrics(at)
     n, total = queries.share_of(db, int(time.time()) - 86400, int(time.time()) + 1, source="slack")

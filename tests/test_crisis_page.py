@@ -3,31 +3,12 @@
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from crisis.detector import Detector
-from crisis.presets import PRESETS
-from monitors.replay import ReplayMonitor
-from monitors.runner import Runner
-from monitors.service import open_store, restart_drill
-from sentiment.lexicon import VaderEngine
 from store.schema import alerts
 from tests.conftest import ROOT
 
 
-def drill_at(drill_config, monkeypatch, minutes_in: float):
-    path, settings = drill_config()
-    db = open_store(settings)
-    restart_drill(db, settings, at_s=minutes_in * 60)
-    runner = Runner(
-        db, [ReplayMonitor(settings.scenario_path)], VaderEngine(), detector=Detector(db, PRESETS["medium"])
-    )
-    runner.run_pending()
-    runner.detect_and_notify()
-    monkeypatch.setenv("CRISISDESK_CONFIG", str(path))
-    return db
-
-
-def test_the_wall_shows_the_crisis_level_with_its_explanation(drill_config, monkeypatch):
-    drill_at(drill_config, monkeypatch, minutes_in=20)
+def test_the_wall_shows_the_crisis_level_with_its_explanation(drill_store):
+    drill_store(20)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     assert not at.exception, at.exception
     banner = at.error[0].value
@@ -35,14 +16,14 @@ def test_the_wall_shows_the_crisis_level_with_its_explanation(drill_config, monk
     assert "expected" in banner
 
 
-def test_the_wall_is_calm_before_the_onset(drill_config, monkeypatch):
-    drill_at(drill_config, monkeypatch, minutes_in=0.5)
+def test_the_wall_is_calm_before_the_onset(drill_store):
+    drill_store(0.5)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     assert at.success[0].value.startswith("**NORMAL**")
 
 
-def test_declare_and_stand_down_from_the_crisis_page(drill_config, monkeypatch):
-    db = drill_at(drill_config, monkeypatch, minutes_in=0.5)
+def test_declare_and_stand_down_from_the_crisis_page(drill_store):
+    db = drill_store(0.5)
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.switch_page("pages/crisis.py").run()
     assert not at.exception, at.exception

@@ -1,0 +1,30 @@
+"""Small Streamlit pieces several pages share."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import streamlit as st
+
+
+def selectable_table(table: pd.DataFrame, key: str, wide: tuple[str, ...] = ("message",)) -> list[int]:
+    """A read-only table whose rows can be selected; returns the selected row positions."""
+    event = st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        on_select="rerun",
+        selection_mode="multi-row",
+        key=key,
+        column_config={column: st.column_config.TextColumn(width="large") for column in wide if column in table},
+    )
+    return [i for i in event.selection.rows if i < len(table)]
+
+
+def display_time(epoch_s: float | None, zone: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC time in the display zone; "–" for none."""
+    if epoch_s is None or pd.isna(epoch_s):
+        return "–"
+    return datetime.fromtimestamp(epoch_s, tz=timezone.utc).astimezone(zone).strftime(fmt)
