@@ -16,6 +16,7 @@ page = st.navigation(
         st.Page("pages/overview.py", title="Overview", icon=":material/summarize:", url_path="overview"),
         st.Page("pages/mentions.py", title="Mentions", icon=":material/forum:", url_path="mentions"),
         st.Page("pages/pulse.py", title="Internal pulse", icon=":material/favorite:", url_path="pulse"),
+        st.Page("pages/faq.py", title="Crisis FAQ", icon=":material/quiz:", url_path="faq"),
         st.Page("pages/crisis.py", title="Crisis level", icon=":material/crisis_alert:", url_path="crisis"),
         st.Page("pages/posts.py", title="Scheduled posts", icon=":material/schedule_send:", url_path="posts"),
         st.Page("pages/sources.py", title="Sources", icon=":material/sensors:", url_path="sources"),

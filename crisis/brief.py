@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from crisis.detector import crisis_status
 from crisis.levels import LEVELS
+from incidents.faq import status_line as faq_status
 from publishing import pause
 from store import queries
 from store.schema import triage
@@ -46,6 +47,7 @@ class Brief:
     alerts_sent_24h: int = 0
     triaged_24h: int = 0
     hours: object = None  # pandas DataFrame: messages and negative per hour, last 24 h
+    faq: dict | None = None  # the active incident's FAQ status
 
     @property
     def trend_1h(self) -> str:
@@ -66,12 +68,22 @@ class Brief:
             ("Reach of negative posts, last 24 h", f"{self.negative_reach_24h:,}"),
             ("Top narratives", ", ".join(f"{t} ({n})" for t, n in self.narratives) or "none stand out"),
             ("By source, last 24 h", ", ".join(f"{s} {m:,} ({n:,} negative)" for s, m, n in self.sources_24h) or "–"),
+            ("Crisis FAQ", self._faq_line()),
             ("Scheduled posts", ", ".join(f"{n} {s}" for s, n in sorted(self.posts.items())) or "none"),
             ("Publishing", f"ALL PAUSED: {self.pause_reason}" if self.paused else "running"),
             ("Alerts sent to Slack, last 24 h", str(self.alerts_sent_24h)),
             ("Mentions triaged, last 24 h", str(self.triaged_24h)),
         ]
         return rows
+
+    def _faq_line(self) -> str:
+        if not self.faq:
+            return "no active incident"
+        updated = datetime.fromtimestamp(self.faq["updated_at"], tz=timezone.utc).astimezone(ZoneInfo(self.zone))
+        return (
+            f"{self.faq['name']}: {self.faq['approved']} approved answers, {self.faq['draft']} drafts, "
+            f"{self.faq['facts']} facts; updated {updated:%H:%M}"
+        )
 
     def to_markdown(self) -> str:
         when = datetime.fromtimestamp(self.at, tz=timezone.utc).astimezone(ZoneInfo(self.zone))
@@ -126,4 +138,5 @@ def build_brief(db: sa.Engine, now: float, zone: str) -> Brief:
         alerts_sent_24h=queries.alerts_sent(db, now - 86400),
         triaged_24h=int(triaged or 0),
         hours=queries.volume_by_hour(db, now_i - 24 * 3600, now_i + 1),
+        faq=faq_status(db),
     )

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from crisis.detector import crisis_status
 from crisis.notify import notifier_failures
+from incidents import faq
 from publishing import pause
 from store import queries
 
@@ -30,6 +31,7 @@ class WallSnapshot:
     latest: pd.DataFrame
     by_source: pd.DataFrame
     alerts: list
+    faq: dict | None  # the active incident's FAQ at a glance, or None
 
 
 def wall_snapshot(
@@ -51,4 +53,5 @@ def wall_snapshot(
         latest=queries.latest_messages(db, latest_n),
         by_source=queries.volume_by_source(db, since, now + 1),
         alerts=queries.recent_alerts(db, 5),
+        faq=faq.status_line(db),
     )

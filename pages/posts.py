@@ -3,6 +3,7 @@ decide post by post (hold, resume, edit, save as draft, delete)."""
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import datetime, timezone
 
@@ -10,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from crisis.detector import crisis_status
+from incidents import faq
 from pages.common.context import current_user, web_engine
 from pages.common.frame import app_context
 from pages.common.text import one_line
@@ -98,6 +100,7 @@ else:
         crisis_terms=[t for t, _ in explanation.get("new_terms", [])],
         level=status["level"],
         now=now,
+        incident_terms=json.loads(incident.keywords) if (incident := faq.active(ctx.db)) else [],
     )
     table = pd.DataFrame(
         {

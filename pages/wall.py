@@ -250,6 +250,14 @@ def live_view() -> None:
         by_source = snap.by_source
         if len(by_source):
             st.altair_chart(source_chart(by_source), width="stretch")
+        st.subheader("Crisis FAQ")
+        if snap.faq:
+            st.text(
+                f"updated {local(snap.faq['updated_at']):%H:%M} ({age(now - snap.faq['updated_at'])} ago)\n"
+                f"{snap.faq['approved']} approved answers, {snap.faq['draft']} drafts"
+            )
+        else:
+            st.caption("No active incident.")
         st.subheader("Alerts")
         recent = [a for a in snap.alerts if a.kind == "level" and a.at >= now - 6 * 3600]
         for alert in recent[:3]:

@@ -21,6 +21,7 @@ def risk_flags(
     crisis_terms: Sequence[str],
     level: str,
     now: float,
+    incident_terms: Sequence[str] = (),
 ) -> list[list[str]]:
     """One list of reasons per post (empty: nothing found)."""
     scores = engine.score(list(texts)) if engine is not None and texts else [None] * len(texts)
@@ -32,7 +33,10 @@ def risk_flags(
         hits = [t for t in sensitive_terms if _has(text, t)]
         if hits:
             reasons.append("sensitive terms: " + ", ".join(repr(h) for h in hits))
-        overlap = [t for t in crisis_terms if _has(text, t.lstrip("#@"))]
+        incident = [t for t in incident_terms if _has(text, t)]
+        if incident:
+            reasons.append("overlaps the active incident's keywords: " + ", ".join(repr(t) for t in incident))
+        overlap = [t for t in crisis_terms if _has(text, t.lstrip("#@")) and t not in incident]
         if overlap and level != "normal":
             reasons.append("touches what the crisis is about: " + ", ".join(repr(t) for t in overlap))
         if level != "normal" and due - now <= 24 * 3600:

@@ -128,6 +128,7 @@ class NotifySettings(_Section):
     slack_base_url: str = "https://slack.com/api/"
     crisis_team_channel: str = ""
     executives_channel: str = ""
+    staff_channel: str = ""
     digest_active_min: float = Field(30, gt=0)
     digest_calm_h: float = Field(24, gt=0)
 

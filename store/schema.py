@@ -202,4 +202,74 @@ triage = sa.Table(
     sa.Column("at", sa.Float, nullable=False),
 )
 
+# The incident record: what happened, the cause, the facts, the answers.
+incidents = sa.Table(
+    "incidents",
+    metadata,
+    sa.Column("id", _Id, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("summary", sa.Text, nullable=False, server_default=""),
+    sa.Column("keywords", sa.Text, nullable=False, server_default="[]"),  # JSON list
+    sa.Column("cause_status", sa.String(16), nullable=False, server_default="unknown"),  # known/suspected/unknown
+    sa.Column("cause", sa.Text, nullable=False, server_default=""),
+    sa.Column("status", sa.String(16), nullable=False, server_default="active"),  # active/resolved
+    sa.Column("declared_at", sa.Float, nullable=False),
+    sa.Column("declared_by", sa.String(200), nullable=False),
+    sa.Column("resolved_at", sa.Float),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+faq_facts = sa.Table(
+    "faq_facts",
+    metadata,
+    sa.Column("id", _Id, primary_key=True, autoincrement=True),
+    sa.Column("incident_id", sa.BigInteger, sa.ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("at", sa.Float, nullable=False),  # when it happened
+    sa.Column("statement", sa.Text, nullable=False),
+    sa.Column("source", sa.Text, nullable=False, server_default=""),
+    sa.Column("verified", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("deleted", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+faq_entries = sa.Table(
+    "faq_entries",
+    metadata,
+    sa.Column("id", _Id, primary_key=True, autoincrement=True),
+    sa.Column("incident_id", sa.BigInteger, sa.ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("question", sa.Text, nullable=False),
+    sa.Column("answer", sa.Text, nullable=False, server_default=""),
+    sa.Column("owner", sa.String(200), nullable=False, server_default=""),
+    sa.Column("status", sa.String(16), nullable=False, server_default="draft"),  # draft/approved
+    sa.Column("deleted", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Column("updated_by", sa.String(200), nullable=False),
+)
+
+# Every change to an incident, fact or answer: who, when, which fields from what to what.
+faq_history = sa.Table(
+    "faq_history",
+    metadata,
+    sa.Column("id", _Id, primary_key=True, autoincrement=True),
+    sa.Column("incident_id", sa.BigInteger, sa.ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("who", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # incident / fact / entry
+    sa.Column("item_id", sa.BigInteger, nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),  # create / update / approve / delete / resolve
+    sa.Column("changes", sa.Text, nullable=False),  # JSON {field: [old, new]}
+)
+
+# What was published to the staff channel, to publish only the changes next time.
+faq_publications = sa.Table(
+    "faq_publications",
+    metadata,
+    sa.Column("id", _Id, primary_key=True, autoincrement=True),
+    sa.Column("incident_id", sa.BigInteger, sa.ForeignKey("incidents.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("who", sa.String(200), nullable=False),
+    sa.Column("channel", sa.String(200), nullable=False),
+    sa.Column("snapshot", sa.Text, nullable=False),  # JSON {entry id: [question, answer]}
+)
+
 UNSCORED = "unscored"

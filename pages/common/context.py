@@ -49,6 +49,12 @@ def current_user() -> str:
     return "local user"
 
 
+def current_role() -> str:
+    """The acting person's role. Local mode (no sign-in) runs on one machine for
+    its owner, who may edit; roles from sign-in come with access control."""
+    return "editor"
+
+
 @st.cache_resource(show_spinner="Loading the sentiment model…")
 def web_engine(config_file: str):
     """The sentiment engine for this web process (risk flags on posts)."""
