@@ -17,7 +17,12 @@ from settings import load_settings
 from tests.browser import browser_page, streamlit_server
 
 DOCS = Path(__file__).resolve().parent
-PAGES = {"wall.png": "/wall?view=wall", "overview.png": "/overview", "crisis.png": "/crisis"}
+# file -> (path, exact text that shows the page is ready; the wall's waits for the detector's verdict)
+PAGES = {
+    "wall.png": ("/wall?view=wall", "CRISIS"),
+    "overview.png": ("/overview", "Top narratives"),
+    "crisis.png": ("/crisis", "Crisis level: CRISIS"),
+}
 
 
 def main(at_s: float = 1500) -> None:
@@ -28,9 +33,9 @@ def main(at_s: float = 1500) -> None:
         restart_drill(db, load_settings(config), at_s=at_s)
         db.dispose()
         with streamlit_server(config, Path(tmp) / "streamlit.log") as url, browser_page() as page:
-            for name, path in PAGES.items():
+            for name, (path, ready) in PAGES.items():
                 page.goto(url + path)
-                page.get_by_text("CRISIS").first.wait_for(timeout=90_000)  # the detector has judged the drill
+                page.get_by_text(ready, exact=True).first.wait_for(timeout=180_000)
                 time.sleep(2)  # let the charts finish drawing
                 page.screenshot(path=str(DOCS / name))
                 print(f"wrote docs/{name}")
