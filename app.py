@@ -19,6 +19,7 @@ page = st.navigation(
         st.Page("pages/faq.py", title="Crisis FAQ", icon=":material/quiz:", url_path="faq"),
         st.Page("pages/crisis.py", title="Crisis level", icon=":material/crisis_alert:", url_path="crisis"),
         st.Page("pages/posts.py", title="Scheduled posts", icon=":material/schedule_send:", url_path="posts"),
+        st.Page("pages/team.py", title="Team", icon=":material/groups:", url_path="team"),
         st.Page("pages/sources.py", title="Sources", icon=":material/sensors:", url_path="sources"),
         st.Page("pages/sentiment.py", title="Sentiment", icon=":material/sentiment_satisfied:", url_path="sentiment"),
     ],

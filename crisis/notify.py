@@ -55,8 +55,8 @@ def _plain(text: str, limit: int = 2900) -> dict:
     return {"type": "plain_text", "text": (text or " ")[:limit], "emoji": False}
 
 
-def blocks_for(row) -> list[dict]:
-    """Block Kit for one alert or digest row."""
+def blocks_for(row, on_duty: list[str] | None = None) -> list[dict]:
+    """Block Kit for one alert or digest row (naming who is on duty in level alerts)."""
     data = json.loads(row.explanation or "{}")
     level = LEVELS[row.new_level]
     title = f"Digest: {level}" if row.kind == "digest" else f"Crisis level {level.upper()}"
@@ -68,6 +68,8 @@ def blocks_for(row) -> list[dict]:
     ]
     if row.who:
         blocks.append({"type": "context", "elements": [_plain(f"By {row.who}: {row.why or ''}", 300)]})
+    if row.kind == "level" and on_duty:
+        blocks.append({"type": "context", "elements": [_plain("On duty: " + ", ".join(on_duty), 300)]})
     fields = []
     for item in data.get("rising", [])[:4]:
         factor = f" ({item['factor']}x)" if item.get("factor") else ""
@@ -146,13 +148,16 @@ class SlackNotifier:
                 .order_by(alerts.c.id)
                 .limit(limit)
             ).all()
+        from incidents.team import on_duty
+
+        duty = on_duty(self.db) if rows else []
         sent = 0
         for row in rows:
             channel = self.channels.get(row.audience)
             if not channel or not self._claim(row.id, now):
                 continue
             try:
-                self.client.chat_postMessage(channel=channel, text=fallback_text(row), blocks=blocks_for(row))
+                self.client.chat_postMessage(channel=channel, text=fallback_text(row), blocks=blocks_for(row, duty))
             except (SlackApiError, OSError) as exc:
                 self._failed(row, exc)
                 continue

@@ -131,6 +131,22 @@ def restart_drill(db: sa.Engine, settings: Settings, at_s: float = 0.0) -> None:
     sources.set_cursor(db, ReplayMonitor.name, drill_cursor(time.time() - at_s / settings.drill.speed))
 
 
+def start_drill(settings: Settings, who: str, at_s: float = 0.0) -> None:
+    """Start the scenario again in the drill store (never the live one) and
+    record the rehearsal in this deployment's own store. A runner in drill mode
+    (`streamlit run app.py` or `python -m monitors` with [app] mode = "drill")
+    plays it."""
+    from incidents.team import log_drill
+
+    drill_settings = settings.model_copy(update={"app": settings.app.model_copy(update={"mode": "drill"})})
+    drill_db = open_store(drill_settings)
+    restart_drill(drill_db, drill_settings, at_s)
+    drill_db.dispose()
+    db = open_store(settings)
+    log_drill(db, who, str(settings.drill.scenario), at_s, time.time())
+    db.dispose()
+
+
 def build_notifier(settings: Settings, db: sa.Engine):
     """The Slack notifier, or None (and why, in the log) when it is not configured."""
     from crisis.notify import SlackNotifier, slack_client

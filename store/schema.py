@@ -272,4 +272,28 @@ faq_publications = sa.Table(
     sa.Column("snapshot", sa.Text, nullable=False),  # JSON {entry id: [question, answer]}
 )
 
+# The crisis team: who does what, who is on duty, who reports to whom.
+team_members = sa.Table(
+    "team_members",
+    metadata,
+    sa.Column("id", _Id, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("role", sa.String(32), nullable=False),  # lead/monitor/analyst/spokesperson/internal_comms/approver
+    sa.Column("contact", sa.String(200), nullable=False, server_default=""),
+    sa.Column("on_duty", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("reports_to", sa.BigInteger),  # another member's id
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+# Rehearsals: when a drill was started, by whom, with which scenario.
+drill_log = sa.Table(
+    "drill_log",
+    metadata,
+    sa.Column("id", _Id, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("who", sa.String(200), nullable=False),
+    sa.Column("scenario", sa.Text, nullable=False),
+    sa.Column("start_offset_s", sa.Float, nullable=False),
+)
+
 UNSCORED = "unscored"

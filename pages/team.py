@@ -1,0 +1,110 @@
+"""The crisis team: who does what, who is on duty (named in every alert),
+who reports to whom, and the drills the team has run."""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import streamlit as st
+
+from incidents import team
+from monitors.service import start_drill
+from pages.common.context import current_role, current_user
+from pages.common.frame import app_context
+from pages.common.widgets import display_time
+
+ctx = app_context()
+zone = ctx.settings.zone
+who, role = current_user(), current_role()
+
+st.header("Team")
+members = team.roster(ctx.db)
+if members.empty:
+    st.info("No one on the roster yet. Clear roles before the crisis: add the team below.")
+else:
+    names = dict(zip(members["id"], members["name"]))
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "name": members["name"],
+                "role": members["role"].str.replace("_", " "),
+                "contact": members["contact"],
+                "on duty": members["on_duty"].map({True: "ON DUTY", False: ""}),
+                "reports to": members["reports_to"].map(lambda i: names.get(i, "") if pd.notna(i) else ""),
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    st.subheader("Responsibilities")
+    st.dataframe(team.matrix(members), hide_index=True, width="stretch")
+    c1, c2, c3 = st.columns([2, 1, 1])
+    member = c1.selectbox("Team member", members["id"].tolist(), format_func=lambda i: names[i], key="duty_member")
+    if c2.button("Put on duty", key="duty_on"):
+        team.set_on_duty(ctx.db, int(member), True, who, role, time.time())
+        st.rerun()
+    if c3.button("Take off duty", key="duty_off"):
+        team.set_on_duty(ctx.db, int(member), False, who, role, time.time())
+        st.rerun()
+
+with st.expander("Add a team member", expanded=members.empty):
+    with st.form("member_form"):
+        name = st.text_input("Name", key="member_name")
+        member_role = st.selectbox(
+            "Role", list(team.ROLES), format_func=lambda r: f"{r.replace('_', ' ')}: {team.ROLES[r]}", key="member_role"
+        )
+        contact = st.text_input("Contact (phone, Slack handle)", key="member_contact")
+        options = [None, *members["id"].tolist()] if len(members) else [None]
+        reports_to = st.selectbox(
+            "Reports to",
+            options,
+            key="member_reports_to",
+            format_func=lambda i: "–" if i is None else dict(zip(members["id"], members["name"]))[i],
+        )
+        if st.form_submit_button("Add"):
+            try:
+                team.add_member(
+                    ctx.db,
+                    name,
+                    member_role,
+                    contact,
+                    who,
+                    role,
+                    time.time(),
+                    int(reports_to) if reports_to is not None else None,
+                )
+            except ValueError as exc:
+                st.error(str(exc))
+            else:
+                st.rerun()
+
+st.subheader("Drills")
+st.caption(
+    "Rehearse at least once a year. A drill plays the scenario into the drill store, never into live data; "
+    "watch it on a dashboard running in drill mode."
+)
+c1, c2 = st.columns([1, 3])
+minutes_in = c1.number_input(
+    "Start how many minutes into the scenario", min_value=0, max_value=600, value=0, key="drill_at"
+)
+if c2.button("Start a drill", key="drill_start"):
+    start_drill(ctx.settings, who, float(minutes_in) * 60)
+    st.toast("Drill started in the drill store")
+    st.rerun()
+log = team.drills(ctx.db)
+if log.empty:
+    st.caption("No drill on record.")
+else:
+    st.dataframe(
+        pd.DataFrame(
+            {
+                "when": [display_time(t, zone) for t in log["at"]],
+                "who": log["who"],
+                "scenario": log["scenario"],
+                "started at (min)": log["start_offset_s"] / 60,
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )

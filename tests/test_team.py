@@ -1,0 +1,102 @@
+"""The team roster, on duty in alerts, and drills that never touch live data."""
+
+import json
+
+import pytest
+import sqlalchemy as sa
+from streamlit.testing.v1 import AppTest
+
+from crisis.notify import SlackNotifier, slack_client
+from incidents import team
+from incidents.faq import NotAllowed
+from monitors.service import build_runner, open_store, start_drill
+from settings import load_settings
+from store.schema import alerts, drill_log, messages
+from tests.conftest import ROOT, write_config
+from tests.fake_slack import FakeSlack
+
+T = 1_800_000_000
+
+
+def test_roster_matrix_and_roles(db):
+    lead = team.add_member(db, "Ana", "lead", "+31 6 1", "ana", "editor", T)
+    team.add_member(db, "Ben", "spokesperson", "@ben", "ana", "editor", T, reports_to=lead)
+    with pytest.raises(ValueError, match="role must be one of"):
+        team.add_member(db, "Cy", "intern", "", "ana", "editor", T)
+    with pytest.raises(NotAllowed):
+        team.add_member(db, "Cy", "monitor", "", "vic", "viewer", T)
+    matrix = dict(team.matrix(team.roster(db)).values.tolist())
+    assert matrix["Who speaks externally"] == "Ben"
+    assert matrix["Who monitors"].startswith("nobody")
+    assert matrix["Ben reports to"] == "Ana"
+    team.set_on_duty(db, lead, True, "ana", "editor", T)
+    assert team.on_duty(db) == ["Ana (lead)"]
+
+
+def test_level_alerts_name_who_is_on_duty(db, clock):
+    team.set_on_duty(db, team.add_member(db, "Ana", "lead", "", "ana", "editor", T), True, "ana", "editor", T)
+    with db.begin() as conn:
+        conn.execute(
+            alerts.insert().values(
+                at=T,
+                kind="level",
+                audience="crisis_team",
+                old_level=0,
+                new_level=2,
+                reason="detected",
+                summary="CRISIS",
+                explanation="{}",
+            )
+        )
+    slack = FakeSlack()
+    try:
+        SlackNotifier(
+            db, slack_client("xoxb", slack.base_url, timeout_s=5), {"crisis_team": "#c"}, clock=clock
+        ).send_pending()
+        blocks = slack.posts()[0]["body"]["blocks"]
+        blocks = blocks if isinstance(blocks, list) else json.loads(blocks)
+        assert {
+            "type": "context",
+            "elements": [{"type": "plain_text", "text": "On duty: Ana (lead)", "emoji": False}],
+        } in blocks
+    finally:
+        slack.close()
+
+
+def test_a_drill_never_writes_into_the_live_store(tmp_path):
+    path = write_config(
+        tmp_path,
+        f'[app]\nmode = "live"\ndata_dir = "{tmp_path / "data"}"\n[runner]\nin_app = false\n'
+        '[sentiment]\nengine = "vader"\n',
+    )
+    live = load_settings(path)
+    start_drill(live, "ana", at_s=600)
+    drill = live.model_copy(update={"app": live.app.model_copy(update={"mode": "drill"})})
+    drill_db = open_store(drill)
+    build_runner(drill, drill_db).run_pending()  # the drill runner plays the scenario
+    live_db = open_store(live)
+    with drill_db.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(messages)).scalar() > 500
+    with live_db.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(messages)).scalar() == 0
+        assert conn.execute(sa.select(drill_log.c.who, drill_log.c.start_offset_s)).all() == [("ana", 600.0)]
+    assert str(drill_db.url) != str(live_db.url)
+
+
+def test_team_page(drill_store):
+    drill_store(0.5)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page("pages/team.py").run()
+    assert not at.exception, at.exception
+    assert any("No one on the roster" in i.value for i in at.info)
+    at.text_input(key="member_name").input("Ana")
+    at.selectbox(key="member_role").set_value("lead")
+    at.button(key="FormSubmitter:member_form-Add").click().run()
+    at.button(key="duty_on").click().run()
+    roster = at.dataframe[0].value
+    assert roster[["name", "role", "on duty"]].values.tolist() == [["Ana", "lead", "ON DUTY"]]
+    matrix = dict(at.dataframe[1].value.values.tolist())
+    assert matrix["Who leads the response"] == "Ana (on duty)"
+    at.button(key="drill_start").click().run()
+    assert not at.exception, at.exception
+    assert at.dataframe[-1].value["who"].tolist() == ["local user"]
