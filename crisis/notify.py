@@ -55,7 +55,7 @@ def _plain(text: str, limit: int = 2900) -> dict:
     return {"type": "plain_text", "text": (text or " ")[:limit], "emoji": False}
 
 
-def blocks_for(row, on_duty: list[str] | None = None) -> list[dict]:
+def blocks_for(row, on_duty: list[str] | None = None, key_accounts: list[str] | None = None) -> list[dict]:
     """Block Kit for one alert or digest row (naming who is on duty in level alerts)."""
     data = json.loads(row.explanation or "{}")
     level = LEVELS[row.new_level]
@@ -70,6 +70,10 @@ def blocks_for(row, on_duty: list[str] | None = None) -> list[dict]:
         blocks.append({"type": "context", "elements": [_plain(f"By {row.who}: {row.why or ''}", 300)]})
     if row.kind == "level" and on_duty:
         blocks.append({"type": "context", "elements": [_plain("On duty: " + ", ".join(on_duty), 300)]})
+    if row.kind == "level" and key_accounts:
+        blocks.append(
+            {"type": "section", "text": _plain("Key accounts mentioned in the last hour: " + ", ".join(key_accounts))}
+        )
     fields = []
     for item in data.get("rising", [])[:4]:
         factor = f" ({item['factor']}x)" if item.get("factor") else ""
@@ -148,16 +152,24 @@ class SlackNotifier:
                 .order_by(alerts.c.id)
                 .limit(limit)
             ).all()
+        from incidents.key_accounts import recent_hits
         from incidents.team import on_duty
 
         duty = on_duty(self.db) if rows else []
+        accounts = (
+            [f"{r.account} ({r.mentions}, owner {r.owner})" for r in recent_hits(self.db, now - 3600).itertuples()]
+            if rows
+            else []
+        )
         sent = 0
         for row in rows:
             channel = self.channels.get(row.audience)
             if not channel or not self._claim(row.id, now):
                 continue
             try:
-                self.client.chat_postMessage(channel=channel, text=fallback_text(row), blocks=blocks_for(row, duty))
+                self.client.chat_postMessage(
+                    channel=channel, text=fallback_text(row), blocks=blocks_for(row, duty, accounts)
+                )
             except (SlackApiError, OSError) as exc:
                 self._failed(row, exc)
                 continue

@@ -202,6 +202,14 @@ class Runner:
                 self.detector.evaluate(self.clock())
             except Exception:
                 log.exception("crisis detection failed this cycle")
+        try:
+            from incidents import key_accounts
+
+            key_accounts.scan(self.db, self.clock())
+            if self.notifier is not None:
+                key_accounts.escalate(self.db, self.notifier.client, self.clock())
+        except Exception:
+            log.exception("key-account matching failed this cycle")
         if self.notifier is not None:
             try:
                 self.notifier.queue_digest()

@@ -8,7 +8,7 @@ import time
 import pandas as pd
 import streamlit as st
 
-from incidents import team
+from incidents import key_accounts, team
 from monitors.service import start_drill
 from pages.common.context import current_role, current_user
 from pages.common.frame import app_context
@@ -108,3 +108,40 @@ else:
         hide_index=True,
         width="stretch",
     )
+
+st.subheader("Key accounts")
+st.caption(
+    "Mentions from or about these customers are flagged on every page and in alerts, and sent once to the "
+    "account owner's Slack."
+)
+table = key_accounts.accounts(ctx.db)
+if len(table):
+    st.dataframe(
+        table[["name", "handles", "domains", "aliases", "owner", "owner_slack"]], hide_index=True, width="stretch"
+    )
+with st.expander("Add a key account"):
+    with st.form("account_form"):
+        account = st.text_input("Customer name", key="ka_name")
+        handles = st.text_input("Handles, comma separated (e.g. @acme)", key="ka_handles")
+        domains = st.text_input("Domains, comma separated (e.g. acme.example)", key="ka_domains")
+        aliases = st.text_input("Other names, comma separated", key="ka_aliases")
+        owner = st.text_input("Account manager", key="ka_owner")
+        owner_slack = st.text_input("Escalate to (Slack channel or user id)", key="ka_slack")
+        if st.form_submit_button("Add"):
+            try:
+                key_accounts.add_account(
+                    ctx.db,
+                    account,
+                    handles.split(","),
+                    domains.split(","),
+                    aliases.split(","),
+                    owner,
+                    owner_slack,
+                    who,
+                    role,
+                    time.time(),
+                )
+            except ValueError as exc:
+                st.error(str(exc))
+            else:
+                st.rerun()

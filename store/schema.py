@@ -296,4 +296,37 @@ drill_log = sa.Table(
     sa.Column("start_offset_s", sa.Float, nullable=False),
 )
 
+# Key customers (customer-success escalation) and the mentions that matched them.
+key_accounts = sa.Table(
+    "key_accounts",
+    metadata,
+    sa.Column("id", _Id, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("handles", sa.Text, nullable=False, server_default="[]"),  # JSON: "@acme"
+    sa.Column("domains", sa.Text, nullable=False, server_default="[]"),  # JSON: "acme.example"
+    sa.Column("aliases", sa.Text, nullable=False, server_default="[]"),  # JSON: other names
+    sa.Column("owner", sa.String(200), nullable=False),  # the account manager
+    sa.Column("owner_slack", sa.String(200), nullable=False, server_default=""),  # where escalations go
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+key_account_hits = sa.Table(
+    "key_account_hits",
+    metadata,
+    sa.Column("message_id", sa.BigInteger, sa.ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("account_id", sa.BigInteger, sa.ForeignKey("key_accounts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("matched", sa.String(16), nullable=False),  # handle / domain / name
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("escalated_at", sa.Float),
+    sa.Column("escalate_error", sa.Text),
+)
+
+# How far the key-account scan has read the messages table (one row).
+key_account_scan = sa.Table(
+    "key_account_scan",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("last_message_id", sa.BigInteger, nullable=False),
+)
+
 UNSCORED = "unscored"

@@ -15,7 +15,7 @@ def test_wall_display_is_live_in_a_real_browser(drill_config, tmp_path):
         banner = page.get_by_text("DRILL - scenario data")
         banner.wait_for(timeout=60_000)
         page.get_by_text("Live · updated").wait_for(timeout=60_000)
-        page.locator(".vega-embed").first.wait_for(timeout=30_000)
+        page.locator(".vega-embed").nth(2).wait_for(timeout=60_000)  # all three charts drawn (slow under load)
         assert page.locator(".vega-embed").count() == 3
         level = page.locator('[data-testid="stAlert"]').filter(has_text="NORMAL")
         assert level.count() == 1  # the level banner (the drill has only just begun)

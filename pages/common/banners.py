@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 import streamlit as st
 
+from incidents.key_accounts import recent_hits
 from pages.common.context import AppContext
 from pages.common.text import md_escape
 from publishing import pause
@@ -25,6 +26,12 @@ def show_banners(ctx: AppContext) -> None:
             until = f" · resumes by itself at {resume:%a %H:%M}"
         by, why = md_escape(switch.by or "?", 80), md_escape(switch.reason or "", 200)
         st.error(f"**ALL PUBLISHING PAUSED** by {by}: {why}{until}", icon=":material/pause_circle:")
+    mentioned = recent_hits(ctx.db, time.time() - 86400)
+    if len(mentioned):
+        listed = ", ".join(
+            f"{md_escape(r.account, 80)} ({r.mentions}, owner {md_escape(r.owner, 60)})" for r in mentioned.itertuples()
+        )
+        st.warning(f"**Key accounts mentioned in the last 24 h:** {listed}", icon=":material/star:")
     alive = runners.alive(ctx.db, time.time())
     if alive.empty:
         st.caption("Sentiment: no runner has reported in the last two minutes, so nothing new is being scored.")
