@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from crisis.detector import crisis_status
 from crisis.levels import LEVELS
+from incidents.faq import markdown_escape
 from incidents.faq import status_line as faq_status
 from publishing import pause
 from store import queries
@@ -102,8 +103,8 @@ class Brief:
 
 
 def _md_cell(text: str) -> str:
-    # Terms come from outside: no Markdown may survive into the brief.
-    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~" else ch for ch in text.replace("\n", " "))
+    # Terms come from outside: no Markdown may survive into the brief, and a cell is one line.
+    return markdown_escape(text.replace("\n", " "))
 
 
 def build_brief(db: sa.Engine, now: float, zone: str) -> Brief:

@@ -132,30 +132,23 @@ def resolve(db, incident_id: int, who: str, role: str, now: float) -> None:
 # --- facts and answers ----------------------------------------------------------
 
 
+def _create(conn, table, values: dict, kind: str, incident_id, who, now, shown: dict) -> int:
+    """Insert a fact or an entry, record its creation in the history, touch the incident."""
+    item_id = conn.execute(table.insert().values(incident_id=incident_id, **values).returning(table.c.id)).scalar_one()
+    _history(conn, incident_id, who, now, kind, item_id, "create", {k: [None, v] for k, v in shown.items()})
+    _touch(conn, incident_id, now)
+    return item_id
+
+
 def add_fact(db, incident_id, at: float, statement: str, source: str, verified: bool, who, role, now) -> int:
     _check(role)
     if not statement.strip():
         raise FaqError("a fact needs a statement")
     with write(db) as conn:
-        fact_id = conn.execute(
-            faq_facts.insert()
-            .values(
-                incident_id=incident_id, at=at, statement=statement, source=source, verified=verified, updated_at=now
-            )
-            .returning(faq_facts.c.id)
-        ).scalar_one()
-        _history(
-            conn,
-            incident_id,
-            who,
-            now,
-            "fact",
-            fact_id,
-            "create",
-            {"statement": [None, statement], "verified": [None, verified]},
+        values = dict(at=at, statement=statement, source=source, verified=verified, updated_at=now)
+        return _create(
+            conn, faq_facts, values, "fact", incident_id, who, now, {"statement": statement, "verified": verified}
         )
-        _touch(conn, incident_id, now)
-    return fact_id
 
 
 def update_fact(db, fact_id: int, who, role, now, **fields) -> dict:
@@ -172,25 +165,17 @@ def add_entry(db, incident_id, question: str, answer: str, owner: str, who, role
     if not question.strip():
         raise FaqError("a Q&A entry needs a question")
     with write(db) as conn:
-        entry_id = conn.execute(
-            faq_entries.insert()
-            .values(
-                incident_id=incident_id, question=question, answer=answer, owner=owner, updated_at=now, updated_by=who
-            )
-            .returning(faq_entries.c.id)
-        ).scalar_one()
-        _history(
+        values = dict(question=question, answer=answer, owner=owner, updated_at=now, updated_by=who)
+        return _create(
             conn,
+            faq_entries,
+            values,
+            "entry",
             incident_id,
             who,
             now,
-            "entry",
-            entry_id,
-            "create",
-            {"question": [None, question], "answer": [None, answer], "status": [None, "draft"]},
+            {"question": question, "answer": answer, "status": "draft"},
         )
-        _touch(conn, incident_id, now)
-    return entry_id
 
 
 def update_entry(db, entry_id: int, who, role, now, **fields) -> dict:
@@ -301,7 +286,8 @@ def status_line(db: sa.Engine) -> dict | None:
 # --- export and publishing --------------------------------------------------------
 
 
-def _md(text: str) -> str:
+def markdown_escape(text: str) -> str:
+    """Text from people or from outside, made inert in Markdown (exports, briefs)."""
     return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~" else ch for ch in str(text).replace("\r", ""))
 
 
@@ -309,11 +295,11 @@ def to_markdown(rec: Record, zone: str = "UTC", approved_only: bool = True) -> s
     tz = ZoneInfo(zone)
     inc = rec.incident
     lines = [
-        f"# {_md(inc.name)}",
+        f"# {markdown_escape(inc.name)}",
         "",
-        _md(inc.summary),
+        markdown_escape(inc.summary),
         "",
-        f"**Cause ({inc.cause_status}):** {_md(inc.cause) or 'not yet known'}",
+        f"**Cause ({inc.cause_status}):** {markdown_escape(inc.cause) or 'not yet known'}",
         "",
     ]
     if len(rec.facts):
@@ -322,14 +308,15 @@ def to_markdown(rec: Record, zone: str = "UTC", approved_only: bool = True) -> s
             stamp = datetime.fromtimestamp(f.at, tz=timezone.utc).astimezone(tz).strftime("%Y-%m-%d %H:%M")
             mark = "verified" if f.verified else "unverified"
             lines.append(
-                f"- {stamp} ({mark}): {_md(f.statement)}" + (f" (source: {_md(f.source)})" if f.source else "")
+                f"- {stamp} ({mark}): {markdown_escape(f.statement)}"
+                + (f" (source: {markdown_escape(f.source)})" if f.source else "")
             )
         lines.append("")
     entries = rec.approved() if approved_only else rec.entries
     if len(entries):
         lines += ["## Questions and answers", ""]
         for e in entries.itertuples():
-            lines += [f"**{_md(e.question)}**", "", _md(e.answer), ""]
+            lines += [f"**{markdown_escape(e.question)}**", "", markdown_escape(e.answer), ""]
     return "\n".join(lines)
 
 

@@ -58,3 +58,32 @@ class FakeSlack:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def sent_level_alert_blocks(db, clock, at: float) -> list[dict]:
+    """Store one level alert, let the notifier send it to a fake Slack, return its Block Kit blocks."""
+    from crisis.notify import SlackNotifier, slack_client
+    from store.schema import alerts
+
+    with db.begin() as conn:
+        conn.execute(
+            alerts.insert().values(
+                at=at,
+                kind="level",
+                audience="crisis_team",
+                old_level=0,
+                new_level=2,
+                reason="detected",
+                summary="CRISIS",
+                explanation="{}",
+            )
+        )
+    fake = FakeSlack()
+    try:
+        SlackNotifier(
+            db, slack_client("xoxb", fake.base_url, timeout_s=5), {"crisis_team": "#c"}, clock=clock
+        ).send_pending()
+        blocks = fake.posts()[0]["body"]["blocks"]
+        return blocks if isinstance(blocks, list) else json.loads(blocks)
+    finally:
+        fake.close()

@@ -74,36 +74,11 @@ def test_the_runner_scans_and_every_page_flags_them(drill_store, monkeypatch):
 
 
 def test_level_alerts_list_key_accounts_mentioned(db, clock):
-    import json
-
-    from crisis.notify import SlackNotifier
-    from store.schema import alerts
+    from tests.fake_slack import sent_level_alert_blocks
 
     key_accounts.add_account(db, "Acme Corp", ["@acmecorp"], [], [], "Dana", "", "ana", "editor", T)
     fill(db, [message("1", "cameras down", author="@AcmeCorp", at=T)])
     key_accounts.scan(db, T)
-    with db.begin() as conn:
-        conn.execute(
-            alerts.insert().values(
-                at=T,
-                kind="level",
-                audience="crisis_team",
-                old_level=0,
-                new_level=1,
-                reason="detected",
-                summary="WATCH",
-                explanation="{}",
-            )
-        )
-    slack = FakeSlack()
-    try:
-        clock.now = T + 60
-        SlackNotifier(
-            db, slack_client("xoxb", slack.base_url, timeout_s=5), {"crisis_team": "#c"}, clock=clock
-        ).send_pending()
-        blocks = slack.posts()[0]["body"]["blocks"]
-        blocks = blocks if isinstance(blocks, list) else json.loads(blocks)
-        texts = [b.get("text", {}).get("text", "") for b in blocks]
-        assert "Key accounts mentioned in the last hour: Acme Corp (1, owner Dana)" in texts
-    finally:
-        slack.close()
+    clock.now = T + 60
+    texts = [b.get("text", {}).get("text", "") for b in sent_level_alert_blocks(db, clock, T)]
+    assert "Key accounts mentioned in the last hour: Acme Corp (1, owner Dana)" in texts

@@ -1,19 +1,16 @@
 """The team roster, on duty in alerts, and drills that never touch live data."""
 
-import json
-
 import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from crisis.notify import SlackNotifier, slack_client
 from incidents import team
 from incidents.faq import NotAllowed
 from monitors.service import build_runner, open_store, start_drill
 from settings import load_settings
-from store.schema import alerts, drill_log, messages
+from store.schema import drill_log, messages
 from tests.conftest import ROOT, write_config
-from tests.fake_slack import FakeSlack
+from tests.fake_slack import sent_level_alert_blocks
 
 T = 1_800_000_000
 
@@ -35,32 +32,11 @@ def test_roster_matrix_and_roles(db):
 
 def test_level_alerts_name_who_is_on_duty(db, clock):
     team.set_on_duty(db, team.add_member(db, "Ana", "lead", "", "ana", "editor", T), True, "ana", "editor", T)
-    with db.begin() as conn:
-        conn.execute(
-            alerts.insert().values(
-                at=T,
-                kind="level",
-                audience="crisis_team",
-                old_level=0,
-                new_level=2,
-                reason="detected",
-                summary="CRISIS",
-                explanation="{}",
-            )
-        )
-    slack = FakeSlack()
-    try:
-        SlackNotifier(
-            db, slack_client("xoxb", slack.base_url, timeout_s=5), {"crisis_team": "#c"}, clock=clock
-        ).send_pending()
-        blocks = slack.posts()[0]["body"]["blocks"]
-        blocks = blocks if isinstance(blocks, list) else json.loads(blocks)
-        assert {
-            "type": "context",
-            "elements": [{"type": "plain_text", "text": "On duty: Ana (lead)", "emoji": False}],
-        } in blocks
-    finally:
-        slack.close()
+    blocks = sent_level_alert_blocks(db, clock, T)
+    assert {
+        "type": "context",
+        "elements": [{"type": "plain_text", "text": "On duty: Ana (lead)", "emoji": False}],
+    } in blocks
 
 
 def test_a_drill_never_writes_into_the_live_store(tmp_path):
