@@ -11,6 +11,7 @@ from typing import Callable
 
 import sqlalchemy as sa
 
+from access.roles import Actor, Permission, require
 from crisis.assess import assess_series
 from crisis.baseline import DAY, SEASONAL_DAYS, SEASONAL_HALF_WIDTH
 from crisis.explain import explain
@@ -18,6 +19,7 @@ from crisis.levels import LEVELS, LevelChange, LevelState, declare, stand_down, 
 from crisis.presets import Preset
 from crisis.series import load_series
 from crisis.spike import WINDOWS
+from store.audit import record
 from store.connection import write
 from store.ingest import dialect_insert
 from store.schema import alerts, crisis_state
@@ -86,15 +88,17 @@ class Detector:
             log.warning("crisis level %s -> %s: %s", LEVELS[change.old], LEVELS[change.new], data["summary"])
         return change
 
-    def declare(self, who: str, why: str, now: float | None = None) -> LevelChange:
-        return self._override(declare, who, why, now)
+    def declare(self, by: Actor, why: str, now: float | None = None) -> LevelChange:
+        return self._override(declare, by, why, now)
 
-    def stand_down(self, who: str, why: str, now: float | None = None) -> LevelChange:
-        return self._override(stand_down, who, why, now)
+    def stand_down(self, by: Actor, why: str, now: float | None = None) -> LevelChange:
+        return self._override(stand_down, by, why, now)
 
-    def _override(self, action, who: str, why: str, now: float | None) -> LevelChange:
-        if not who.strip() or not why.strip():
-            raise ValueError("declaring or standing down needs who and why")
+    def _override(self, action, by: Actor, why: str, now: float | None) -> LevelChange:
+        require(by, Permission.SET_CRISIS_LEVEL)
+        if not why.strip():
+            raise ValueError("declaring or standing down needs a reason")
+        who = by.name
         now = self.clock() if now is None else now
         with write(self.db) as conn:
             conn.execute(
@@ -108,6 +112,7 @@ class Detector:
             data["hold_proposal"] = self._hold_proposal(change, now)
             line = f"{LEVELS[state.level].upper()} · {change.reason} by {who}: {why}"
             self._write(conn, state, line, data, now, change, who=who, why=why)
+            record(conn, who, f"crisis.{action.__name__}", now, "crisis level", why, level=LEVELS[state.level])
         return change
 
     def _hold_proposal(self, change: LevelChange | None, now: float) -> list[dict]:

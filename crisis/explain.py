@@ -18,9 +18,8 @@ import sqlalchemy as sa
 
 from crisis.assess import SeriesAssessment
 from crisis.levels import LEVELS
-from store.schema import messages
+from store.schema import INTERNAL_SOURCES, messages
 
-INTERNAL_SOURCES = ("slack",)
 _WORD = re.compile(r"[#@]?[a-z][a-z0-9'’-]{2,}")
 _STOP = set(
     """the and for you your are was were with this that have has had not but all any can our out who what when

@@ -28,6 +28,7 @@ from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 
 from crisis.detector import crisis_status
 from crisis.levels import LEVELS
+from settings.redact import redact
 from store.connection import write
 from store.schema import alerts
 
@@ -201,7 +202,7 @@ class SlackNotifier:
         if isinstance(exc, SlackApiError):
             reason = f"Slack said {exc.response.get('error', 'error')} (HTTP {exc.response.status_code})"
         else:
-            reason = f"{exc.__class__.__name__}: {exc}"
+            reason = redact(f"{exc.__class__.__name__}: {exc}")
         log.warning("alert %s to %s failed (attempt %d): %s", row.id, row.audience, attempts, reason)
         with write(self.db) as conn:
             conn.execute(

@@ -2,8 +2,8 @@
 
 Each change is written in one transaction with a history row naming who,
 when, and each changed field's old and new value, so the record can be read
-back, ordered and diffed. Editing needs an editor role (editor, lead or
-admin), checked here, on the server side, not only by hiding buttons.
+back, ordered and diffed. Each function checks the acting person's role
+itself (access.roles), on the server side, not only by hiding buttons.
 """
 
 from __future__ import annotations
@@ -16,24 +16,16 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import sqlalchemy as sa
 
+from access.roles import Actor, Permission, require
+from store import audit
 from store.connection import write
 from store.schema import faq_entries, faq_facts, faq_history, faq_publications, incidents
 
-EDITOR_ROLES = ("editor", "lead", "admin")
 CAUSES = ("known", "suspected", "unknown")
-
-
-class NotAllowed(PermissionError):
-    pass
 
 
 class FaqError(ValueError):
     pass
-
-
-def _check(role: str) -> None:
-    if role not in EDITOR_ROLES:
-        raise NotAllowed(f"changing the incident record needs one of the roles {EDITOR_ROLES}; you are {role!r}")
 
 
 def _history(conn, incident_id, who, now, kind, item_id, action, changes) -> None:
@@ -47,6 +39,10 @@ def _history(conn, incident_id, who, now, kind, item_id, action, changes) -> Non
             action=action,
             changes=json.dumps(changes, default=str),
         )
+    )
+    # The audit log names the change; the field values stay in faq_history.
+    audit.record(
+        conn, who, f"faq.{kind}.{action}", now, f"{kind}:{item_id}", incident=incident_id, fields=sorted(changes)
     )
 
 
@@ -72,8 +68,9 @@ def active(db: sa.Engine):
         ).one_or_none()
 
 
-def declare(db, name: str, summary: str, keywords: list[str], who: str, role: str, now: float) -> int:
-    _check(role)
+def declare(db, name: str, summary: str, keywords: list[str], by: Actor, now: float) -> int:
+    require(by, Permission.DECLARE_INCIDENT)
+    who = by.name
     if not name.strip():
         raise FaqError("an incident needs a name")
     with write(db) as conn:
@@ -97,8 +94,9 @@ def declare(db, name: str, summary: str, keywords: list[str], who: str, role: st
     return new_id
 
 
-def update_incident(db, incident_id: int, who: str, role: str, now: float, **fields) -> dict:
-    _check(role)
+def update_incident(db, incident_id: int, by: Actor, now: float, **fields) -> dict:
+    require(by, Permission.EDIT_RECORD)
+    who = by.name
     allowed = {"name", "summary", "keywords", "cause_status", "cause"}
     if set(fields) - allowed:
         raise FaqError(f"unknown fields {sorted(set(fields) - allowed)}")
@@ -113,8 +111,9 @@ def update_incident(db, incident_id: int, who: str, role: str, now: float, **fie
     return changes
 
 
-def resolve(db, incident_id: int, who: str, role: str, now: float) -> None:
-    _check(role)
+def resolve(db, incident_id: int, by: Actor, now: float) -> None:
+    require(by, Permission.DECLARE_INCIDENT)
+    who = by.name
     with write(db) as conn:
         _update(
             conn,
@@ -140,8 +139,9 @@ def _create(conn, table, values: dict, kind: str, incident_id, who, now, shown: 
     return item_id
 
 
-def add_fact(db, incident_id, at: float, statement: str, source: str, verified: bool, who, role, now) -> int:
-    _check(role)
+def add_fact(db, incident_id, at: float, statement: str, source: str, verified: bool, by: Actor, now) -> int:
+    require(by, Permission.EDIT_RECORD)
+    who = by.name
     if not statement.strip():
         raise FaqError("a fact needs a statement")
     with write(db) as conn:
@@ -151,8 +151,9 @@ def add_fact(db, incident_id, at: float, statement: str, source: str, verified: 
         )
 
 
-def update_fact(db, fact_id: int, who, role, now, **fields) -> dict:
-    _check(role)
+def update_fact(db, fact_id: int, by: Actor, now, **fields) -> dict:
+    require(by, Permission.EDIT_RECORD)
+    who = by.name
     with write(db) as conn:
         incident_id = conn.execute(sa.select(faq_facts.c.incident_id).where(faq_facts.c.id == fact_id)).scalar_one()
         changes = _update(conn, faq_facts, fact_id, {**fields, "updated_at": now}, who, now, "fact", incident_id)
@@ -160,8 +161,9 @@ def update_fact(db, fact_id: int, who, role, now, **fields) -> dict:
     return changes
 
 
-def add_entry(db, incident_id, question: str, answer: str, owner: str, who, role, now) -> int:
-    _check(role)
+def add_entry(db, incident_id, question: str, answer: str, owner: str, by: Actor, now) -> int:
+    require(by, Permission.EDIT_RECORD)
+    who = by.name
     if not question.strip():
         raise FaqError("a Q&A entry needs a question")
     with write(db) as conn:
@@ -178,9 +180,10 @@ def add_entry(db, incident_id, question: str, answer: str, owner: str, who, role
         )
 
 
-def update_entry(db, entry_id: int, who, role, now, **fields) -> dict:
+def update_entry(db, entry_id: int, by: Actor, now, **fields) -> dict:
     """Edit an answer; an edited approved answer goes back to draft until approved again."""
-    _check(role)
+    require(by, Permission.EDIT_RECORD)
+    who = by.name
     if "status" in fields:
         raise FaqError("use approve() to change an entry's status")
     with write(db) as conn:
@@ -194,8 +197,9 @@ def update_entry(db, entry_id: int, who, role, now, **fields) -> dict:
     return changes
 
 
-def approve(db, entry_id: int, who, role, now) -> None:
-    _check(role)
+def approve(db, entry_id: int, by: Actor, now) -> None:
+    require(by, Permission.APPROVE_ANSWERS)
+    who = by.name
     with write(db) as conn:
         row = conn.execute(sa.select(faq_entries).where(faq_entries.c.id == entry_id)).one()
         if not row.answer.strip():
@@ -335,10 +339,11 @@ def last_publication(db: sa.Engine, incident_id: int) -> dict[str, list[str]]:
     return json.loads(raw) if raw else {}
 
 
-def publish(db, client, channel: str, incident_id: int, who: str, role: str, now: float, changes_only: bool) -> int:
+def publish(db, client, channel: str, incident_id: int, by: Actor, now: float, changes_only: bool) -> int:
     """Post the approved answers (or only those new or changed since the last
     publish) to the staff channel; returns how many answers were posted."""
-    _check(role)
+    require(by, Permission.PUBLISH_FAQ)
+    who = by.name
     rec = record(db, incident_id)
     current = snapshot(rec)
     previous = last_publication(db, incident_id) if changes_only else {}

@@ -16,7 +16,7 @@ import re
 import pandas as pd
 import sqlalchemy as sa
 
-from incidents.faq import _check
+from access.roles import Actor, Permission, require
 from store.audit import record
 from store.connection import write
 from store.ingest import dialect_insert
@@ -29,8 +29,9 @@ SCAN_BATCH = 5000
 RECENT_S = 86400  # how far back a newly added account is matched
 
 
-def add_account(db, name, handles, domains, aliases, owner, owner_slack, who, role, now) -> int:
-    _check(role)
+def add_account(db, name, handles, domains, aliases, owner, owner_slack, by: Actor, now) -> int:
+    require(by, Permission.KEY_ACCOUNTS)
+    who = by.name
     if not name.strip() or not owner.strip():
         raise ValueError("a key account needs a name and an owner")
     clean = lambda xs: [x.strip() for x in xs if x.strip()]  # noqa: E731

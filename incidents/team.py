@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
-from incidents.faq import _check
+from access.roles import Actor, Permission, require
 from store.audit import record
 from store.connection import write
 from store.schema import drill_log, team_members
@@ -22,10 +22,9 @@ ROLES = {
 tm = team_members.c
 
 
-def add_member(
-    db, name: str, role: str, contact: str, who: str, actor_role: str, now: float, reports_to: int | None = None
-) -> int:
-    _check(actor_role)
+def add_member(db, name: str, role: str, contact: str, by: Actor, now: float, reports_to: int | None = None) -> int:
+    require(by, Permission.MANAGE_TEAM)
+    who = by.name
     if role not in ROLES:
         raise ValueError(f"role must be one of {list(ROLES)}, got {role!r}")
     if not name.strip():
@@ -40,8 +39,9 @@ def add_member(
     return new_id
 
 
-def set_on_duty(db, member_id: int, on_duty: bool, who: str, actor_role: str, now: float) -> None:
-    _check(actor_role)
+def set_on_duty(db, member_id: int, on_duty: bool, by: Actor, now: float) -> None:
+    require(by, Permission.MANAGE_TEAM)
+    who = by.name
     with write(db) as conn:
         conn.execute(team_members.update().where(tm.id == member_id).values(on_duty=on_duty, updated_at=now))
         record(conn, who, "team.on_duty" if on_duty else "team.off_duty", now, f"member:{member_id}")

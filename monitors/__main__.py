@@ -14,7 +14,7 @@ import sys
 import threading
 
 from monitors.service import build_runner, open_store, restart_drill
-from settings import ConfigError, load_settings
+from settings import ConfigError, load_settings, redact
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    redact.install()  # no token in a log line, from here on
     try:
         settings = load_settings()
     except ConfigError as exc:

@@ -34,6 +34,11 @@ class Message:
             raise ValueError(f"reach must not be negative, got {self.reach}")
         if self.created_at.utcoffset():
             object.__setattr__(self, "created_at", self.created_at.astimezone(timezone.utc))
+        # PostgreSQL cannot store NUL in text: one hostile post must not stop a source.
+        for name in ("text", "channel", "author", "lang", "url"):
+            value = getattr(self, name)
+            if "\x00" in value:
+                object.__setattr__(self, name, value.replace("\x00", "\ufffd"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ import time
 
 import sqlalchemy as sa
 
+from access.roles import Actor, Permission, require
 from monitors.base import Monitor
 from monitors.replay import ReplayMonitor, drill_cursor
 from monitors.runner import Runner
@@ -131,19 +132,20 @@ def restart_drill(db: sa.Engine, settings: Settings, at_s: float = 0.0) -> None:
     sources.set_cursor(db, ReplayMonitor.name, drill_cursor(time.time() - at_s / settings.drill.speed))
 
 
-def start_drill(settings: Settings, who: str, at_s: float = 0.0) -> None:
+def start_drill(settings: Settings, by: Actor, at_s: float = 0.0) -> None:
     """Start the scenario again in the drill store (never the live one) and
     record the rehearsal in this deployment's own store. A runner in drill mode
     (`streamlit run app.py` or `python -m monitors` with [app] mode = "drill")
     plays it."""
     from incidents.team import log_drill
 
+    require(by, Permission.RUN_DRILL)
     drill_settings = settings.model_copy(update={"app": settings.app.model_copy(update={"mode": "drill"})})
     drill_db = open_store(drill_settings)
     restart_drill(drill_db, drill_settings, at_s)
     drill_db.dispose()
     db = open_store(settings)
-    log_drill(db, who, str(settings.drill.scenario), at_s, time.time())
+    log_drill(db, by.name, str(settings.drill.scenario), at_s, time.time())
     db.dispose()
 
 

@@ -8,17 +8,18 @@ import time
 import pandas as pd
 import streamlit as st
 
+from access.roles import NotAllowed, Permission
 from crisis.detector import Detector, crisis_status
 from crisis.levels import LEVELS
 from crisis.notify import notifier_failures
 from crisis.presets import PRESETS
-from pages.common.context import current_user
-from pages.common.frame import app_context
+from pages.common.frame import app_context, current_actor
 from pages.common.text import one_line
-from pages.common.widgets import display_time
+from pages.common.widgets import display_time, gate
 from store import queries
 
 ctx = app_context()
+actor = current_actor()
 zone = ctx.settings.zone
 
 
@@ -66,15 +67,21 @@ st.subheader("The team's call")
 with st.form("override"):
     why = st.text_input("Why (recorded with your name)", key="override_why")
     declare_col, stand_down_col = st.columns(2)
-    declare = declare_col.form_submit_button("Declare a crisis", type="primary")
-    stand_down = stand_down_col.form_submit_button("Stand down")
+    declare = declare_col.form_submit_button(
+        "Declare a crisis", type="primary", **gate(actor, Permission.SET_CRISIS_LEVEL)
+    )
+    stand_down = stand_down_col.form_submit_button("Stand down", **gate(actor, Permission.SET_CRISIS_LEVEL))
 if declare or stand_down:
     if not why.strip():
         st.error("Say why: the reason goes to the crisis team with the alert.")
     else:
         detector = Detector(ctx.db, PRESETS[ctx.settings.detection.sensitivity])
-        (detector.declare if declare else detector.stand_down)(current_user(), why.strip(), time.time())
-        st.rerun()
+        try:
+            (detector.declare if declare else detector.stand_down)(actor, why.strip(), time.time())
+        except NotAllowed as exc:
+            st.error(str(exc))
+        else:
+            st.rerun()
 
 st.subheader("Alerts")
 for failure in notifier_failures(ctx.db):

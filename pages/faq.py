@@ -12,18 +12,18 @@ from datetime import datetime
 import pandas as pd
 import streamlit as st
 
+from access.roles import NotAllowed, Permission, require
 from crisis.detector import crisis_status
 from incidents import faq
-from pages.common.context import current_role, current_user
-from pages.common.frame import app_context
-from pages.common.text import one_line
-from pages.common.widgets import display_time
+from pages.common.frame import app_context, current_actor
+from pages.common.text import md_escape, one_line
+from pages.common.widgets import display_time, gate
 from settings.secrets import secret
 
 ctx = app_context()
 zone = ctx.settings.zone
-who, role = current_user(), current_role()
-editor = role in faq.EDITOR_ROLES
+actor = current_actor()
+editor = actor.may(Permission.EDIT_RECORD)
 
 st.header("Crisis FAQ")
 incident = faq.active(ctx.db)
@@ -37,20 +37,22 @@ if incident is None:
             name = st.text_input("Incident name", key="inc_name")
             summary = st.text_area("What happened (summary)", key="inc_summary")
             keywords = st.text_input("Tracked keywords, comma separated", key="inc_keywords")
-            if st.form_submit_button("Declare the incident", type="primary"):
+            if st.form_submit_button(
+                "Declare the incident", type="primary", **gate(actor, Permission.DECLARE_INCIDENT)
+            ):
                 try:
-                    faq.declare(ctx.db, name, summary, keywords.split(","), who, role, time.time())
-                except faq.FaqError as exc:
+                    faq.declare(ctx.db, name, summary, keywords.split(","), actor, time.time())
+                except (faq.FaqError, NotAllowed) as exc:
                     st.error(str(exc))
                 else:
                     st.rerun()
     st.stop()
 
 rec = faq.record(ctx.db, incident.id)
-st.subheader(incident.name)
+st.subheader(md_escape(incident.name, 200))
 st.caption(
-    f"Declared {display_time(incident.declared_at, zone)} by {incident.declared_by} · "
-    f"last change {display_time(incident.updated_at, zone)} · keywords: {', '.join(rec.keywords) or '–'}"
+    f"Declared {display_time(incident.declared_at, zone)} by {md_escape(incident.declared_by, 120)} · "
+    f"last change {display_time(incident.updated_at, zone)} · keywords: {md_escape(', '.join(rec.keywords)) or '–'}"
 )
 st.text(incident.summary or "(no summary yet)")
 st.text(f"Cause ({incident.cause_status}): {incident.cause or 'not yet known'}")
@@ -79,8 +81,8 @@ for entry in shown.itertuples():
         st.text(f"Q: {entry.question}")
         st.text(f"A: {entry.answer or '(no answer yet)'}")
         st.caption(
-            f"{entry.status} · owner {entry.owner or '–'} · "
-            f"last change {display_time(entry.updated_at, zone)} by {entry.updated_by}"
+            f"{entry.status} · owner {md_escape(entry.owner or '–', 120)} · "
+            f"last change {display_time(entry.updated_at, zone)} by {md_escape(entry.updated_by or '', 120)}"
         )
 if not len(shown):
     st.caption("No answers yet.")
@@ -99,8 +101,7 @@ if editor:
                 faq.update_incident(
                     ctx.db,
                     incident.id,
-                    who,
-                    role,
+                    actor,
                     time.time(),
                     summary=summary,
                     cause_status=cause_status,
@@ -108,9 +109,13 @@ if editor:
                     keywords=keywords.split(","),
                 )
                 st.rerun()
-        if st.button("Resolve the incident", key="resolve"):
-            faq.resolve(ctx.db, incident.id, who, role, time.time())
-            st.rerun()
+        if st.button("Resolve the incident", key="resolve", **gate(actor, Permission.DECLARE_INCIDENT)):
+            try:
+                faq.resolve(ctx.db, incident.id, actor, time.time())
+            except NotAllowed as exc:
+                st.error(str(exc))
+            else:
+                st.rerun()
     with st.expander("Add a fact"):
         with st.form("fact_form"):
             statement = st.text_area("Fact", key="fact_statement")
@@ -128,8 +133,7 @@ if editor:
                         statement,
                         source,
                         verified,
-                        who,
-                        role,
+                        actor,
                         time.time(),
                     )
                 except faq.FaqError as exc:
@@ -143,7 +147,7 @@ if editor:
             owner = st.text_input("Owner", key="new_owner")
             if st.form_submit_button("Add question"):
                 try:
-                    faq.add_entry(ctx.db, incident.id, question, answer, owner, who, role, time.time())
+                    faq.add_entry(ctx.db, incident.id, question, answer, owner, actor, time.time())
                 except faq.FaqError as exc:
                     st.error(str(exc))
                 else:
@@ -163,13 +167,15 @@ if editor:
                 owner = st.text_input("Owner", row["owner"], key=f"owner_{choice}")
                 c1, c2 = st.columns(2)
                 save = c1.form_submit_button("Save")
-                approve = c2.form_submit_button("Approve", type="primary")
+                approve = c2.form_submit_button("Approve", type="primary", **gate(actor, Permission.APPROVE_ANSWERS))
             if save or approve:
                 try:
-                    faq.update_entry(ctx.db, int(choice), who, role, time.time(), answer=answer, owner=owner)
+                    if approve:  # refused before anything changes for a role that may not approve
+                        require(actor, Permission.APPROVE_ANSWERS)
+                    faq.update_entry(ctx.db, int(choice), actor, time.time(), answer=answer, owner=owner)
                     if approve:
-                        faq.approve(ctx.db, int(choice), who, role, time.time())
-                except faq.FaqError as exc:
+                        faq.approve(ctx.db, int(choice), actor, time.time())
+                except (faq.FaqError, NotAllowed) as exc:
                     st.error(str(exc))
                 else:
                     st.rerun()
@@ -183,7 +189,7 @@ channel = ctx.settings.notify.staff_channel
 token = secret("SLACK_BOT_TOKEN", "slack", "bot_token")
 if not channel or not token:
     c2.caption("Publishing to Slack needs [notify] staff_channel and SLACK_BOT_TOKEN.")
-elif editor:
+elif actor.may(Permission.PUBLISH_FAQ):
     changes_only = c2.checkbox("Only what changed since the last publish", value=True, key="changes_only")
     if c2.button(f"Publish approved answers to {channel}", key="publish"):
         from crisis.notify import slack_client
@@ -194,8 +200,7 @@ elif editor:
                 slack_client(token, ctx.settings.notify.slack_base_url),
                 channel,
                 incident.id,
-                who,
-                role,
+                actor,
                 time.time(),
                 changes_only,
             )

@@ -9,15 +9,17 @@ from datetime import datetime, timezone
 import pandas as pd
 import streamlit as st
 
-from pages.common.context import current_user
-from pages.common.frame import app_context
-from pages.common.text import one_line
-from pages.common.widgets import display_time, selectable_table
+from access.roles import NotAllowed, Permission
+from pages.common.frame import app_context, current_actor
+from pages.common.text import csv_safe, one_line
+from pages.common.widgets import display_time, gate, selectable_table
 from sentiment.engine import LABELS
 from store import mentions, queries
 from store.corrections import correct
+from store.schema import INTERNAL_SOURCES
 
 ctx = app_context()
+actor = current_actor()
 zone = ctx.settings.zone
 now = int(time.time())
 PAGE = 50
@@ -31,9 +33,11 @@ def local(epoch_s: float) -> str:
 st.header("Mentions")
 f1, f2, f3, f4 = st.columns(4)
 window = f1.selectbox("Time", list(WINDOWS), index=2, key="m_window")
-sources = f2.multiselect(
-    "Source", sorted(queries.volume_by_source(ctx.db, now - 7 * 86400, now + 1)["source"]), key="m_sources"
-)
+known = sorted(queries.volume_by_source(ctx.db, now - 7 * 86400, now + 1)["source"])
+if not actor.reads_internal_text:
+    known = [s for s in known if s not in INTERNAL_SOURCES]
+    st.caption("Internal (Slack) messages are not listed for your role: the Internal pulse page shows their mood.")
+sources = f2.multiselect("Source", known, key="m_sources")
 labels = f3.multiselect("Sentiment", [*LABELS, "unscored"], key="m_labels")
 decisions = f4.multiselect(
     "Triage", ["untriaged", *mentions.DECISIONS], format_func=lambda d: mentions.DECISIONS.get(d, d), key="m_triage"
@@ -52,6 +56,7 @@ filters = mentions.MentionFilter(
     min_reach=int(min_reach),
     lang=lang,
     decisions=decisions,
+    internal_text=actor.reads_internal_text,
 )
 total, _ = mentions.page(ctx.db, filters, 0, 1)
 pages = max(1, -(-total // PAGE))
@@ -91,23 +96,33 @@ a1, a2, a3, a4 = st.columns([2, 2, 3, 1])
 decision = a1.selectbox("Decision", list(mentions.DECISIONS), format_func=mentions.DECISIONS.get, key="m_decision")
 owner = a2.text_input("Owner", key="m_owner")
 note = a3.text_input("Note", key="m_note")
-if a4.button(f"Triage {len(selected)}", disabled=not selected, key="m_apply_triage"):
-    done = mentions.decide(ctx.db, selected, decision, owner.strip(), note.strip(), current_user(), time.time())
-    st.toast(f"{done} mention(s): {mentions.DECISIONS[decision]}")
-    st.rerun()
+if a4.button(f"Triage {len(selected)}", key="m_apply_triage", **gate(actor, Permission.TRIAGE, not selected)):
+    try:
+        done = mentions.decide(ctx.db, selected, decision, owner.strip(), note.strip(), actor, time.time())
+    except NotAllowed as exc:
+        st.error(str(exc))
+    else:
+        st.toast(f"{done} mention(s): {mentions.DECISIONS[decision]}")
+        st.rerun()
 b1, b2, _ = st.columns([2, 1, 4])
 new_label = b1.selectbox("Correct sentiment to", LABELS, key="m_label")
-if b2.button(f"Correct {len(selected)}", disabled=not selected, key="m_apply_label"):
-    changed = correct(ctx.db, selected, new_label, current_user(), time.time())
-    st.toast(f"{changed} mention(s) labelled {new_label}")
-    st.rerun()
+if b2.button(f"Correct {len(selected)}", key="m_apply_label", **gate(actor, Permission.CORRECT_LABELS, not selected)):
+    try:
+        changed = correct(ctx.db, selected, new_label, actor, time.time())
+    except NotAllowed as exc:
+        st.error(str(exc))
+    else:
+        st.toast(f"{changed} mention(s) labelled {new_label}")
+        st.rerun()
 
 _, export = mentions.page(ctx.db, filters, 0, 10_000)
 st.download_button(
     f"Export {min(total, 10_000):,} mentions (CSV)",
-    export.drop(columns=["id"])
-    .assign(created_at=[datetime.fromtimestamp(t, tz=timezone.utc).isoformat() for t in export["created_at"]])
-    .to_csv(index=False),
+    csv_safe(
+        export.drop(columns=["id"]).assign(
+            created_at=[datetime.fromtimestamp(t, tz=timezone.utc).isoformat() for t in export["created_at"]]
+        )
+    ),
     "mentions.csv",
     "text/csv",
     key="m_export",

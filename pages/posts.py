@@ -10,12 +10,13 @@ from datetime import datetime, timezone
 import pandas as pd
 import streamlit as st
 
+from access.roles import NotAllowed, Permission
 from crisis.detector import crisis_status
 from incidents import faq
-from pages.common.context import current_user, web_engine
-from pages.common.frame import app_context
-from pages.common.text import one_line
-from pages.common.widgets import display_time, selectable_table
+from pages.common.context import web_engine
+from pages.common.frame import app_context, current_actor
+from pages.common.text import csv_safe, one_line
+from pages.common.widgets import display_time, gate, selectable_table
 from publishing import pause, posts
 from publishing.csv_import import CsvImportError, import_csv
 from publishing.risk import risk_flags
@@ -26,7 +27,7 @@ ctx = app_context()
 settings = ctx.settings
 zone = settings.zone
 now = time.time()
-who = current_user()
+actor = current_actor()
 ACTIONS = {
     "hold": "Hold",
     "resume": "Resume",
@@ -46,12 +47,16 @@ st.header("Scheduled posts")
 switch = pause.state(ctx.db)
 if switch.paused:
     with st.form("resume_form"):
-        st.write(f"Paused by {switch.by} at {local(switch.at)}.")
+        st.text(f"Paused by {one_line(switch.by or '?', 120)} at {local(switch.at)}.")
         reason = st.text_input("Why resume now (recorded)", key="resume_reason")
-        if st.form_submit_button("Resume publishing", type="primary"):
-            overdue = pause.resume(ctx.db, who, reason.strip(), time.time())
-            st.toast(f"Publishing resumed; {overdue} post(s) whose time passed now wait for your decision")
-            st.rerun()
+        if st.form_submit_button("Resume publishing", type="primary", **gate(actor, Permission.RESUME_PUBLISHING)):
+            try:
+                overdue = pause.resume(ctx.db, actor, reason.strip(), time.time())
+            except NotAllowed as exc:
+                st.error(str(exc))
+            else:
+                st.toast(f"Publishing resumed; {overdue} post(s) whose time passed now wait for your decision")
+                st.rerun()
 else:
     with st.form("pause_form"):
         reason = st.text_input("Why pause (required, recorded, shown on every screen)", key="pause_reason")
@@ -59,11 +64,11 @@ else:
         c1, c2 = st.columns(2)
         day = c1.date_input("Resume date", key="pause_day")
         at = c2.time_input("Resume time", key="pause_time")
-        if st.form_submit_button("Pause all publishing", type="primary"):
+        if st.form_submit_button("Pause all publishing", type="primary", **gate(actor, Permission.PAUSE_PUBLISHING)):
             resume_at = datetime.combine(day, at, tzinfo=zone).timestamp() if auto else None
             try:
-                pause.pause(ctx.db, who, reason.strip(), time.time(), resume_at)
-            except ValueError as exc:
+                pause.pause(ctx.db, actor, reason.strip(), time.time(), resume_at)
+            except (ValueError, NotAllowed) as exc:
                 st.error(str(exc))
             else:
                 st.rerun()
@@ -78,9 +83,14 @@ if len(still_open):
         f"The detector raised the level to crisis and proposes holding {len(still_open)} post(s) due in the next 24 h.",
         icon=":material/front_hand:",
     )
-    if st.button(f"Hold all {len(still_open)} proposed posts", type="primary", key="accept_proposal"):
+    if st.button(
+        f"Hold all {len(still_open)} proposed posts",
+        type="primary",
+        key="accept_proposal",
+        **gate(actor, Permission.EDIT_POSTS),
+    ):
         held = posts.act(
-            ctx.db, still_open["id"].tolist(), "hold", who, time.time(), "proposed by the detector at crisis level"
+            ctx.db, still_open["id"].tolist(), "hold", actor, time.time(), "proposed by the detector at crisis level"
         )
         st.toast(f"{held} post(s) held")
         st.rerun()
@@ -116,10 +126,15 @@ else:
     c1, c2, c3 = st.columns([1, 2, 1])
     action = c1.selectbox("Action", list(ACTIONS), format_func=ACTIONS.get, key="bulk_action")
     why = c2.text_input("Reason (recorded)", key="bulk_reason")
-    if c3.button(f"Apply to {len(selected)} selected", disabled=not selected, key="bulk_apply"):
-        changed = posts.act(ctx.db, selected, action, who, time.time(), why.strip())
-        st.toast(f"{ACTIONS[action]}: {changed} of {len(selected)} post(s) changed")
-        st.rerun()
+    needed = Permission.PUBLISH_NOW if action == "publish_now" else Permission.EDIT_POSTS
+    if c3.button(f"Apply to {len(selected)} selected", key="bulk_apply", **gate(actor, needed, not selected)):
+        try:
+            changed = posts.act(ctx.db, selected, action, actor, time.time(), why.strip())
+        except NotAllowed as exc:
+            st.error(str(exc))
+        else:
+            st.toast(f"{ACTIONS[action]}: {changed} of {len(selected)} post(s) changed")
+            st.rerun()
 
     editable = listing[listing["status"].isin(posts.OPEN)]
     if len(editable):
@@ -141,19 +156,19 @@ else:
                 c1, c2 = st.columns(2)
                 day = c1.date_input("Date", when.date(), key=f"edit_day_{choice}")
                 at = c2.time_input("Time", when.time(), key=f"edit_time_{choice}")
-                if st.form_submit_button("Save"):
+                if st.form_submit_button("Save", **gate(actor, Permission.EDIT_POSTS)):
                     try:
                         posts.edit(
                             ctx.db,
                             int(choice),
-                            who,
+                            actor,
                             time.time(),
                             text=text,
                             link=link,
                             scheduled_at=datetime.combine(day, at, tzinfo=zone),
                             timezone=settings.app.timezone,
                         )
-                    except posts.PostError as exc:
+                    except (posts.PostError, NotAllowed) as exc:
                         st.error(str(exc))
                     else:
                         st.rerun()
@@ -168,13 +183,13 @@ with st.expander("Schedule a new post"):
         c1, c2 = st.columns(2)
         day = c1.date_input("Date", key="new_day")
         at = c2.time_input("Time", key="new_time")
-        if st.form_submit_button("Schedule"):
+        if st.form_submit_button("Schedule", **gate(actor, Permission.EDIT_POSTS)):
             new = posts.NewPost(
-                channel, text, datetime.combine(day, at, tzinfo=zone), who, target, link, settings.app.timezone
+                channel, text, datetime.combine(day, at, tzinfo=zone), actor.name, target, link, settings.app.timezone
             )
             try:
-                posts.create(ctx.db, new, who, time.time())
-            except posts.PostError as exc:
+                posts.create(ctx.db, new, actor, time.time())
+            except (posts.PostError, NotAllowed) as exc:
                 st.error(str(exc))
             else:
                 st.rerun()
@@ -185,27 +200,32 @@ with st.expander("Import posts from CSV"):
         "target (Slack channel), link, author. One bad row rejects the whole file; nothing is half-imported."
     )
     upload = st.file_uploader("CSV file", type=["csv"], key="csv_file")
-    if upload is not None and st.button("Import", key="csv_import"):
+    if upload is not None and st.button("Import", key="csv_import", **gate(actor, Permission.EDIT_POSTS)):
         try:
-            added = import_csv(ctx.db, upload.getvalue(), settings.app.timezone, who, time.time())
+            added = import_csv(ctx.db, upload.getvalue(), settings.app.timezone, actor, time.time())
         except CsvImportError as exc:
             st.error(f"Nothing was imported: {len(exc.problems)} problem(s).")
             st.text("\n".join(one_line(p, 300) for p in exc.problems[:50]))
+        except NotAllowed as exc:
+            st.error(str(exc))
         else:
             st.success(f"Imported {added} post(s).")
 
 # --- Audit -------------------------------------------------------------------
 st.subheader("Audit log")
-log = audit.recent(ctx.db, 500)
-log = log[log["action"].str.startswith(("post.", "publishing."))]
+if not actor.may(Permission.READ_AUDIT):
+    st.caption("Who held, paused or changed posts is in the audit log, open to leads and admins.")
+    st.stop()
+total, log = audit.search(ctx.db, audit.AuditFilter(0, time.time() + 1, kinds=["post", "publishing"]), 500)
 shown = pd.DataFrame(
     {
         "when": [local(t) for t in log["at"]],
-        "who": log["who"],
+        "who": log["who"].map(lambda w: one_line(w, 120)),
         "action": log["action"],
         "target": log["target"],
         "reason": log["reason"].map(lambda r: one_line(r, 200)),
     }
 )
+st.caption(f"The newest {len(log):,} of {total:,} entries for posts and the pause switch; all actions: Audit log page.")
 st.dataframe(shown, hide_index=True, width="stretch", key="audit_table")
-st.download_button("Export the audit log (CSV)", shown.to_csv(index=False), "publishing-audit.csv", "text/csv")
+st.download_button("Export these entries (CSV)", csv_safe(shown), "publishing-audit.csv", "text/csv")

@@ -8,15 +8,17 @@ import time
 import pandas as pd
 import streamlit as st
 
-from pages.common.context import current_user
-from pages.common.frame import app_context
+from access.roles import NotAllowed, Permission
+from pages.common.frame import app_context, current_actor
 from pages.common.text import one_line
-from pages.common.widgets import display_time, selectable_table
+from pages.common.widgets import display_time, gate, selectable_table
 from sentiment.engine import LABELS
 from store import queries, runners
 from store.corrections import correct
+from store.schema import INTERNAL_SOURCES
 
 ctx = app_context()
+actor = current_actor()
 zone = ctx.settings.zone
 
 
@@ -62,11 +64,12 @@ st.subheader("Correct labels")
 f1, f2, f3 = st.columns(3)
 labels = f1.multiselect("Current label", [*LABELS, "unscored"], key="filter_labels")
 week = int(time.time()) - 7 * 86400
-sources = f2.multiselect(
-    "Source", sorted(queries.volume_by_source(ctx.db, week, week + 8 * 86400)["source"]), key="filter_sources"
-)
+known = sorted(queries.volume_by_source(ctx.db, week, week + 8 * 86400)["source"])
+if not actor.reads_internal_text:
+    known = [s for s in known if s not in INTERNAL_SOURCES]
+sources = f2.multiselect("Source", known, key="filter_sources")
 limit = f3.selectbox("Show", [50, 100, 200, 500], key="limit")
-review = queries.messages_for_review(ctx.db, limit, labels or None, sources or None)
+review = queries.messages_for_review(ctx.db, limit, labels or None, sources or None, actor.reads_internal_text)
 table = pd.DataFrame(
     {
         "time": [local(t) for t in review["created_at"]],
@@ -79,17 +82,31 @@ table = pd.DataFrame(
 selected = [int(review["id"].iloc[i]) for i in selectable_table(table, "review_table")]
 a1, a2, a3 = st.columns([1, 1, 2])
 new_label = a1.selectbox("Set label to", LABELS, key="new_label")
-if a2.button(f"Apply to {len(selected)} selected", disabled=not selected, type="primary"):
-    changed = correct(ctx.db, selected, new_label, current_user(), time.time())
-    st.toast(f"{changed} message(s) labelled {new_label}")
-    st.rerun()
-if a3.button(f"Remove correction from {len(selected)} selected", disabled=not selected):
-    changed = correct(ctx.db, selected, None, current_user(), time.time())
-    st.toast(f"correction removed from {changed} message(s)")
-    st.rerun()
+new_or_none = {"apply": new_label, "remove": None}
+pressed = None
+if a2.button(
+    f"Apply to {len(selected)} selected", type="primary", **gate(actor, Permission.CORRECT_LABELS, not selected)
+):
+    pressed = "apply"
+if a3.button(
+    f"Remove correction from {len(selected)} selected", **gate(actor, Permission.CORRECT_LABELS, not selected)
+):
+    pressed = "remove"
+if pressed:
+    try:
+        changed = correct(ctx.db, selected, new_or_none[pressed], actor, time.time())
+    except NotAllowed as exc:
+        st.error(str(exc))
+    else:
+        st.toast(
+            f"{changed} message(s) labelled {new_label}"
+            if pressed == "apply"
+            else f"correction removed from {changed} message(s)"
+        )
+        st.rerun()
 
 st.subheader("Recent corrections")
-history = queries.recent_corrections(ctx.db, 50)
+history = queries.recent_corrections(ctx.db, 50, actor.reads_internal_text)
 if history.empty:
     st.caption("None yet.")
 else:

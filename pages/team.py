@@ -8,15 +8,15 @@ import time
 import pandas as pd
 import streamlit as st
 
+from access.roles import NotAllowed, Permission
 from incidents import key_accounts, team
 from monitors.service import start_drill
-from pages.common.context import current_role, current_user
-from pages.common.frame import app_context
-from pages.common.widgets import display_time
+from pages.common.frame import app_context, current_actor
+from pages.common.widgets import display_time, gate
 
 ctx = app_context()
 zone = ctx.settings.zone
-who, role = current_user(), current_role()
+actor = current_actor()
 
 st.header("Team")
 members = team.roster(ctx.db)
@@ -41,12 +41,18 @@ else:
     st.dataframe(team.matrix(members), hide_index=True, width="stretch")
     c1, c2, c3 = st.columns([2, 1, 1])
     member = c1.selectbox("Team member", members["id"].tolist(), format_func=lambda i: names[i], key="duty_member")
-    if c2.button("Put on duty", key="duty_on"):
-        team.set_on_duty(ctx.db, int(member), True, who, role, time.time())
-        st.rerun()
-    if c3.button("Take off duty", key="duty_off"):
-        team.set_on_duty(ctx.db, int(member), False, who, role, time.time())
-        st.rerun()
+    duty = None
+    if c2.button("Put on duty", key="duty_on", **gate(actor, Permission.MANAGE_TEAM)):
+        duty = True
+    if c3.button("Take off duty", key="duty_off", **gate(actor, Permission.MANAGE_TEAM)):
+        duty = False
+    if duty is not None:
+        try:
+            team.set_on_duty(ctx.db, int(member), duty, actor, time.time())
+        except NotAllowed as exc:
+            st.error(str(exc))
+        else:
+            st.rerun()
 
 with st.expander("Add a team member", expanded=members.empty):
     with st.form("member_form"):
@@ -62,19 +68,18 @@ with st.expander("Add a team member", expanded=members.empty):
             key="member_reports_to",
             format_func=lambda i: "–" if i is None else dict(zip(members["id"], members["name"]))[i],
         )
-        if st.form_submit_button("Add"):
+        if st.form_submit_button("Add", **gate(actor, Permission.MANAGE_TEAM)):
             try:
                 team.add_member(
                     ctx.db,
                     name,
                     member_role,
                     contact,
-                    who,
-                    role,
+                    actor,
                     time.time(),
                     int(reports_to) if reports_to is not None else None,
                 )
-            except ValueError as exc:
+            except (ValueError, NotAllowed) as exc:
                 st.error(str(exc))
             else:
                 st.rerun()
@@ -88,10 +93,14 @@ c1, c2 = st.columns([1, 3])
 minutes_in = c1.number_input(
     "Start how many minutes into the scenario", min_value=0, max_value=600, value=0, key="drill_at"
 )
-if c2.button("Start a drill", key="drill_start"):
-    start_drill(ctx.settings, who, float(minutes_in) * 60)
-    st.toast("Drill started in the drill store")
-    st.rerun()
+if c2.button("Start a drill", key="drill_start", **gate(actor, Permission.RUN_DRILL)):
+    try:
+        start_drill(ctx.settings, actor, float(minutes_in) * 60)
+    except NotAllowed as exc:
+        st.error(str(exc))
+    else:
+        st.toast("Drill started in the drill store")
+        st.rerun()
 log = team.drills(ctx.db)
 if log.empty:
     st.caption("No drill on record.")
@@ -127,7 +136,7 @@ with st.expander("Add a key account"):
         aliases = st.text_input("Other names, comma separated", key="ka_aliases")
         owner = st.text_input("Account manager", key="ka_owner")
         owner_slack = st.text_input("Escalate to (Slack channel or user id)", key="ka_slack")
-        if st.form_submit_button("Add"):
+        if st.form_submit_button("Add", **gate(actor, Permission.KEY_ACCOUNTS)):
             try:
                 key_accounts.add_account(
                     ctx.db,
@@ -137,11 +146,10 @@ with st.expander("Add a key account"):
                     aliases.split(","),
                     owner,
                     owner_slack,
-                    who,
-                    role,
+                    actor,
                     time.time(),
                 )
-            except ValueError as exc:
+            except (ValueError, NotAllowed) as exc:
                 st.error(str(exc))
             else:
                 st.rerun()

@@ -15,6 +15,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from access.roles import Permission
 from crisis.levels import LEVELS
 from crisis.snapshot import wall_snapshot
 from pages.common.frame import app_context
@@ -23,7 +24,7 @@ from pages.common.text import md_escape, one_line
 LABEL_COLORS = {"negative": "#e5484d", "neutral": "#8b8d98", "positive": "#30a46c", "unscored": "#5b5d68"}
 TIME_AXIS = alt.Axis(format="%H:%M", title=None, labelAngle=0)
 
-ctx = app_context()
+ctx = app_context(Permission.READ_WALL)
 settings = ctx.settings
 zone = settings.zone
 

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 
+from access.roles import Actor, Permission, require
 from publishing.posts import NewPost, PostError, import_posts
 from store.connection import write
 
@@ -82,7 +83,8 @@ def parse(data: bytes | str, default_zone: str, who: str, now: float) -> list[Ne
     return posts
 
 
-def import_csv(db: sa.Engine, data: bytes | str, default_zone: str, who: str, now: float) -> int:
-    posts = parse(data, default_zone, who, now)
+def import_csv(db: sa.Engine, data: bytes | str, default_zone: str, by: Actor, now: float) -> int:
+    require(by, Permission.EDIT_POSTS)
+    posts = parse(data, default_zone, by.name, now)
     with write(db) as conn:
-        return import_posts(conn, posts, who, now)
+        return import_posts(conn, posts, by.name, now)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from access.roles import Actor, Permission, require
 from store.audit import record
 from store.connection import write
 from store.ingest import dialect_insert
@@ -40,7 +41,8 @@ def state(db: sa.Engine | sa.Connection) -> PauseState:
         return read(conn)
 
 
-def pause(db: sa.Engine, who: str, reason: str, now: float, resume_at: float | None = None) -> None:
+def pause(db: sa.Engine, by: Actor, reason: str, now: float, resume_at: float | None = None) -> None:
+    require(by, Permission.PAUSE_PUBLISHING)
     if not reason.strip():
         raise ValueError("pausing all posts needs a reason")
     if resume_at is not None and resume_at <= now:
@@ -50,14 +52,15 @@ def pause(db: sa.Engine, who: str, reason: str, now: float, resume_at: float | N
         conn.execute(
             ps.update()
             .where(ps.c.id == 1)
-            .values(paused=True, paused_by=who, paused_reason=reason, paused_at=now, resume_at=resume_at)
+            .values(paused=True, paused_by=by.name, paused_reason=reason, paused_at=now, resume_at=resume_at)
         )
-        record(conn, who, "publishing.pause", now, "all posts", reason, resume_at=resume_at)
+        record(conn, by.name, "publishing.pause", now, "all posts", reason, resume_at=resume_at)
 
 
-def resume(db: sa.Engine, who: str, reason: str, now: float) -> int:
+def resume(db: sa.Engine, by: Actor, reason: str, now: float) -> int:
+    require(by, Permission.RESUME_PUBLISHING)
     with write(db) as conn:
-        return resume_in(conn, who, reason, now)
+        return resume_in(conn, by.name, reason, now)
 
 
 def resume_in(conn: sa.Connection, who: str, reason: str, now: float) -> int:

@@ -10,6 +10,7 @@ from typing import Iterable, Sequence
 import pandas as pd
 import sqlalchemy as sa
 
+from access.roles import Actor, Permission, require
 from store.audit import record
 from store.connection import write
 from store.ingest import dialect_insert
@@ -69,10 +70,13 @@ def _row(post: NewPost, now: float) -> dict:
     }
 
 
-def create(db: sa.Engine, post: NewPost, who: str, now: float) -> int:
+def create(db: sa.Engine, post: NewPost, by: Actor, now: float) -> int:
+    require(by, Permission.EDIT_POSTS)
     with write(db) as conn:
         new_id = conn.execute(sp.insert().values(**_row(post, now)).returning(sp.c.id)).scalar_one()
-        record(conn, who, "post.create", now, f"post:{new_id}", channel=post.channel, scheduled_at=post.scheduled_at)
+        record(
+            conn, by.name, "post.create", now, f"post:{new_id}", channel=post.channel, scheduled_at=post.scheduled_at
+        )
     return new_id
 
 
@@ -100,11 +104,12 @@ TRANSITIONS = {
 }
 
 
-def act(db: sa.Engine, ids: Sequence[int], action: str, who: str, now: float, reason: str = "") -> int:
+def act(db: sa.Engine, ids: Sequence[int], action: str, by: Actor, now: float, reason: str = "") -> int:
     """Apply an action to posts; returns how many changed (others are skipped:
     a published post cannot be held, a deleted one cannot be resumed)."""
     if action not in TRANSITIONS:
         raise PostError(f"unknown action {action!r}")
+    require(by, Permission.PUBLISH_NOW if action == "publish_now" else Permission.EDIT_POSTS)
     allowed, new_status = TRANSITIONS[action]
     changed = 0
     with write(db) as conn:
@@ -119,7 +124,7 @@ def act(db: sa.Engine, ids: Sequence[int], action: str, who: str, now: float, re
             if action == "publish_now":
                 values["scheduled_at"] = int(now)
             conn.execute(sp.update().where(sp.c.id == row.id).values(**values))
-            record(conn, who, f"post.{action}", now, f"post:{row.id}", reason, old=row.status, new=values["status"])
+            record(conn, by.name, f"post.{action}", now, f"post:{row.id}", reason, old=row.status, new=values["status"])
             changed += 1
     return changed
 
@@ -127,7 +132,7 @@ def act(db: sa.Engine, ids: Sequence[int], action: str, who: str, now: float, re
 def edit(
     db: sa.Engine,
     post_id: int,
-    who: str,
+    by: Actor,
     now: float,
     *,
     text: str,
@@ -138,6 +143,7 @@ def edit(
 ) -> None:
     """Change a post's content or time; a new time in the future makes an
     overdue or failed post scheduled again (a reschedule)."""
+    require(by, Permission.EDIT_POSTS)
     with write(db) as conn:
         row = conn.execute(sa.select(sp).where(sp.c.id == post_id)).one_or_none()
         if row is None:
@@ -165,7 +171,7 @@ def edit(
         )
         record(
             conn,
-            who,
+            by.name,
             "post.edit",
             now,
             f"post:{post_id}",

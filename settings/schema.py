@@ -168,6 +168,30 @@ class WallSettings(_Section):
     reload_h: float = Field(6, gt=0, le=168)
 
 
+class AccessSettings(_Section):
+    """Roles for people who sign in, by e-mail address or by @domain."""
+
+    roles: dict[str, Literal["viewer", "editor", "lead", "admin"]] = {}
+    # A signed-in address that `roles` does not name gets this role; "" refuses it.
+    default_role: Literal["", "viewer", "editor", "lead", "admin"] = ""
+    # Who may read internal (Slack) messages' text; everyone else sees aggregates.
+    internal_text_roles: list[Literal["viewer", "editor", "lead", "admin"]] = ["lead", "admin"]
+    # Local mode (no [auth] in .streamlit/secrets.toml): the role of the person at this machine.
+    local_role: Literal["viewer", "editor", "lead", "admin"] = "admin"
+
+    @field_validator("roles")
+    @classmethod
+    def _addresses(cls, value: dict[str, str]) -> dict[str, str]:
+        cleaned = {}
+        for key, role in value.items():
+            address = key.strip().lower()
+            local, at, domain = address.rpartition("@")
+            if not at or not domain or "." not in domain or " " in address:
+                raise ValueError(f"{key!r} is neither an e-mail address nor an @domain")
+            cleaned[address] = role
+        return cleaned
+
+
 class Settings(_Section):
     app: AppSettings = AppSettings()
     store: StoreSettings = StoreSettings()
@@ -179,6 +203,7 @@ class Settings(_Section):
     publishing: PublishingSettings = PublishingSettings()
     drill: DrillSettings = DrillSettings()
     wall: WallSettings = WallSettings()
+    access: AccessSettings = AccessSettings()
 
     @property
     def data_dir(self) -> Path:

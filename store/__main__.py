@@ -11,7 +11,7 @@ import logging
 import sys
 import time
 
-from settings import ConfigError, load_settings
+from settings import ConfigError, load_settings, redact
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("retention", help="drop raw message text older than [store] retain_text_days")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    redact.install()  # no token in a log line, from here on
     try:
         settings = load_settings()
     except ConfigError as exc:

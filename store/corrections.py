@@ -7,7 +7,9 @@ from typing import Sequence
 
 import sqlalchemy as sa
 
+from access.roles import Actor, Permission, require
 from sentiment.engine import LABELS
+from store.audit import record
 from store.connection import write
 from store.ingest import add_to_rollups
 from store.schema import label_corrections, messages
@@ -24,13 +26,13 @@ ROLLUP_COLUMNS = (
 )
 
 
-def correct(db: sa.Engine, message_ids: Sequence[int], label: str | None, who: str, now: float) -> int:
+def correct(db: sa.Engine, message_ids: Sequence[int], label: str | None, by: Actor, now: float) -> int:
     """Set (or with label None remove) the human label of these messages.
     Returns how many messages changed; the others already had that label."""
     if label is not None and label not in LABELS:
         raise ValueError(f"label must be one of {LABELS} or None, got {label!r}")
-    if not who.strip():
-        raise ValueError("a correction needs the name of who made it")
+    require(by, Permission.CORRECT_LABELS)
+    who = by.name
     ids = sorted(set(int(i) for i in message_ids))
     changed = 0
     with write(db) as conn:
@@ -62,5 +64,7 @@ def correct(db: sa.Engine, message_ids: Sequence[int], label: str | None, who: s
                     for r in rows
                 ],
             )
+            for r in rows:
+                record(conn, who, "label.correct", now, f"message:{r['id']}", old=r["label_override"], new=label)
             changed += len(rows)
     return changed

@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 import pandas as pd
 import sqlalchemy as sa
 
+from access.roles import Actor, Permission, require
 from store.audit import record
 from store.connection import write
 from store.ingest import dialect_insert
-from store.schema import messages, triage
+from store.schema import INTERNAL_SOURCES, messages, triage
 
 DECISIONS = {
     "respond_publicly": "respond publicly",
@@ -31,10 +32,13 @@ class MentionFilter:
     min_reach: int = 0
     lang: str = ""
     decisions: list[str] = field(default_factory=list)  # "untriaged" for none
+    internal_text: bool = False  # include internal (Slack) messages: only for roles allowed to read them
 
     def where(self):
         label = sa.func.coalesce(m.label_override, m.label, "unscored")
         clauses = [m.created_at >= self.since, m.created_at < self.until]
+        if not self.internal_text:
+            clauses.append(m.source.not_in(INTERNAL_SOURCES))
         if self.sources:
             clauses.append(m.source.in_(self.sources))
         if self.labels:
@@ -89,7 +93,9 @@ def page(db: sa.Engine, filters: MentionFilter, offset: int, limit: int) -> tupl
     return total, frame
 
 
-def decide(db: sa.Engine, message_ids: list[int], decision: str, owner: str, note: str, who: str, now: float) -> int:
+def decide(db: sa.Engine, message_ids: list[int], decision: str, owner: str, note: str, by: Actor, now: float) -> int:
+    require(by, Permission.TRIAGE)
+    who = by.name
     if decision not in DECISIONS:
         raise ValueError(f"decision must be one of {list(DECISIONS)}, got {decision!r}")
     with write(db) as conn:

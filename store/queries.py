@@ -10,7 +10,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from sentiment.engine import LABELS
-from store.schema import alerts, label_corrections, messages, rollups_minute, source_state
+from store.schema import INTERNAL_SOURCES, alerts, label_corrections, messages, rollups_minute, source_state
 
 _r = rollups_minute
 
@@ -43,11 +43,14 @@ def volume_by_source(db: sa.Engine, since: int, until: int) -> pd.DataFrame:
     return frame.astype({"messages": "int64", "negative": "int64"})
 
 
-def latest_messages(db: sa.Engine, limit: int, until: int | None = None) -> pd.DataFrame:
-    """The newest messages (up to `until`), newest first; created_at in epoch s."""
+def latest_messages(db: sa.Engine, limit: int, until: int | None = None, internal_text: bool = False) -> pd.DataFrame:
+    """The newest messages (up to `until`), newest first; created_at in epoch s.
+    Internal messages only with `internal_text`: the wall, a shared screen, never asks."""
     m = messages.c
     label = sa.func.coalesce(m.label_override, m.label, "unscored").label("label")
     stmt = sa.select(m.created_at, m.source, m.channel, m.author, m.reach, label, m.score, m.text)
+    if not internal_text:
+        stmt = stmt.where(m.source.not_in(INTERNAL_SOURCES))
     if until is not None:
         stmt = stmt.where(m.created_at <= until)
     stmt = stmt.order_by(m.created_at.desc(), m.id.desc()).limit(limit)
@@ -86,9 +89,14 @@ def last_success_at(db: sa.Engine) -> float | None:
 
 
 def messages_for_review(
-    db: sa.Engine, limit: int, labels: list[str] | None = None, sources: list[str] | None = None
+    db: sa.Engine,
+    limit: int,
+    labels: list[str] | None = None,
+    sources: list[str] | None = None,
+    internal_text: bool = False,
 ) -> pd.DataFrame:
-    """Newest messages with the engine's label and any correction, for review."""
+    """Newest messages with the engine's label and any correction, for review
+    (internal messages only with `internal_text`)."""
     m = messages.c
     effective = sa.func.coalesce(m.label_override, m.label, "unscored")
     stmt = sa.select(
@@ -106,6 +114,8 @@ def messages_for_review(
         stmt = stmt.where(effective.in_(labels))
     if sources:
         stmt = stmt.where(m.source.in_(sources))
+    if not internal_text:
+        stmt = stmt.where(m.source.not_in(INTERNAL_SOURCES))
     stmt = stmt.order_by(m.created_at.desc(), m.id.desc()).limit(limit)
     with db.connect() as conn:
         frame = pd.DataFrame(conn.execute(stmt).all(), columns=list(stmt.selected_columns.keys()))
@@ -133,10 +143,15 @@ def correction_agreement(db: sa.Engine) -> tuple[int, float | None, pd.DataFrame
     return total, (agreed / total if total else None), pd.DataFrame(rows)
 
 
-def recent_corrections(db: sa.Engine, limit: int = 50) -> pd.DataFrame:
+def recent_corrections(db: sa.Engine, limit: int = 50, internal_text: bool = False) -> pd.DataFrame:
+    """The newest corrections with the message's text (internal messages' text
+    only with `internal_text`)."""
     c = label_corrections.c
+    text = messages.c.text
+    if not internal_text:
+        text = sa.case((messages.c.source.in_(INTERNAL_SOURCES), "(internal message)"), else_=messages.c.text)
     stmt = (
-        sa.select(c.at, c.who, c.message_id, c.model_label, c.old_label, c.new_label, messages.c.text)
+        sa.select(c.at, c.who, c.message_id, c.model_label, c.old_label, c.new_label, text.label("text"))
         .join(messages, messages.c.id == c.message_id)
         .order_by(c.id.desc())
         .limit(limit)
@@ -158,7 +173,7 @@ def recent_alerts(db: sa.Engine, limit: int = 50) -> list:
 
 
 def top_negative(
-    db: sa.Engine, since: int, until: int, limit: int, internal: tuple[str, ...] = ("slack",)
+    db: sa.Engine, since: int, until: int, limit: int, internal: tuple[str, ...] = INTERNAL_SOURCES
 ) -> pd.DataFrame:
     """The negative external messages of a time slice with the widest reach."""
     m = messages.c

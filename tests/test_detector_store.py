@@ -10,6 +10,7 @@ from crisis.detector import Detector, crisis_status
 from crisis.presets import PRESETS
 from sentiment.lexicon import VaderEngine
 from store.schema import alerts
+from tests.actors import ANA, BEN
 from tests.conftest import ROOT
 
 SCENARIO = ROOT / "scenarios" / "tidewell-camera-leak.jsonl"
@@ -72,12 +73,12 @@ def test_each_minute_is_judged_once_across_runners(db):
 def test_declare_and_stand_down_are_recorded_with_who_and_why(db):
     detector = Detector(db, PRESETS["medium"])
     with pytest.raises(ValueError):
-        detector.declare("ana", " ", T0)
-    detector.declare("ana", "journalist called about the leak", T0)
+        detector.declare(ANA, " ", T0)
+    detector.declare(ANA, "journalist called about the leak", T0)
     assert crisis_status(db)["level"] == "crisis" and crisis_status(db)["declared"]
     detector.evaluate(T0 + 120)  # no data: detection does not lower a declared crisis
     assert crisis_status(db)["level"] == "crisis"
-    detector.stand_down("ben", "statement out, volume back to normal", T0 + 3600)
+    detector.stand_down(BEN, "statement out, volume back to normal", T0 + 3600)
     with db.connect() as conn:
         rows = conn.execute(sa.select(alerts.c.reason, alerts.c.who, alerts.c.why, alerts.c.new_level)).all()
     assert rows == [

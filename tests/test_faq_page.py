@@ -7,6 +7,7 @@ from streamlit.testing.v1 import AppTest
 from crisis.brief import build_brief
 from incidents import faq
 from publishing.risk import risk_flags
+from tests.actors import ANA
 from tests.conftest import ROOT
 
 
@@ -50,9 +51,9 @@ def test_declare_add_approve_read_and_diff(drill_store):
 
 def test_the_wall_brief_and_posts_know_the_faq(drill_store):
     db = drill_store(20)
-    inc = faq.declare(db, "Camera clip leak", "Clips exposed.", ["leak", "clips"], "ana", "editor", time.time())
-    e = faq.add_entry(db, inc, "Q?", "A.", "Ben", "ana", "editor", time.time())
-    faq.approve(db, e, "ana", "editor", time.time())
+    inc = faq.declare(db, "Camera clip leak", "Clips exposed.", ["leak", "clips"], ANA, time.time())
+    e = faq.add_entry(db, inc, "Q?", "A.", "Ben", ANA, time.time())
+    faq.approve(db, e, ANA, time.time())
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     assert any(t.value.startswith("updated ") and "1 approved answers, 0 drafts" in t.value for t in at.text)
     rows = dict(build_brief(db, time.time(), "UTC").rows())

@@ -11,6 +11,7 @@ from sentiment.lexicon import VaderEngine
 from store.connection import write
 from store.ingest import store_messages
 from store.schema import key_account_hits
+from tests.actors import ANA
 from tests.conftest import ROOT, message
 from tests.fake_slack import FakeSlack
 
@@ -24,7 +25,7 @@ def fill(db, batch):
 
 def test_matches_are_flagged_and_escalated_once(db):
     acme = key_accounts.add_account(
-        db, "Acme Corp", ["@AcmeCorp"], ["acme.example"], ["Acme"], "Dana", "#cs-acme", "ana", "editor", T
+        db, "Acme Corp", ["@AcmeCorp"], ["acme.example"], ["Acme"], "Dana", "#cs-acme", ANA, T
     )
     fill(
         db,
@@ -60,7 +61,7 @@ def test_the_runner_scans_and_every_page_flags_them(drill_store, monkeypatch):
     import time
 
     db = drill_store(20)  # its runner cycle has already scanned every message
-    key_accounts.add_account(db, "Gadget Weekly", [], [], [], "Eve", "", "ana", "editor", time.time())
+    key_accounts.add_account(db, "Gadget Weekly", [], [], [], "Eve", "", ANA, time.time())
     first = key_accounts.recent_hits(db, 0)  # the last day's mentions are matched when the account is added
     assert first["account"].tolist() == ["Gadget Weekly"] and first["mentions"].iloc[0] > 0
     Runner(db, [], VaderEngine()).detect_and_notify()  # later cycles add nothing twice
@@ -76,7 +77,7 @@ def test_the_runner_scans_and_every_page_flags_them(drill_store, monkeypatch):
 def test_level_alerts_list_key_accounts_mentioned(db, clock):
     from tests.fake_slack import sent_level_alert_blocks
 
-    key_accounts.add_account(db, "Acme Corp", ["@acmecorp"], [], [], "Dana", "", "ana", "editor", T)
+    key_accounts.add_account(db, "Acme Corp", ["@acmecorp"], [], [], "Dana", "", ANA, T)
     fill(db, [message("1", "cameras down", author="@AcmeCorp", at=T)])
     key_accounts.scan(db, T)
     clock.now = T + 60

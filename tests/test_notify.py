@@ -10,6 +10,7 @@ from crisis.notify import SlackNotifier, notifier_failures, slack_client
 from crisis.presets import PRESETS
 from store.connection import write
 from store.schema import alerts
+from tests.actors import ANA
 from tests.fake_slack import FakeSlack
 
 T0 = 1_800_000_000
@@ -140,7 +141,7 @@ def test_suppressed_alerts_are_not_sent(db, slack, clock):
 
 def test_executives_get_digests_every_30_minutes_during_a_crisis(db, slack, clock):
     clock.now = T0
-    Detector(db, PRESETS["medium"]).declare("ana", "leak confirmed", T0)
+    Detector(db, PRESETS["medium"]).declare(ANA, "leak confirmed", T0)
     n = notifier(db, slack, clock)
     assert n.queue_digest() is True
     assert n.queue_digest() is False  # not yet due
@@ -172,7 +173,7 @@ def test_the_runner_sends_alerts_when_slack_is_configured(drill_config, slack, m
 
     monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
     runner = build_runner(settings, db)
-    runner.detector.declare("ana", "confirmed leak")
+    runner.detector.declare(ANA, "confirmed leak")
     slack.script.append((500, {}, b"down"))
     slack.script.append((500, {}, b"down"))
     slack.script.append((500, {}, b"down"))

@@ -14,6 +14,7 @@ from monitors.service import open_store, restart_drill
 from sentiment.lexicon import VaderEngine
 from store.audit import recent
 from store.schema import scheduled_posts as sp
+from tests.actors import ANA
 from tests.conftest import ROOT
 
 
@@ -76,7 +77,7 @@ def test_pause_all_with_a_reason_then_hold_and_bulk_draft(drill_config, monkeypa
 
 def test_the_detectors_hold_proposal_is_accepted_in_one_click(drill_config, monkeypatch):
     at, db = open_page(drill_config, monkeypatch)
-    Detector(db, PRESETS["medium"]).declare("ana", "leak confirmed", time.time())
+    Detector(db, PRESETS["medium"]).declare(ANA, "leak confirmed", time.time())
     at.run()
     assert any("proposes holding" in w.value for w in at.warning)
     at.button(key="accept_proposal").click().run()

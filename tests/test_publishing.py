@@ -14,6 +14,7 @@ from publishing.posts import NewPost, PostError, act, create, edit
 from publishing.publisher import Publisher
 from store.audit import recent
 from store.schema import scheduled_posts as sp
+from tests.actors import ANA, BEN
 from tests.fake_slack import FakeSlack
 from tests.fake_x import FakeX
 
@@ -25,7 +26,7 @@ def at(seconds: float) -> datetime:
 
 
 def post(db, seconds, text="Big sale!", channel="x", target=""):
-    return create(db, NewPost(channel, text, at(seconds), "social@tidewell", target=target), "ana", T0)
+    return create(db, NewPost(channel, text, at(seconds), "social@tidewell", target=target), ANA, T0)
 
 
 def status(db, post_id):
@@ -56,7 +57,7 @@ def test_a_due_post_is_published_once(db, clock, dry):
 def test_pause_set_one_second_before_due_wins(db, clock, dry):
     pid = post(db, 60)
     clock.advance(59)
-    pause.pause(db, "ana", "crisis breaking", clock.now)
+    pause.pause(db, ANA, "crisis breaking", clock.now)
     clock.advance(1)
     assert publisher(db, clock, {"x": dry}).run_once() == []
     assert dry.sent == [] and status(db, pid).status == "scheduled"
@@ -64,21 +65,21 @@ def test_pause_set_one_second_before_due_wins(db, clock, dry):
 
 def test_a_post_due_during_a_pause_waits_for_a_decision_after_resume(db, clock, dry):
     pid = post(db, 60)
-    pause.pause(db, "ana", "crisis breaking", clock.now)
+    pause.pause(db, ANA, "crisis breaking", clock.now)
     clock.advance(3600)
-    assert pause.resume(db, "ben", "statement out", clock.now) == 1
+    assert pause.resume(db, BEN, "statement out", clock.now) == 1
     pub = publisher(db, clock, {"x": dry})
     assert pub.run_once() == [] and dry.sent == []
     row = status(db, pid)
     assert (row.status, row.status_reason) == ("overdue", "its time passed while publishing was paused")
     # A person decides: publish now.
-    assert act(db, [pid], "publish_now", "ben", clock.now, "approved by comms lead") == 1
+    assert act(db, [pid], "publish_now", BEN, clock.now, "approved by comms lead") == 1
     assert [r.status for r in pub.run_once()] == ["published"]
 
 
 def test_automatic_resume(db, clock, dry):
     pid = post(db, 7200)
-    pause.pause(db, "ana", "industry tragedy", clock.now, resume_at=T0 + 3600)
+    pause.pause(db, ANA, "industry tragedy", clock.now, resume_at=T0 + 3600)
     clock.advance(3600)
     pub = publisher(db, clock, {"x": dry})
     assert pub.run_once() == []
@@ -90,10 +91,10 @@ def test_automatic_resume(db, clock, dry):
 
 def test_held_posts_are_not_published_and_resume_to_overdue_when_late(db, clock, dry):
     early, late = post(db, 60), post(db, 7200)
-    assert act(db, [early, late], "hold", "ana", clock.now, "tone-deaf now") == 2
+    assert act(db, [early, late], "hold", ANA, clock.now, "tone-deaf now") == 2
     clock.advance(120)
     assert publisher(db, clock, {"x": dry}).run_once() == []
-    assert act(db, [early, late], "resume", "ana", clock.now) == 2
+    assert act(db, [early, late], "resume", ANA, clock.now) == 2
     assert status(db, early).status == "overdue" and status(db, late).status == "scheduled"
 
 
@@ -129,9 +130,9 @@ def test_invalid_posts_and_transitions():
 def test_published_posts_cannot_be_changed(db, clock, dry):
     pid = post(db, 0)
     publisher(db, clock, {"x": dry}).run_once()
-    assert act(db, [pid], "hold", "ana", clock.now) == 0
+    assert act(db, [pid], "hold", ANA, clock.now) == 0
     with pytest.raises(PostError, match="no longer be edited"):
-        edit(db, pid, "ana", clock.now, text="new", link="", scheduled_at=at(600))
+        edit(db, pid, ANA, clock.now, text="new", link="", scheduled_at=at(600))
 
 
 def test_edit_reschedules_an_overdue_post_and_is_audited(db, clock, dry):
@@ -139,7 +140,7 @@ def test_edit_reschedules_an_overdue_post_and_is_audited(db, clock, dry):
     clock.advance(3600)
     publisher(db, clock, {"x": dry}).run_once()
     assert status(db, pid).status == "overdue"
-    edit(db, pid, "ana", clock.now, text="Softer words", link="", scheduled_at=at(7200))
+    edit(db, pid, ANA, clock.now, text="Softer words", link="", scheduled_at=at(7200))
     assert status(db, pid).status == "scheduled"
     log = recent(db)
     assert list(log["action"][:1]) == ["post.edit"] and log["who"].iloc[0] == "ana"
@@ -152,7 +153,7 @@ slack,Town hall at 4pm,2027-06-10T15:00:00+00:00,,#general,
 
 
 def test_csv_import_all_rows(db, clock):
-    assert import_csv(db, CSV_OK, "UTC", "ana", clock.now) == 2
+    assert import_csv(db, CSV_OK, "UTC", ANA, clock.now) == 2
     with db.connect() as conn:
         rows = conn.execute(
             sa.select(sp.c.channel, sp.c.scheduled_at, sp.c.target, sp.c.origin).order_by(sp.c.id)
@@ -166,7 +167,7 @@ def test_csv_import_all_rows(db, clock):
 def test_csv_import_rejects_bad_rows_by_line_and_imports_nothing(db, clock):
     bad = CSV_OK + "fax,hello,2027-06-10 09:00,,,\nx,late,2020-01-01 09:00,,,\nx,when,soonish,Mars/Base,,\n"
     with pytest.raises(CsvImportError) as err:
-        import_csv(db, bad, "UTC", "ana", clock.now)
+        import_csv(db, bad, "UTC", ANA, clock.now)
     assert err.value.problems == [
         "line 4: channel must be one of ('x', 'slack'), got 'fax'",
         "line 5: scheduled_at: 2020-01-01 09:00 is in the past",
@@ -175,7 +176,7 @@ def test_csv_import_rejects_bad_rows_by_line_and_imports_nothing(db, clock):
     with db.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(sp)).scalar() == 0
     with pytest.raises(CsvImportError, match="missing column 'scheduled_at'"):
-        import_csv(db, "channel,text\nx,hi\n", "UTC", "ana", clock.now)
+        import_csv(db, "channel,text\nx,hi\n", "UTC", ANA, clock.now)
 
 
 @pytest.fixture
@@ -255,10 +256,10 @@ def test_a_channel_that_is_not_configured_fails_with_the_reason(db, clock):
 
 def test_pause_needs_a_reason_and_a_future_resume(db, clock):
     with pytest.raises(ValueError, match="reason"):
-        pause.pause(db, "ana", "  ", clock.now)
+        pause.pause(db, ANA, "  ", clock.now)
     with pytest.raises(ValueError, match="future"):
-        pause.pause(db, "ana", "x", clock.now, resume_at=clock.now - 1)
-    pause.pause(db, "ana", "tragedy in the industry", clock.now)
+        pause.pause(db, ANA, "x", clock.now, resume_at=clock.now - 1)
+    pause.pause(db, ANA, "tragedy in the industry", clock.now)
     state = pause.state(db)
     assert (state.paused, state.by, state.reason) == (True, "ana", "tragedy in the industry")
     entry = recent(db).iloc[0]

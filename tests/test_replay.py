@@ -149,7 +149,7 @@ def test_drill_through_the_runner_resumes_after_restart(db, tmp_path, clock):
     clock.advance(100)
     again = Runner(db, [ReplayMonitor(path, clock=clock, interval_s=5)], VaderEngine(), clock=clock)
     again.run_pending()
-    latest = queries.latest_messages(db, 10)
+    latest = queries.latest_messages(db, 10, internal_text=True)
     assert list(latest["text"]) == ["two minutes in", "onset", "half a minute in", "at the start", "calm two hours ago"]
     t0 = clock.now - 140
     assert list(latest["created_at"]) == [int(t0 + 120), int(t0 + 60), int(t0 + 30), int(t0), int(t0 - 7200)]

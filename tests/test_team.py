@@ -4,11 +4,12 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
+from access.roles import NotAllowed
 from incidents import team
-from incidents.faq import NotAllowed
 from monitors.service import build_runner, open_store, start_drill
 from settings import load_settings
 from store.schema import drill_log, messages
+from tests.actors import ANA, VIC
 from tests.conftest import ROOT, write_config
 from tests.fake_slack import sent_level_alert_blocks
 
@@ -16,22 +17,22 @@ T = 1_800_000_000
 
 
 def test_roster_matrix_and_roles(db):
-    lead = team.add_member(db, "Ana", "lead", "+31 6 1", "ana", "editor", T)
-    team.add_member(db, "Ben", "spokesperson", "@ben", "ana", "editor", T, reports_to=lead)
+    lead = team.add_member(db, "Ana", "lead", "+31 6 1", ANA, T)
+    team.add_member(db, "Ben", "spokesperson", "@ben", ANA, T, reports_to=lead)
     with pytest.raises(ValueError, match="role must be one of"):
-        team.add_member(db, "Cy", "intern", "", "ana", "editor", T)
+        team.add_member(db, "Cy", "intern", "", ANA, T)
     with pytest.raises(NotAllowed):
-        team.add_member(db, "Cy", "monitor", "", "vic", "viewer", T)
+        team.add_member(db, "Cy", "monitor", "", VIC, T)
     matrix = dict(team.matrix(team.roster(db)).values.tolist())
     assert matrix["Who speaks externally"] == "Ben"
     assert matrix["Who monitors"].startswith("nobody")
     assert matrix["Ben reports to"] == "Ana"
-    team.set_on_duty(db, lead, True, "ana", "editor", T)
+    team.set_on_duty(db, lead, True, ANA, T)
     assert team.on_duty(db) == ["Ana (lead)"]
 
 
 def test_level_alerts_name_who_is_on_duty(db, clock):
-    team.set_on_duty(db, team.add_member(db, "Ana", "lead", "", "ana", "editor", T), True, "ana", "editor", T)
+    team.set_on_duty(db, team.add_member(db, "Ana", "lead", "", ANA, T), True, ANA, T)
     blocks = sent_level_alert_blocks(db, clock, T)
     assert {
         "type": "context",
@@ -46,7 +47,7 @@ def test_a_drill_never_writes_into_the_live_store(tmp_path):
         '[sentiment]\nengine = "vader"\n',
     )
     live = load_settings(path)
-    start_drill(live, "ana", at_s=600)
+    start_drill(live, ANA, at_s=600)
     drill = live.model_copy(update={"app": live.app.model_copy(update={"mode": "drill"})})
     drill_db = open_store(drill)
     build_runner(drill, drill_db).run_pending()  # the drill runner plays the scenario

@@ -12,7 +12,7 @@ import streamlit as st
 
 from monitors.replay import ScenarioHeader, read_header
 from monitors.service import build_runner, open_store
-from settings import ConfigError, Settings, config_path, load_settings
+from settings import ConfigError, Settings, config_path, load_settings, redact
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class AppContext:
 @st.cache_resource(show_spinner="Starting: opening the store and loading the sentiment model…")
 def _context(config_file: str) -> AppContext:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    redact.install()  # before anything could log a token
     settings = load_settings(Path(config_file))
     db = open_store(settings)
     if settings.runner.in_app:
@@ -42,17 +43,6 @@ def load_context() -> AppContext:
         st.error("Crisis Desk cannot start: config.toml is invalid. Fix it and reload this page.")
         st.code(str(exc), language=None)
         st.stop()
-
-
-def current_user() -> str:
-    """Who is acting, for the records. Without sign-in: this machine's local user."""
-    return "local user"
-
-
-def current_role() -> str:
-    """The acting person's role. Local mode (no sign-in) runs on one machine for
-    its owner, who may edit; roles from sign-in come with access control."""
-    return "editor"
 
 
 @st.cache_resource(show_spinner="Loading the sentiment model…")

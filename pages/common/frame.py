@@ -1,5 +1,5 @@
-"""What surrounds every page: page config, the shared context and banners
-(and, with sign-in, the access check).
+"""What surrounds every page: page config, the shared context, who is
+looking (and whether they may see this page), and the banners.
 
 app.py calls frame() and then runs the page the navigation chose. A page
 calls app_context() first. When app.py routed it, that is just the context.
@@ -13,13 +13,42 @@ from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import streamlit as st
 
+from access.roles import Actor, Permission
 from pages.common.banners import show_banners
 from pages.common.context import AppContext, load_context
+from pages.common.signin import resolve, show_identity
 
 _routing = threading.local()
+_run = threading.local()  # the actor of the script run on this thread
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    path: str
+    title: str
+    icon: str
+    url_path: str
+    needs: Permission = Permission.READ
+
+
+# Every page, in navigation order; each shows only to roles that may read it.
+PAGES = (
+    PageSpec("pages/wall.py", "Wall display", ":material/tv:", "wall", Permission.READ_WALL),
+    PageSpec("pages/overview.py", "Overview", ":material/summarize:", "overview"),
+    PageSpec("pages/mentions.py", "Mentions", ":material/forum:", "mentions"),
+    PageSpec("pages/pulse.py", "Internal pulse", ":material/favorite:", "pulse"),
+    PageSpec("pages/faq.py", "Crisis FAQ", ":material/quiz:", "faq"),
+    PageSpec("pages/crisis.py", "Crisis level", ":material/crisis_alert:", "crisis"),
+    PageSpec("pages/posts.py", "Scheduled posts", ":material/schedule_send:", "posts"),
+    PageSpec("pages/team.py", "Team", ":material/groups:", "team"),
+    PageSpec("pages/sources.py", "Sources", ":material/sensors:", "sources"),
+    PageSpec("pages/sentiment.py", "Sentiment", ":material/sentiment_satisfied:", "sentiment"),
+    PageSpec("pages/audit.py", "Audit log", ":material/history:", "audit", Permission.READ_AUDIT),
+)
 
 
 # The wall TV: no navigation or toolbar, type readable from five metres.
@@ -40,15 +69,25 @@ def kiosk() -> bool:
     return st.query_params.get("view") == "wall"
 
 
-def frame() -> AppContext:
+def frame() -> tuple[AppContext, Actor]:
+    """Page config, context, the access check (stops the run of anyone
+    refused), who is signed in, and the banners."""
     st.set_page_config(
         page_title="Crisis Desk", page_icon=":material/crisis_alert:", layout="wide", initial_sidebar_state="collapsed"
     )
     ctx = load_context()
-    if kiosk():
+    _run.actor = None
+    actor = resolve(ctx)
+    _run.actor = actor
+    if kiosk() or actor.role == "display":
         st.html(KIOSK_CSS)
+    show_identity(actor)
     show_banners(ctx)
-    return ctx
+    return ctx, actor
+
+
+def pages_for(actor: Actor) -> list[PageSpec]:
+    return [spec for spec in PAGES if actor.may(spec.needs)]
 
 
 @contextmanager
@@ -61,8 +100,23 @@ def routed_by_app():
         _routing.active = False
 
 
-def app_context() -> AppContext:
-    """The shared context, for pages: every page calls this first."""
+def app_context(needs: Permission = Permission.READ) -> AppContext:
+    """The shared context, for pages: every page calls this first, naming
+    what reading it needs. Anyone whose role does not allow it sees why,
+    and nothing of the page."""
     if getattr(_routing, "active", False):
-        return load_context()
-    return frame()
+        ctx, actor = load_context(), current_actor()
+    else:
+        ctx, actor = frame()
+    if not actor.may(needs):
+        st.error(f"This page needs the role {needs.min_role} or higher; you are {actor.role}.", icon=":material/lock:")
+        st.stop()
+    return ctx
+
+
+def current_actor() -> Actor:
+    """Who is acting in this script run (set by frame() before any page runs)."""
+    actor = getattr(_run, "actor", None)
+    if actor is None:
+        raise RuntimeError("current_actor() before frame() resolved who is looking")
+    return actor

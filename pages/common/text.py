@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import pandas as pd
+
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=\"'&])")
 
 
@@ -22,3 +24,18 @@ def md_escape(text: str, limit: int = 280) -> str:
     """For the few places that must go through Markdown (banners, captions):
     every Markdown, HTML and Streamlit directive character backslash-escaped."""
     return _MD_SPECIAL.sub(r"\\\1", one_line(text, limit))
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(frame: pd.DataFrame) -> str:
+    """CSV for a spreadsheet: a text cell that starts like a formula (=, +, -, @)
+    gets a leading apostrophe, so a hostile post cannot run one on opening."""
+    guarded = frame.copy()
+    for column in guarded.columns:
+        if guarded[column].dtype == object:
+            guarded[column] = guarded[column].map(
+                lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
+            )
+    return guarded.to_csv(index=False)

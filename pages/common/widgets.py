@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import streamlit as st
 
+from access.roles import Actor, Permission
+
 
 def selectable_table(table: pd.DataFrame, key: str, wide: tuple[str, ...] = ("message",)) -> list[int]:
     """A read-only table whose rows can be selected; returns the selected row positions."""
@@ -28,3 +30,13 @@ def display_time(epoch_s: float | None, zone: ZoneInfo, fmt: str = "%Y-%m-%d %H:
     if epoch_s is None or pd.isna(epoch_s):
         return "–"
     return datetime.fromtimestamp(epoch_s, tz=timezone.utc).astimezone(zone).strftime(fmt)
+
+
+def gate(actor: Actor, permission: Permission, disabled: bool = False) -> dict:
+    """Keyword arguments for a button that takes `permission`: disabled, with
+    the reason, for a role below it. (The action function checks again.)"""
+    allowed = actor.may(permission)
+    return {
+        "disabled": disabled or not allowed,
+        "help": None if allowed else f"Needs the role {permission.min_role} or higher; you are {actor.role}.",
+    }
