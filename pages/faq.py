@@ -49,7 +49,7 @@ if incident is None:
     st.stop()
 
 rec = faq.record(ctx.db, incident.id)
-st.subheader(md_escape(incident.name, 200))
+st.subheader(md_escape(incident.name, 200), anchor=False)  # no self-link made of outside words
 st.caption(
     f"Declared {display_time(incident.declared_at, zone)} by {md_escape(incident.declared_by, 120)} · "
     f"last change {display_time(incident.updated_at, zone)} · keywords: {md_escape(', '.join(rec.keywords)) or '–'}"

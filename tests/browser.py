@@ -33,9 +33,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(config_path: Path, log_path: Path):
+def streamlit_server(config_path: Path, log_path: Path, env: dict | None = None, args: list[str] | None = None):
     port = free_port()
-    env = {**os.environ, "CRISISDESK_CONFIG": str(config_path)}
+    env = {**os.environ, "CRISISDESK_CONFIG": str(config_path), **(env or {})}
     with log_path.open("w") as log:
         proc = subprocess.Popen(
             [
@@ -48,6 +48,7 @@ def streamlit_server(config_path: Path, log_path: Path):
                 str(port),
                 "--server.address",
                 "127.0.0.1",
+                *(args or []),
             ],
             cwd=ROOT,
             env=env,

@@ -21,6 +21,10 @@ from tests.hostile import DOMAIN, MARK, seed
 MARKDOWN = MarkdownIt("commonmark", {"html": True, "linkify": True}).enable(["linkify", "table", "strikethrough"])
 ACTIVE = {"image", "link_open", "html_inline", "html_block"}
 DIRECTIVE = re.compile(r"(?<!\\):[a-z]+(?:/[a-z_]+)?[\[:]")  # :red[...], :material/icon:
+# GitHub's autolink literals, which the browser's Markdown applies to the text
+# after escapes are resolved: a backslash does not stop them.
+AUTOLINK = re.compile(r"(?i)(?:https?://|www\.)[^\s<]|[a-z0-9._+-]+@[a-z0-9-]+\.[a-z0-9.-]*[a-z0-9]")
+ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 SHOWN_CAP = 20_000  # no element may carry a 100k-character post whole
 
 
@@ -78,6 +82,7 @@ def test_hostile_text_is_inert_on_every_page(spec, hostile_config, monkeypatch):
     assert MARK in "".join(bodies + text_bodies(at) + tables), spec.url_path
     for body in bodies:
         assert not active_tokens(body), (spec.url_path, body[:300], active_tokens(body))
+        assert not AUTOLINK.search(ESCAPED.sub(r"\1", body)), (spec.url_path, body[:300])
         if MARK in body or DOMAIN in body:
             assert not DIRECTIVE.search(body), body[:300]
             assert "\u202e" not in body and "\x07" not in body

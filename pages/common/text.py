@@ -20,10 +20,17 @@ def one_line(text: str, limit: int = 280) -> str:
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
 
 
+# What the browser's Markdown (GitHub's autolink literals) would turn into a
+# link even when escaped: a scheme before its colon, "www.", an address's "@".
+_AUTOLINK = re.compile(r"(?i)((?:https?|ftp|mailto|javascript|vbscript|data|file)(?=:)|www(?=\.)|@)")
+WORD_JOINER = "\u2060"  # invisible, and it ends an autolink literal
+
+
 def md_escape(text: str, limit: int = 280) -> str:
     """For the few places that must go through Markdown (banners, captions):
-    every Markdown, HTML and Streamlit directive character backslash-escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", one_line(text, limit))
+    every Markdown, HTML and Streamlit directive character backslash-escaped,
+    and an invisible word joiner where an autolink would start."""
+    return _MD_SPECIAL.sub(r"\\\1", _AUTOLINK.sub(r"\1" + WORD_JOINER, one_line(text, limit)))
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
