@@ -42,11 +42,11 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 2
-        token = display.rotate()
+        token = display.rotate(SECRETS_FILE)
         print(f"New display token written to {SECRETS_FILE}; the old link stops working at its next refresh.")
     else:
         try:
-            token = display.configured_token()
+            token = display.configured_token(SECRETS_FILE)
         except display.DisplayTokenError as exc:
             print(exc, file=sys.stderr)
             return 2

@@ -22,15 +22,6 @@ def record(
     )
 
 
-def recent(db: sa.Engine, limit: int = 200, action_prefix: str | None = None) -> pd.DataFrame:
-    a = audit_log.c
-    stmt = sa.select(a.at, a.who, a.action, a.target, a.reason, a.details).order_by(a.id.desc()).limit(limit)
-    if action_prefix:
-        stmt = stmt.where(a.action.startswith(action_prefix))
-    with db.connect() as conn:
-        return pd.DataFrame(conn.execute(stmt).all(), columns=["at", "who", "action", "target", "reason", "details"])
-
-
 @dataclass(frozen=True)
 class AuditFilter:
     since: float

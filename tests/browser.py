@@ -33,8 +33,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(config_path: Path, log_path: Path, env: dict | None = None, args: list[str] | None = None):
-    port = free_port()
+def streamlit_server(
+    config_path: Path, log_path: Path, env: dict | None = None, args: list[str] | None = None, port: int | None = None
+):
+    port = port or free_port()
     env = {**os.environ, "CRISISDESK_CONFIG": str(config_path), **(env or {})}
     with log_path.open("w") as log:
         proc = subprocess.Popen(

@@ -12,10 +12,15 @@ from monitors.replay import ReplayMonitor
 from monitors.runner import Runner
 from monitors.service import open_store, restart_drill
 from sentiment.lexicon import VaderEngine
-from store.audit import recent
+from store.audit import AuditFilter, search
 from store.schema import scheduled_posts as sp
 from tests.actors import ANA
 from tests.conftest import ROOT
+
+
+def recent(db):
+    """The audit log, newest first."""
+    return search(db, AuditFilter(0, 1e12), 500)[1]
 
 
 def open_page(drill_config, monkeypatch):

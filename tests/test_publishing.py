@@ -12,11 +12,17 @@ from publishing.channels import DryRunChannel, SlackChannel, XChannel
 from publishing.csv_import import CsvImportError, import_csv
 from publishing.posts import NewPost, PostError, act, create, edit
 from publishing.publisher import Publisher
-from store.audit import recent
+from store.audit import AuditFilter, search
 from store.schema import scheduled_posts as sp
 from tests.actors import ANA, BEN
 from tests.fake_slack import FakeSlack
 from tests.fake_x import FakeX
+
+
+def recent(db):
+    """The audit log, newest first."""
+    return search(db, AuditFilter(0, 1e12), 500)[1]
+
 
 T0 = 1_800_000_000
 
