@@ -13,11 +13,13 @@ admin    everything a lead may do (roles themselves live in config.toml)
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from enum import Enum
 
 ROLES = ("display", "viewer", "editor", "lead", "admin")
 PERSON_ROLES = ROLES[1:]  # what config.toml may give a person
+log = logging.getLogger("crisisdesk.access")
 
 
 class Permission(Enum):
@@ -72,6 +74,6 @@ class Actor:
 def require(actor: Actor, permission: Permission) -> None:
     """Raise NotAllowed unless `actor` may take `permission`."""
     if not actor.may(permission):
-        raise NotAllowed(
-            f"{permission.what} needs the role {permission.min_role} or higher; {actor.name} is {actor.role}"
-        )
+        refusal = f"{permission.what} needs the role {permission.min_role} or higher; {actor.name} is {actor.role}"
+        log.warning("refused: %s", refusal)  # a page hides such buttons: this is a bypass or a stale page
+        raise NotAllowed(refusal)

@@ -150,7 +150,7 @@ def test_every_action_permission_has_a_case_here():
 
 
 @pytest.mark.parametrize("name", CASES)
-def test_each_action_is_refused_for_every_role_below_it(db, name):
+def test_each_action_is_refused_for_every_role_below_it(db, name, caplog):
     permission, action = CASES[name]
     world = build_world(db)
     for role in below(permission.min_role):
@@ -158,6 +158,7 @@ def test_each_action_is_refused_for_every_role_below_it(db, name):
         with pytest.raises(NotAllowed, match=f"needs the role {permission.min_role}"):
             action(db, world, Actor(f"someone-{role}", role))
         assert audit_rows(db) == before, f"{name}: a refused {role} changed the record"
+        assert f"refused: {permission.what} needs the role {permission.min_role}" in caplog.text
 
 
 @pytest.mark.parametrize("name", CASES)
