@@ -31,8 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         help="with --restart-drill: begin SECONDS into the scenario (e.g. 1500 to start 25 minutes in)",
     )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    redact.install()  # no token in a log line, from here on
+    redact.log_to_stderr(logging.INFO)
     try:
         settings = load_settings()
     except ConfigError as exc:

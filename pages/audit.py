@@ -44,15 +44,15 @@ total, rows = audit.search(ctx.db, filters, SHOWN)
 st.caption(f"{total:,} entries match" + (f"; the newest {SHOWN:,} are shown" if total > SHOWN else ""))
 
 
-def table(frame: pd.DataFrame, limit: int = 300) -> pd.DataFrame:
+def table(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "when": [display_time(t, zone, "%Y-%m-%d %H:%M:%S") for t in frame["at"]],
             "who": frame["who"].map(lambda w: one_line(w, 120)),
             "action": frame["action"],
             "target": frame["target"].map(lambda t: one_line(t, 120)),
-            "why": frame["reason"].map(lambda r: one_line(r, limit)),
-            "details": frame["details"].map(lambda d: one_line(d, limit)),
+            "why": frame["reason"].map(lambda r: one_line(r, 300)),
+            "details": frame["details"].map(lambda d: one_line(d, 300)),
         }
     )
 

@@ -94,6 +94,13 @@ def _redacting(factory):
     return make
 
 
+def log_to_stderr(level: int, fmt: str = "%(asctime)s %(levelname)s %(name)s: %(message)s") -> None:
+    """The processes' logging set-up (dashboard, worker, store commands), with
+    secrets masked before the first record is made."""
+    install()
+    logging.basicConfig(level=level, format=fmt)
+
+
 def install(path: Path = SECRETS_FILE) -> None:
     """Mask the configured secrets in every log record from now on (idempotent;
     calling it again picks up a rotated secret)."""

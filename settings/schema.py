@@ -8,7 +8,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from access.roles import PERSON_ROLES
+
 ROOT = Path(__file__).resolve().parent.parent
+PersonRole = Literal[PERSON_ROLES]  # access.roles: the roles config.toml may give a person
 
 
 class _Section(BaseModel):
@@ -171,13 +174,13 @@ class WallSettings(_Section):
 class AccessSettings(_Section):
     """Roles for people who sign in, by e-mail address or by @domain."""
 
-    roles: dict[str, Literal["viewer", "editor", "lead", "admin"]] = {}
+    roles: dict[str, PersonRole] = {}
     # A signed-in address that `roles` does not name gets this role; "" refuses it.
-    default_role: Literal["", "viewer", "editor", "lead", "admin"] = ""
+    default_role: PersonRole | Literal[""] = ""
     # Who may read internal (Slack) messages' text; everyone else sees aggregates.
-    internal_text_roles: list[Literal["viewer", "editor", "lead", "admin"]] = ["lead", "admin"]
+    internal_text_roles: list[PersonRole] = ["lead", "admin"]
     # Local mode (no [auth] in .streamlit/secrets.toml): the role of the person at this machine.
-    local_role: Literal["viewer", "editor", "lead", "admin"] = "admin"
+    local_role: PersonRole = "admin"
 
     @field_validator("roles")
     @classmethod

@@ -23,8 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     rescore.add_argument("--batch-size", type=int, default=256)
     sub.add_parser("retention", help="drop raw message text older than [store] retain_text_days")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    redact.install()  # no token in a log line, from here on
+    redact.log_to_stderr(logging.WARNING, "%(levelname)s %(name)s: %(message)s")
     try:
         settings = load_settings()
     except ConfigError as exc:

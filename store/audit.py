@@ -36,12 +36,10 @@ class AuditFilter:
         if self.people:
             clauses.append(a.who.in_(self.people))
         if self.kinds:
-            clauses.append(sa.or_(*(a.action.startswith(kind + ".") for kind in self.kinds)))
+            clauses.append(sa.or_(*(a.action.startswith(kind + ".", autoescape=True) for kind in self.kinds)))
         if self.text.strip():
-            escaped = self.text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            clauses.append(
-                sa.or_(a.target.ilike(f"%{escaped}%", escape="\\"), a.reason.ilike(f"%{escaped}%", escape="\\"))
-            )
+            text = self.text.strip()
+            clauses.append(sa.or_(a.target.icontains(text, autoescape=True), a.reason.icontains(text, autoescape=True)))
         return clauses
 
 

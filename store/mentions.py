@@ -44,8 +44,7 @@ class MentionFilter:
         if self.labels:
             clauses.append(label.in_(self.labels))
         if self.keyword.strip():
-            escaped = self.keyword.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            clauses.append(m.text.ilike(f"%{escaped}%", escape="\\"))
+            clauses.append(m.text.icontains(self.keyword.strip(), autoescape=True))
         if self.min_reach:
             clauses.append(m.reach >= self.min_reach)
         if self.lang:

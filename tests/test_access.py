@@ -207,3 +207,20 @@ def test_roles_come_from_the_address_then_its_domain_then_the_default():
 def test_a_roles_key_that_is_no_address_is_a_config_error(key):
     with pytest.raises(ValueError, match="neither an e-mail address nor an @domain"):
         AccessSettings(roles={key: "viewer"})
+
+
+def test_the_audit_filter_by_person_kind_and_literal_text(db):
+    from store.audit import AuditFilter, search
+
+    build_world(db)
+    pause.pause(db, Actor("ben", "editor"), "100% sure_not a wildcard", T + 10)
+    pause.pause(db, Actor("cy", "editor"), "1000 sure not", T + 20)
+    everything = AuditFilter(0, T + 100)
+    total, _ = search(db, everything, 1)
+    assert total == audit_rows(db) and total > 2
+    total, rows = search(db, AuditFilter(0, T + 100, text="0% sure_"), 10)
+    assert (total, list(rows["who"])) == (1, ["ben"])  # % and _ are text, not wildcards
+    total, rows = search(db, AuditFilter(0, T + 100, people=["cy"], kinds=["publishing"]), 10)
+    assert (total, list(rows["action"])) == (1, ["publishing.pause"])
+    assert search(db, AuditFilter(0, T + 100, kinds=["key"]), 10)[0] == 0  # a kind is a whole prefix
+    assert search(db, AuditFilter(T + 15, T + 100), 10)[0] == 1  # the time window

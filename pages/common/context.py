@@ -25,8 +25,7 @@ class AppContext:
 
 @st.cache_resource(show_spinner="Starting: opening the store and loading the sentiment model…")
 def _context(config_file: str) -> AppContext:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    redact.install()  # before anything could log a token
+    redact.log_to_stderr(logging.INFO)
     settings = load_settings(Path(config_file))
     db = open_store(settings)
     if settings.runner.in_app:
