@@ -42,6 +42,19 @@ class Message:
 
 
 @dataclass(frozen=True, slots=True)
+class Quarantined:
+    """One item a source returned that could not become a Message (a tweet
+    without an author, a feed entry that fails to parse): kept raw with the
+    reason and shown on the Sources page, so one bad item never stalls a
+    source and nothing is silently dropped."""
+
+    source: str  # the monitor's name
+    external_id: str  # the source's own id when the item had one, else ""
+    raw: str  # the payload as received (JSON or XML text); the store caps its length
+    reason: str  # plain words: what was wrong with it
+
+
+@dataclass(frozen=True, slots=True)
 class PollResult:
     messages: list[Message] = field(default_factory=list)
     cursor: str | None = None
@@ -50,6 +63,8 @@ class PollResult:
     scheduled_posts: list = field(default_factory=list)
     # Billable reads this poll made (X bills per post read); shown per day.
     reads: int = 0
+    # Items that could not become messages, stored with the batch for a person to look at.
+    quarantined: list[Quarantined] = field(default_factory=list)
 
 
 class Monitor(Protocol):
