@@ -19,7 +19,7 @@ import numpy as np
 
 from bench.stores import fresh_store
 from monitors.base import Message, PollResult
-from monitors.runner import Runner
+from worker.runner import Runner
 
 WORDS = "tidewell camera cloud clips leak support refund great awful love hate never again today".split()
 

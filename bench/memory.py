@@ -40,10 +40,10 @@ def main(argv: list[str] | None = None) -> None:
     from streamlit.testing.v1 import AppTest
 
     from monitors.replay import ReplayMonitor
-    from monitors.runner import Runner
-    from monitors.service import open_store, restart_drill
     from sentiment.lexicon import VaderEngine
     from settings import load_settings
+    from worker.runner import Runner
+    from worker.service import open_store, restart_drill
 
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "config.toml"

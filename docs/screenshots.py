@@ -12,9 +12,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from monitors.service import open_store, restart_drill
 from settings import load_settings
 from tests.browser import browser_page, streamlit_server
+from worker.service import open_store, restart_drill
 
 DOCS = Path(__file__).resolve().parent
 # file -> (path, exact text that shows the page is ready; the wall's waits for the detector's verdict)

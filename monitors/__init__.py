@@ -1,4 +1,4 @@
-"""Polling monitors: one module per source, and the runner that drives them."""
+"""Polling monitors: one module per source (an adapter from its API to Message), nothing else."""
 
 from monitors.base import Message, Monitor, NotConfigured, PollResult, RetryAt, SourceStopped
 

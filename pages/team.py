@@ -10,9 +10,9 @@ import streamlit as st
 
 from access.roles import NotAllowed, Permission
 from incidents import key_accounts, team
-from monitors.service import start_drill
 from pages.common.frame import app_context, current_actor
 from pages.common.widgets import display_time, gate
+from worker.service import start_drill
 
 ctx = app_context()
 zone = ctx.settings.zone

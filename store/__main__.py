@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
 
-    from monitors.service import open_store
+    from worker.service import open_store
 
     db = open_store(settings)  # upgrades
     if args.command == "upgrade":

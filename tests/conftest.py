@@ -111,9 +111,9 @@ def drill_store(drill_config, monkeypatch):
     from crisis.detector import Detector
     from crisis.presets import PRESETS
     from monitors.replay import ReplayMonitor
-    from monitors.runner import Runner
-    from monitors.service import open_store, restart_drill
     from sentiment.lexicon import VaderEngine
+    from worker.runner import Runner
+    from worker.service import open_store, restart_drill
 
     def play(minutes_in: float = 20):
         path, settings = drill_config()

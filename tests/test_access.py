@@ -14,7 +14,6 @@ from access.roles import PERSON_ROLES, ROLES, Actor, NotAllowed, Permission, req
 from crisis.detector import Detector
 from crisis.presets import PRESETS
 from incidents import faq, key_accounts, team
-from monitors.service import start_drill
 from publishing import pause, posts
 from publishing.csv_import import import_csv
 from sentiment.engine import Score
@@ -25,6 +24,7 @@ from store.corrections import correct
 from store.ingest import store_messages
 from store.schema import audit_log, drill_log
 from tests.conftest import message
+from worker.service import start_drill
 
 T = 1_800_000_000.0
 ADMIN = Actor("root", "admin")
@@ -175,7 +175,7 @@ def test_starting_a_drill_needs_a_lead(drill_config):
     with pytest.raises(NotAllowed):
         start_drill(settings, Actor("eddie", "editor"))
     start_drill(settings, Actor("ana", "lead"))
-    from monitors.service import open_store
+    from worker.service import open_store
 
     db = open_store(settings)
     with db.connect() as conn:

@@ -11,7 +11,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from access import policy
-from monitors.service import open_store
 from pages.common import signin
 from pages.common.frame import PAGES, pages_for
 from sentiment.engine import Score
@@ -20,6 +19,7 @@ from store.connection import write
 from store.ingest import store_messages
 from tests.actors import ANA
 from tests.conftest import ROOT, message
+from worker.service import open_store
 
 AUTH = {
     "auth": {

@@ -2,7 +2,6 @@
 
 import sqlalchemy as sa
 
-from monitors.runner import Runner
 from sentiment.engine import Score
 from sentiment.rules import PhraseRules, RuledEngine
 from store import queries
@@ -13,6 +12,7 @@ from store.rescore import rescore
 from store.schema import label_corrections, messages, rollups_minute
 from tests.actors import ANA, BEN
 from tests.conftest import message
+from worker.runner import Runner
 
 T = 1_800_000_000
 

@@ -8,7 +8,6 @@ import tweepy
 import store.sources
 from crisis.notify import slack_client
 from monitors.feeds import FeedMonitor
-from monitors.runner import Runner
 from monitors.slack import SlackMonitor
 from monitors.x import XMonitor
 from sentiment.lexicon import VaderEngine
@@ -18,6 +17,7 @@ from tests.fake_x import FakeX
 from tests.test_feeds_monitor import FeedServer
 from tests.test_slack_monitor import Workspace, ts
 from tests.test_x_monitor import page
+from worker.runner import Runner
 
 
 def x_source(clock):

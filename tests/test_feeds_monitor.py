@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from monitors.feeds import FeedError, FeedMonitor, plain
-from monitors.runner import Runner
 from sentiment.lexicon import VaderEngine
 from store.schema import messages
+from worker.runner import Runner
 
 RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>The Daily Ledger</title>
 <item><guid>a1</guid><title>Tidewell camera clips found on open server</title>

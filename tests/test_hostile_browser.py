@@ -5,10 +5,10 @@ first request after a server start."""
 
 from __future__ import annotations
 
-from monitors.service import open_store
 from pages.common.frame import PAGES
 from tests.browser import ARTIFACTS, browser_page, require_chromium, streamlit_server
 from tests.hostile import seed
+from worker.service import open_store
 
 TOKEN = "display-token-for-the-browser-test-0123456789"
 

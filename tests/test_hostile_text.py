@@ -13,10 +13,10 @@ import pytest
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
-from monitors.service import open_store
 from pages.common.frame import PAGES
 from tests.conftest import ROOT
 from tests.hostile import DOMAIN, MARK, seed
+from worker.service import open_store
 
 MARKDOWN = MarkdownIt("commonmark", {"html": True, "linkify": True}).enable(["linkify", "table", "strikethrough"])
 ACTIVE = {"image", "link_open", "html_inline", "html_block"}

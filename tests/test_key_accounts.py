@@ -5,7 +5,6 @@ from streamlit.testing.v1 import AppTest
 
 from crisis.notify import slack_client
 from incidents import key_accounts
-from monitors.runner import Runner
 from sentiment.engine import Score
 from sentiment.lexicon import VaderEngine
 from store.connection import write
@@ -14,6 +13,7 @@ from store.schema import key_account_hits
 from tests.actors import ANA
 from tests.conftest import ROOT, message
 from tests.fake_slack import FakeSlack
+from worker.runner import Runner
 
 T = 1_800_000_000
 

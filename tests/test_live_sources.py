@@ -9,13 +9,13 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from monitors.runner import Runner
-from monitors.service import build_monitors, open_store
 from sentiment.lexicon import VaderEngine
 from settings import ConfigError, load_settings
 from store import queries
 from tests.conftest import ROOT, write_config
 from tests.test_feeds_monitor import FeedServer
+from worker.runner import Runner
+from worker.service import build_monitors, open_store
 
 
 def live_config(tmp_path, extra=""):
@@ -114,7 +114,7 @@ def test_two_worker_processes_poll_each_source_once_per_interval(tmp_path):
         env = {**os.environ, "CRISISDESK_CONFIG": str(path)}
         workers = [
             subprocess.Popen(
-                [sys.executable, "-m", "monitors"],
+                [sys.executable, "-m", "worker"],
                 cwd=ROOT,
                 env=env,
                 stdout=subprocess.DEVNULL,

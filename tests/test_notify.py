@@ -162,7 +162,7 @@ def test_executives_get_digests_every_30_minutes_during_a_crisis(db, slack, cloc
 
 
 def test_the_runner_sends_alerts_when_slack_is_configured(drill_config, slack, monkeypatch, caplog):
-    from monitors.service import build_runner, open_store
+    from worker.service import build_runner, open_store
 
     extra = f'[notify]\nslack_base_url = "{slack.base_url}"\ncrisis_team_channel = "#crisis-team"\n'
     path, settings = drill_config(extra)

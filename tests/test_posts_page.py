@@ -9,13 +9,13 @@ from streamlit.testing.v1 import AppTest
 from crisis.detector import Detector
 from crisis.presets import PRESETS
 from monitors.replay import ReplayMonitor
-from monitors.runner import Runner
-from monitors.service import open_store, restart_drill
 from sentiment.lexicon import VaderEngine
 from store.audit import AuditFilter, search
 from store.schema import scheduled_posts as sp
 from tests.actors import ANA
 from tests.conftest import ROOT
+from worker.runner import Runner
+from worker.service import open_store, restart_drill
 
 
 def recent(db):

@@ -7,10 +7,10 @@ import pytest
 
 from monitors.base import SourceStopped
 from monitors.replay import ReplayMonitor, ScenarioError, load_scenario, read_header
-from monitors.runner import Runner
 from sentiment.lexicon import VaderEngine
 from store import queries
 from tests.conftest import ROOT, write_scenario
+from worker.runner import Runner
 
 LINES = [
     {"offset": -7200, "source": "x", "text": "calm two hours ago"},

@@ -2,7 +2,6 @@
 
 import sqlalchemy as sa
 
-from monitors.runner import Runner
 from sentiment.engine import Score
 from sentiment.lexicon import VaderEngine
 from store import queries
@@ -11,6 +10,7 @@ from store.ingest import store_messages
 from store.retention import REMOVED, drop_old_text
 from store.schema import messages
 from tests.conftest import message
+from worker.runner import Runner
 
 DAY = 86400
 NOW = 1_800_000_000

@@ -6,11 +6,11 @@ import pytest
 import sqlalchemy as sa
 
 from monitors.base import PollResult, SourceStopped
-from monitors.runner import Runner, backoff_delay
 from sentiment.engine import Score
 from store import queries
 from store.schema import messages, source_state
 from tests.conftest import message
+from worker.runner import Runner, backoff_delay
 
 
 class ListMonitor:

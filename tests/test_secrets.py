@@ -9,8 +9,6 @@ import logging
 from streamlit.testing.v1 import AppTest
 
 from crisis.notify import slack_client
-from monitors.runner import Runner
-from monitors.service import build_monitors, open_store
 from sentiment.lexicon import VaderEngine
 from settings import load_settings, redact
 from store import queries
@@ -18,6 +16,8 @@ from tests.conftest import ROOT
 from tests.fake_slack import FakeSlack
 from tests.fake_x import FakeX
 from tests.test_live_sources import live_config
+from worker.runner import Runner
+from worker.service import build_monitors, open_store
 
 SECRETS = {
     "X_BEARER_TOKEN": "x-bearer-AAAAsecretBBBB1234567890",

@@ -5,10 +5,10 @@ import time
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from monitors.service import build_runner, open_store, restart_drill
 from store import runners
 from store.schema import label_corrections, messages
 from tests.conftest import ROOT
+from worker.service import build_runner, open_store, restart_drill
 
 
 def start(drill_config, monkeypatch):

@@ -7,12 +7,12 @@ import sqlalchemy as sa
 
 from crisis.notify import slack_client
 from monitors.base import RetryAt, SourceStopped
-from monitors.runner import Runner
 from monitors.slack import SlackMonitor, pseudonym
 from sentiment.lexicon import VaderEngine
 from store import queries
 from store.schema import messages
 from tests.fake_slack import FakeSlack
+from worker.runner import Runner
 
 KEY = b"test-pseudonym-key"
 NOW = time.time()

@@ -6,12 +6,12 @@ from streamlit.testing.v1 import AppTest
 
 from access.roles import NotAllowed
 from incidents import team
-from monitors.service import build_runner, open_store, start_drill
 from settings import load_settings
 from store.schema import drill_log, messages
 from tests.actors import ANA, VIC
 from tests.conftest import ROOT, write_config
 from tests.fake_slack import sent_level_alert_blocks
+from worker.service import build_runner, open_store, start_drill
 
 T = 1_800_000_000
 

@@ -7,10 +7,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from monitors.replay import ReplayMonitor
-from monitors.runner import Runner
-from monitors.service import open_store, restart_drill
 from sentiment.lexicon import VaderEngine
 from tests.conftest import ROOT, write_scenario
+from worker.runner import Runner
+from worker.service import open_store, restart_drill
 
 HOSTILE = (
     "![beacon](http://tracker.invalid/b.png) <img src=x onerror=alert(1)> <script>alert(1)</script> "

@@ -1,4 +1,4 @@
-"""`python -m monitors`: the runner as its own process."""
+"""`python -m worker`: the runner as its own process."""
 
 import os
 import subprocess
@@ -6,15 +6,15 @@ import sys
 
 import sqlalchemy as sa
 
-from monitors.service import open_store
 from store.schema import messages
 from tests.conftest import ROOT
+from worker.service import open_store
 
 
 def run_worker(config_path, *args):
     env = {**os.environ, "CRISISDESK_CONFIG": str(config_path)}
     return subprocess.run(
-        [sys.executable, "-m", "monitors", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "worker", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
 
 

@@ -11,11 +11,11 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from monitors.service import open_store
 from settings import load_settings
 from store.schema import messages, source_state
 from tests.conftest import ROOT, TEST_DATABASE_URL, _fresh_postgres, write_config
 from tests.test_feeds_monitor import FeedServer
+from worker.service import open_store
 
 pytestmark = pytest.mark.skipif(
     not TEST_DATABASE_URL, reason="needs TEST_DATABASE_URL (a PostgreSQL database to empty)"
@@ -47,7 +47,7 @@ def test_a_killed_workers_source_moves_to_the_others_within_the_lease(tmp_path):
     env = {**os.environ, "CRISISDESK_CONFIG": str(path)}
     workers = [
         subprocess.Popen(
-            [sys.executable, "-m", "monitors"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            [sys.executable, "-m", "worker"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         for _ in range(3)
     ]

@@ -8,12 +8,12 @@ import sqlalchemy as sa
 import tweepy
 
 from monitors.base import RetryAt, SourceStopped
-from monitors.runner import Runner
 from monitors.x import MalformedPayload, XMonitor
 from sentiment.lexicon import VaderEngine
 from store import queries
 from store.schema import messages
 from tests.fake_x import FakeX
+from worker.runner import Runner
 
 USERS = [
     {"id": "u1", "username": "mira_secures", "public_metrics": {"followers_count": 84000}},

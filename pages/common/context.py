@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import streamlit as st
 
 from monitors.replay import ScenarioHeader, read_header
-from monitors.service import build_runner, open_store
 from settings import ConfigError, Settings, config_path, load_settings, redact
+from worker.service import build_runner, open_store
 
 
 @dataclass(frozen=True)

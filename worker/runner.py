@@ -9,7 +9,7 @@ fetches the same messages again and the idempotent store keeps them once.
 A failing source backs off exponentially with jitter and never holds up the
 others; `SourceStopped` parks a source until a person fixes its cause. The
 runner never touches Streamlit: the app starts it as a daemon thread, and
-`python -m monitors` runs it as a process of its own.
+`python -m worker` runs it as a process of its own.
 """
 
 from __future__ import annotations

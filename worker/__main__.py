@@ -1,4 +1,4 @@
-"""Run the monitors as a worker process: `python -m monitors`.
+"""Run the worker as its own process: `python -m worker`.
 
 Polls the sources configured in config.toml until SIGINT or SIGTERM. Any
 number of workers (and app servers with the in-app runner) can share one
@@ -13,12 +13,12 @@ import signal
 import sys
 import threading
 
-from monitors.service import build_runner, open_store, restart_drill
 from settings import ConfigError, load_settings, redact
+from worker.service import build_runner, open_store, restart_drill
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m monitors", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m worker", description=__doc__.splitlines()[0])
     parser.add_argument("--once", action="store_true", help="poll every due source once, then exit")
     parser.add_argument(
         "--restart-drill", action="store_true", help="start the drill scenario from the beginning (drill mode only)"

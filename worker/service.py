@@ -1,6 +1,6 @@
 """Wires settings to a store, monitors, an engine and a runner.
 
-Used by app.py (runner as a background thread) and by `python -m monitors`
+Used by app.py (runner as a background thread) and by `python -m worker`
 (runner as its own process); both get the same pipeline.
 """
 
@@ -14,12 +14,12 @@ import sqlalchemy as sa
 from access.roles import Actor, Permission, require
 from monitors.base import Monitor
 from monitors.replay import ReplayMonitor, drill_cursor
-from monitors.runner import Runner
 from sentiment.loader import load_engine
 from settings import Settings
 from store import drill, sources
 from store.connection import connect, database_url
 from store.migrate import upgrade
+from worker.runner import Runner
 
 log = logging.getLogger("crisisdesk.runner")
 
@@ -135,7 +135,7 @@ def restart_drill(db: sa.Engine, settings: Settings, at_s: float = 0.0) -> None:
 def start_drill(settings: Settings, by: Actor, at_s: float = 0.0) -> None:
     """Start the scenario again in the drill store (never the live one) and
     record the rehearsal in this deployment's own store. A runner in drill mode
-    (`streamlit run app.py` or `python -m monitors` with [app] mode = "drill")
+    (`streamlit run app.py` or `python -m worker` with [app] mode = "drill")
     plays it."""
     from incidents.team import log_drill
 
