@@ -111,7 +111,9 @@ def load_auth(name: str, table: dict | None, env=os.environ) -> FeedAuth | None:
         raise ValueError(f"[feeds.{name}] in .streamlit/secrets.toml: headers and query must be tables")
     if not (username or password or headers or query):
         return None
-    return FeedAuth(username, password, {str(k): str(v) for k, v in headers.items()}, {str(k): str(v) for k, v in query.items()})
+    return FeedAuth(
+        username, password, {str(k): str(v) for k, v in headers.items()}, {str(k): str(v) for k, v in query.items()}
+    )
 
 
 def _content_id(entry) -> str:
