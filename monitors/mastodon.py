@@ -185,7 +185,9 @@ class MastodonMonitor:
         bad: list[Quarantined] = []
         for pages in range(1, self.max_pages + 1):
             page = self._call(fetch, since, max_id)
-            statuses = list(page)
+            # A server that ignores since_id must not send this source back through its history.
+            statuses = [s for s in page if since is None or not s.get("id") or _id_key(s["id"]) > _id_key(since)]
+            short = len(statuses) < len(page)
             ids = [s.get("id") for s in statuses if s.get("id") is not None]
             if ids:
                 top = max(ids, key=_id_key)
@@ -198,11 +200,14 @@ class MastodonMonitor:
                     bad.append(Quarantined(self.name, str(status.get("id") or ""), _raw(status), reason))
                     continue
                 (bad if isinstance(message, Quarantined) else out).append(message)
-            if since is None or len(statuses) < self.page_size or not ids:
+            if since is None or short or len(statuses) < self.page_size or not ids:
                 max_id = None  # the first read takes the newest page only; a short page is the last
                 break
             following = getattr(page, "_pagination_next", None) or {}
-            max_id = str(following.get("max_id") or min(ids, key=_id_key))
+            lowest = min(ids, key=_id_key)
+            link = following.get("max_id")
+            # The Link header's max_id, unless it would not move past this page.
+            max_id = str(link if link is not None and _id_key(str(link)) <= _id_key(lowest) else lowest)
         if max_id is not None:  # more to read back: the next poll carries on from here
             next_cursor = {"since_id": since, "pending": {"max_id": max_id, "newest_id": newest}}
         else:

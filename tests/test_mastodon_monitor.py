@@ -243,3 +243,16 @@ def test_wired_from_config_with_the_token_from_the_environment(tmp_path, monkeyp
 
     redact.install(tmp_path / "no-secrets.toml")  # the token is an environment secret: masked in every log line
     assert redact.redact(f"echoed {TOKEN}") == f"echoed {redact.MASK}"
+
+
+def test_a_server_that_ignores_since_id_does_not_replay_history(fake):
+    fake.add("tidewell", *[status(100 + i, f"<p>s {i}</p>") for i in range(80)])
+    watch = monitor(fake, hashtags=["tidewell"], max_pages=3)
+    first = watch.poll(None)
+    ignoring = FakeMastodon._page
+    FakeMastodon._page = staticmethod(lambda statuses, params: ignoring(statuses, {**params, "since_id": "0"}))
+    try:
+        again = watch.poll(first.cursor)
+    finally:
+        FakeMastodon._page = staticmethod(ignoring)
+    assert again.messages == [] and len(timeline_requests(fake)) == 2
