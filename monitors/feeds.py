@@ -195,7 +195,7 @@ class FeedMonitor:
                         "",
                         _decode(body[:RAW_KEEP], parsed.get("encoding")),
                         f"malformed feed ({scrub(str(bozo), self.auth.values())}): the lenient parser read "
-                        f"{len(parsed.entries)} entries of about {items} in the body; what it could not read is lost",
+                        f"{len(parsed.entries)} entries of about {items} in the body, which is kept here as received",
                     )
                 )
         title = plain(parsed.feed.get("title", "")) or self.name
