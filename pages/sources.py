@@ -62,8 +62,10 @@ if health.empty:
         if ctx.settings.is_drill
         or ctx.settings.sources.x.enabled
         or ctx.settings.sources.slack.enabled
+        or ctx.settings.sources.mastodon.enabled
         or ctx.settings.sources.feeds
-        else "No live source is configured: enable [sources.x] or [sources.slack], or add [[sources.feeds]]."
+        else "No live source is configured: enable [sources.x], [sources.slack] or [sources.mastodon], "
+        "or add [[sources.feeds]]."
     )
 else:
     rows = []

@@ -44,7 +44,8 @@ def _describe(path: Path, exc: ValidationError) -> str:
             what = "unknown key (check its spelling against the documented config.toml)"
         else:
             what = err["msg"].removeprefix("Value error, ")
-            if "input" in err and not isinstance(err["input"], dict):
+            # An address may carry a password or a key: never echoed into an error (a log, a page).
+            if "input" in err and not isinstance(err["input"], dict) and not loc[-1].endswith("url"):
                 what += f" (got {err['input']!r})"
         lines.append(f"  {key}: {what}")
     return "\n".join(lines)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
+from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -101,16 +103,67 @@ class SlackSource(_Section):
         return self
 
 
+class MastodonSource(_Section):
+    enabled: bool = False
+    # The instance whose API is read (yours, or a large public one).
+    base_url: str = Field("https://mastodon.social", pattern=r"^https?://[^/@?#\s]+/?$")
+    hashtags: list[str] = []
+    query: str = ""
+    list_id: str = Field("", pattern=r"^[0-9]*$")
+    local_only: bool = False
+    interval_s: float = Field(60, ge=10)
+    max_pages: int = Field(5, ge=1, le=50)
+    timeout_s: float = Field(20, gt=0, le=300)
+
+    @field_validator("hashtags")
+    @classmethod
+    def _tags(cls, value: list[str]) -> list[str]:
+        tags = [tag.strip().removeprefix("#") for tag in value]
+        bad = [tag for tag in tags if not re.fullmatch(r"\w{1,100}", tag)]
+        if bad:
+            raise ValueError(f"a hashtag is letters, digits and _ only (a leading # is fine), got {bad}")
+        return list(dict.fromkeys(tags))
+
+    @model_validator(mode="after")
+    def _something_to_read(self):
+        if self.enabled and not (self.hashtags or self.query.strip() or self.list_id):
+            raise ValueError('set hashtags (e.g. ["tidewell"]), a search query, or a list_id')
+        return self
+
+
+# Query parameters that carry a credential: they belong in secrets.toml ([feeds.NAME] query), not here.
+_CREDENTIAL_PARAM = re.compile(
+    r"(?i)^(api[_-]?key|apikey|access[_-]?token|token|auth|password|passwd|secret|sig|signature)$"
+)
+
+
 class FeedSource(_Section):
     name: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_-]+$")
     url: str = Field(pattern=r"^https?://")
     reach: int = Field(0, ge=0)
     interval_s: float = Field(300, ge=30)
+    # Names [feeds.NAME] in .streamlit/secrets.toml (username/password, headers, query); "" = none.
+    auth: str = Field("", max_length=40, pattern=r"^[a-z0-9_-]*$")
+    timeout_s: float = Field(20, gt=0, le=300)
+    deadline_s: float = Field(60, gt=0, le=600)
+
+    @field_validator("url")
+    @classmethod
+    def _no_credentials(cls, value: str) -> str:
+        parts = urlsplit(value)
+        hint = 'put credentials in .streamlit/secrets.toml as [feeds.NAME] and set auth = "NAME"'
+        if "@" in parts.netloc:
+            raise ValueError(f"the URL holds a user name or password; {hint}")
+        named = [key for key, _ in parse_qsl(parts.query, keep_blank_values=True) if _CREDENTIAL_PARAM.match(key)]
+        if named:
+            raise ValueError(f"the URL's query holds a credential ({', '.join(named)}); {hint}")
+        return value
 
 
 class SourcesSettings(_Section):
     x: XSource = XSource()
     slack: SlackSource = SlackSource()
+    mastodon: MastodonSource = MastodonSource()
     feeds: list[FeedSource] = []
 
     @field_validator("feeds")

@@ -25,3 +25,17 @@ def secret(env: str, section: str, key: str, path: Path = SECRETS_FILE) -> str |
         raise ValueError(f"{path}: not valid TOML ({exc})") from None
     value = data.get(section, {}).get(key)
     return str(value) if value else None
+
+
+def secret_table(section: str, name: str, path: Path = SECRETS_FILE) -> dict:
+    """The `[section.name]` table of secrets.toml (e.g. `[feeds.partnerwire]`), or {}."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{path}: not valid TOML ({exc})") from None
+    table = data.get(section, {}).get(name, {})
+    if not isinstance(table, dict):
+        raise ValueError(f"{path}: [{section}.{name}] must be a table")
+    return table

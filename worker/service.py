@@ -117,10 +117,14 @@ def build_monitors(settings: Settings) -> list[Monitor]:
                     "slack", "set SLACK_BOT_TOKEN (environment, or [slack] bot_token in .streamlit/secrets.toml)"
                 )
             )
-    if cfg.feeds:
-        from monitors.feeds import FeedMonitor
+    if cfg.mastodon.enabled:
+        from monitors import mastodon
 
-        monitors += [FeedMonitor(f.name, f.url, reach=f.reach, interval_s=f.interval_s) for f in cfg.feeds]
+        monitors.append(mastodon.build(cfg.mastodon, secret))
+    if cfg.feeds:
+        from monitors import feeds
+
+        monitors += [feeds.build(f) for f in cfg.feeds]
     return monitors
 
 
