@@ -410,8 +410,14 @@ class Runner:
             except Exception:
                 log.exception("runner heartbeat failed; retrying")
             stop.wait(min(1.0, self.cycle_s))
+        # Lanes end at their next step; one stuck in a call that never returns
+        # (a client without a timeout) is left behind: it is a daemon thread.
+        until = time.monotonic() + self.poll_deadline_s + 1
         for lane in lanes:
-            lane.join(timeout=self.poll_deadline_s + 5)
+            lane.join(timeout=max(0.0, until - time.monotonic()))
+        stuck = [lane.name for lane in lanes if lane.is_alive()]
+        if stuck:
+            log.warning("runner %s stopping without waiting for %s", self.owner, ", ".join(stuck))
         try:
             runners.unregister(self.db, self.owner)
         except Exception:
