@@ -2,6 +2,7 @@
 deadline, delays no other source, detection or the heartbeat, and what it
 returns late is never committed."""
 
+import re
 import socket
 import threading
 import time
@@ -200,3 +201,45 @@ def test_a_batch_is_not_committed_after_its_lease_ran_out(db, clock):
 def test_poll_deadline_must_be_less_than_the_lease(db):
     with pytest.raises(ValueError, match="poll_deadline_s"):
         Runner(db, [], VaderEngine(), lease_s=10, poll_deadline_s=10)
+
+
+def test_every_source_client_is_built_with_a_timeout(tmp_path, monkeypatch, silent):
+    import requests
+
+    from settings import load_settings
+    from tests.conftest import write_config
+    from worker.sources import build_monitors
+
+    monkeypatch.setenv("X_BEARER_TOKEN", "x-token")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-token")
+    monkeypatch.setenv("CRISISDESK_PSEUDONYM_KEY", "k")
+    path = write_config(
+        tmp_path,
+        f'[app]\nmode = "live"\ndata_dir = "{tmp_path / "data"}"\n[runner]\nclient_timeout_s = 0.5\n'
+        '[sources.x]\nenabled = true\nquery = "tidewell"\n[sources.slack]\nenabled = true\nchannels = ["general"]\n'
+        f'[[sources.feeds]]\nname = "ledger"\nurl = "{silent.url}"\n',
+    )
+    x, slack, feed = build_monitors(load_settings(path))
+    assert slack.client.timeout == 1  # slack-sdk takes whole seconds
+    assert feed.timeout_s == 0.5
+    # tweepy.Client sends without a timeout; its session adds one: a silent server fails fast.
+    started = time.monotonic()
+    with pytest.raises(requests.Timeout):
+        x.client.session.get(silent.url)
+    assert time.monotonic() - started < 3
+
+
+@pytest.mark.parametrize(
+    "runner, says",
+    [
+        ("lease_s = 60\npoll_deadline_s = 60\n", "poll_deadline_s (60) must be less than lease_s (60)"),
+        ("poll_deadline_s = 5\nclient_timeout_s = 10\n", "client_timeout_s (10) must not exceed poll_deadline_s (5)"),
+        ("poll_deadline_s = 0\n", "poll_deadline_s"),
+    ],
+)
+def test_config_refuses_a_deadline_the_lease_or_a_timeout_would_outlive(tmp_path, runner, says):
+    from settings import ConfigError, load_settings
+    from tests.conftest import write_config
+
+    with pytest.raises(ConfigError, match=re.escape(says)):
+        load_settings(write_config(tmp_path, f"[runner]\n{runner}"))
