@@ -51,6 +51,7 @@ def state(row) -> str:
     if row.status == "backing_off":
         return "failing" if row.consecutive_failures >= 3 else "backing off"
     return {
+        "no_answer": "failing (no answer)",
         "not_configured": "not configured",
         "capped": "capped (daily limit)",
         "stopped": "failing (stopped)",

@@ -124,7 +124,7 @@ def test_a_source_that_never_answers_delays_no_other_source_nor_detection(db, si
         # The hung source is failing, says why, and has one stuck call at most (no pile of threads).
         with db.connect() as conn:
             row = conn.execute(sa.select(source_state).where(source_state.c.name == "feed:hung")).one()
-        assert row.status == "backing_off" and row.last_error.startswith("no answer within 0.5 s")
+        assert row.status == "no_answer" and row.last_error.startswith("no answer within 0.5 s")
         assert row.consecutive_failures >= 2 and row.cursor is None
         assert len(silent.accepted) == 1
         assert sum(t.name == "crisisdesk-poll:feed:hung" for t in threading.enumerate()) == 1
@@ -155,12 +155,12 @@ def test_a_poll_past_its_deadline_is_abandoned_and_its_late_answer_never_committ
     late = Late()
     runner = Runner(db, [late], VaderEngine(), clock=clock, poll_deadline_s=0.2, lease_s=30, backoff_base_s=5)
     outcome = runner.poll(late)
-    assert (outcome.status, outcome.error) == ("backing_off", "no answer within 0.2 s")
+    assert (outcome.status, outcome.error) == ("no_answer", "no answer within 0.2 s")
 
     # Due again while the abandoned call still runs: the source is not polled a second time.
     clock.advance(60)
     again = runner.poll(late)
-    assert again.status == "backing_off" and "still not returned" in again.error
+    assert again.status == "no_answer" and "still not returned" in again.error
     assert late.calls == 1
 
     late.go.set()  # now it answers: nobody is listening
@@ -169,7 +169,7 @@ def test_a_poll_past_its_deadline_is_abandoned_and_its_late_answer_never_committ
     with db.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(messages)).scalar() == 0
         row = conn.execute(sa.select(source_state).where(source_state.c.name == "late")).one()
-    assert (row.cursor, row.status, row.consecutive_failures) == (None, "backing_off", 2)
+    assert (row.cursor, row.status, row.consecutive_failures) == (None, "no_answer", 2)
 
     # Once that call has ended, the next poll asks the source afresh and stores normally.
     clock.advance(60)

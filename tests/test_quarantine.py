@@ -4,6 +4,7 @@ quarantined (stored raw with its reason, shown on the Sources page as plain
 text) and the source goes on."""
 
 import json
+import time
 
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
@@ -119,12 +120,22 @@ def test_sources_page_shows_quarantined_items_as_plain_text(tmp_path, monkeypatc
         PollResult([], "c", quarantined=[Quarantined("slack", "C1:1.0", '{"text": "staff secret"}', "bad ts")]),
         name="slack",
     )
-    runner = Runner(db, [x, slack], VaderEngine(), clock=clock)
-    assert [o.status for o in runner.run_pending()] == ["ok", "ok"]
+
+    class Silent:
+        name, interval_s = "feed:silent", 60.0
+
+        def poll(self, cursor):
+            time.sleep(1)
+
+    runner = Runner(db, [x, slack, Silent()], VaderEngine(), clock=clock, poll_deadline_s=0.2)
+    assert [o.status for o in runner.run_pending()] == ["ok", "ok", "no_answer"]
     monkeypatch.setenv("CRISISDESK_CONFIG", str(path))
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.switch_page("pages/sources.py").run()
     assert not at.exception, at.exception
+    health = at.dataframe[0].value.set_index("source")
+    assert health.loc["feed:silent", "state"] == "failing (no answer)"
+    assert health.loc["feed:silent", "last error"] == "no answer within 0.2 s"
     counts = next(df.value for df in at.dataframe if "items" in df.value.columns)
     assert dict(zip(counts["source"], counts["items"])) == {"slack": 1, "x": 1}
     assert [c.value for c in at.code] == [HOSTILE_RAW]  # raw as received, in a code block (plain text)
@@ -134,3 +145,14 @@ def test_sources_page_shows_quarantined_items_as_plain_text(tmp_path, monkeypatc
     assert not any("staff secret" in str(e.value) for e in [*at.code, *at.text, *at.markdown, *at.caption])
     assert any("Internal (staff) text" in c.value for c in at.caption)
     assert not any("attacker.example" in m.value for m in [*at.markdown, *at.caption])
+
+
+def test_retention_drops_old_quarantined_items(db, clock):
+    from store.retention import drop_old_text
+
+    monitor = OnePage(PollResult([], "c", quarantined=[Quarantined("x", "1", '{"text": "old"}', "bad")]))
+    Runner(db, [monitor], VaderEngine(), clock=clock).poll(monitor)
+    drop_old_text(db, 5, clock.now + 4 * 86400)
+    assert len(quarantine.counts(db)) == 1  # younger than the retention age: kept
+    drop_old_text(db, 5, clock.now + 6 * 86400)
+    assert quarantine.counts(db).empty

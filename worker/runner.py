@@ -68,7 +68,9 @@ class NoAnswer(Exception):
 @dataclass(frozen=True)
 class PollOutcome:
     source: str
-    status: str  # ok, backing_off, capped, stopped, not_configured, or skipped (not due / held elsewhere)
+    # ok, backing_off, no_answer (abandoned at its deadline), capped, stopped, not_configured,
+    # or skipped (not due / held elsewhere)
+    status: str
     stored: int = 0
     fetched: int = 0
     error: str = ""
@@ -273,10 +275,12 @@ class Runner:
             self._due[monitor.name] = now + 1.0
             return PollOutcome(monitor.name, "skipped", error=error)
         delay = backoff_delay(claim.consecutive_failures + 1, self.backoff_base_s, self.backoff_max_s)
-        log.warning("%s failed (%s); retrying in %.0f s", monitor.name, error, delay)
-        sources.record_failure(self.db, monitor.name, self.owner, error, now, now + delay)
+        # A poll abandoned at its deadline shows as failing at once: it may hold a thread and a connection.
+        status = "no_answer" if isinstance(exc, NoAnswer) else "backing_off"
+        log.warning("%s failed (%s); retrying in %.1f s", monitor.name, error, delay)
+        sources.record_failure(self.db, monitor.name, self.owner, error, now, now + delay, status=status)
         self._due[monitor.name] = now + delay
-        return PollOutcome(monitor.name, "backing_off", error=error)
+        return PollOutcome(monitor.name, status, error=error)
 
     # --- scheduling ---------------------------------------------------------
 
