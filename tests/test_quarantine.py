@@ -156,3 +156,16 @@ def test_retention_drops_old_quarantined_items(db, clock):
     assert len(quarantine.counts(db)) == 1  # younger than the retention age: kept
     drop_old_text(db, 5, clock.now + 6 * 86400)
     assert quarantine.counts(db).empty
+
+
+def test_restarting_a_drill_empties_its_quarantine(drill_config):
+    from store.connection import write
+    from worker.service import restart_drill
+
+    _, settings = drill_config()
+    db = open_store(settings)
+    with write(db) as conn:
+        quarantine.add(conn, [Quarantined("drill", "1", "{}", "bad line")], 1_800_000_000)
+    assert len(quarantine.counts(db)) == 1
+    restart_drill(db, settings)
+    assert quarantine.counts(db).empty
