@@ -61,7 +61,8 @@ class Steady:
     def poll(self, cursor):
         self.polled_at.append(time.monotonic())
         n = int(cursor or 0)
-        return PollResult([message(f"s{n}", f"steady news {n}", source="news", at=time.time())], str(n + 1))
+        item = message(f"{self.name}-{n}", f"steady news {n}", source="news", at=time.time())
+        return PollResult([item], str(n + 1))
 
 
 class Detector:
@@ -243,3 +244,38 @@ def test_config_refuses_a_deadline_the_lease_or_a_timeout_would_outlive(tmp_path
 
     with pytest.raises(ConfigError, match=re.escape(says)):
         load_settings(write_config(tmp_path, f"[runner]\n{runner}"))
+
+
+class OneAtATime:
+    """An engine that is not thread-safe (like a fast tokenizer): it fails if called concurrently."""
+
+    name, version = "one-at-a-time", "1"
+
+    def __init__(self):
+        self.busy = threading.Lock()
+        self.calls = 0
+
+    def score(self, texts):
+        from sentiment.engine import Score
+
+        if not self.busy.acquire(blocking=False):
+            raise RuntimeError("Already borrowed")
+        try:
+            self.calls += 1
+            time.sleep(0.05)
+            return [Score("neutral", 0.0) for _ in texts]
+        finally:
+            self.busy.release()
+
+
+def test_sources_on_their_own_threads_never_score_at_the_same_time(db):
+    engine = OneAtATime()
+    monitors = [Steady(name=f"s{i}", interval_s=0.05) for i in range(4)]
+    runner = Runner(db, monitors, engine, poll_deadline_s=1, lease_s=5, cycle_s=0.1)
+    thread, stop = runner.start_thread()
+    time.sleep(1.5)
+    stop.set()
+    thread.join(10)
+    with db.connect() as conn:
+        unscored = conn.execute(sa.select(sa.func.count()).where(messages.c.label.is_(None))).scalar()
+    assert engine.calls >= 8 and unscored == 0

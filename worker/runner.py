@@ -139,6 +139,8 @@ class Runner:
         self.interval_jitter = interval_jitter  # fraction: 0.1 = each interval +-5 %
         self.poll_deadline_s = poll_deadline_s  # default: half the lease
         self.cycle_s = cycle_s
+        # One scoring call at a time: engines (a tokenizer, a model) need not be thread-safe.
+        self._engine_lock = threading.Lock()
         # Polls abandoned at their deadline and still running, by source: never two at once.
         self._abandoned: dict[str, threading.Thread] = {}
         self.retain_text_days = retain_text_days
@@ -244,7 +246,8 @@ class Runner:
         for start in range(0, len(batch), self.batch_size):
             texts = [m.text for m in batch[start : start + self.batch_size]]
             try:
-                got = self.engine.score(texts)
+                with self._engine_lock:
+                    got = self.engine.score(texts)
                 if len(got) != len(texts):
                     raise ValueError(f"engine returned {len(got)} scores for {len(texts)} texts")
                 scores.extend(got)
@@ -295,7 +298,8 @@ class Runner:
         if now < self._next_rescore:
             return 0
         try:
-            return rescore(self.db, self.engine, only_unscored=True, batch_size=self.batch_size, max_batches=1)
+            with self._engine_lock:
+                return rescore(self.db, self.engine, only_unscored=True, batch_size=self.batch_size, max_batches=1)
         except Exception:
             log.exception("rescoring unscored messages failed; trying again in %.0f s", RESCORE_RETRY_S)
             self._next_rescore = now + RESCORE_RETRY_S
