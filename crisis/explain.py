@@ -18,7 +18,8 @@ import sqlalchemy as sa
 
 from crisis.assess import SeriesAssessment
 from crisis.levels import LEVELS
-from store.schema import INTERNAL_SOURCES, messages
+from settings.registry import internal_sources
+from store.schema import messages
 
 _WORD = re.compile(r"[#@]?[a-z][a-z0-9'’-]{2,}")
 _STOP = set(
@@ -55,7 +56,7 @@ def _texts(conn, since: int, until: int, limit: int, external_only: bool = False
     stmt = sa.select(m.text, m.source, m.author, m.reach, sa.func.coalesce(m.label_override, m.label).label("label"))
     stmt = stmt.where(m.created_at >= since, m.created_at < until)
     if external_only:
-        stmt = stmt.where(m.source.not_in(INTERNAL_SOURCES))
+        stmt = stmt.where(m.source.not_in(internal_sources()))
     return conn.execute(stmt.order_by(m.created_at.desc()).limit(limit)).all()
 
 
@@ -70,7 +71,7 @@ def explain(db: sa.Engine, found: list[SeriesAssessment], level: int, now: float
     with db.connect() as conn:
         window_rows = _texts(conn, start, end, 3000)
         before_rows = _texts(conn, end - 4 * 3600, start, 5000)
-        external = [r for r in window_rows if r.source not in INTERNAL_SOURCES]
+        external = [r for r in window_rows if r.source not in internal_sources()]
     authors: dict[str, tuple[str, int]] = {}
     for row in sorted(external, key=lambda r: -r.reach):
         if row.author and row.author not in authors and len(authors) < 3:

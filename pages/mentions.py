@@ -14,9 +14,9 @@ from pages.common.frame import app_context, current_actor
 from pages.common.text import csv_safe, one_line
 from pages.common.widgets import display_time, gate, selectable_table
 from sentiment.engine import LABELS
+from settings.registry import internal_sources
 from store import mentions, queries
 from store.corrections import correct
-from store.schema import INTERNAL_SOURCES
 
 ctx = app_context()
 actor = current_actor()
@@ -35,7 +35,7 @@ f1, f2, f3, f4 = st.columns(4)
 window = f1.selectbox("Time", list(WINDOWS), index=2, key="m_window")
 known = sorted(queries.volume_by_source(ctx.db, now - 7 * 86400, now + 1)["source"])
 if not actor.reads_internal_text:
-    known = [s for s in known if s not in INTERNAL_SOURCES]
+    known = [s for s in known if s not in internal_sources()]
     st.caption("Internal (Slack) messages are not listed for your role: the Internal pulse page shows their mood.")
 sources = f2.multiselect("Source", known, key="m_sources")
 labels = f3.multiselect("Sentiment", [*LABELS, "unscored"], key="m_labels")

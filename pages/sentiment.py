@@ -13,9 +13,9 @@ from pages.common.frame import app_context, current_actor
 from pages.common.text import one_line
 from pages.common.widgets import display_time, gate, selectable_table
 from sentiment.engine import LABELS
+from settings.registry import internal_sources
 from store import queries, runners
 from store.corrections import correct
-from store.schema import INTERNAL_SOURCES
 
 ctx = app_context()
 actor = current_actor()
@@ -66,7 +66,7 @@ labels = f1.multiselect("Current label", [*LABELS, "unscored"], key="filter_labe
 week = int(time.time()) - 7 * 86400
 known = sorted(queries.volume_by_source(ctx.db, week, week + 8 * 86400)["source"])
 if not actor.reads_internal_text:
-    known = [s for s in known if s not in INTERNAL_SOURCES]
+    known = [s for s in known if s not in internal_sources()]
 sources = f2.multiselect("Source", known, key="filter_sources")
 limit = f3.selectbox("Show", [50, 100, 200, 500], key="limit")
 review = queries.messages_for_review(ctx.db, limit, labels or None, sources or None, actor.reads_internal_text)

@@ -9,11 +9,16 @@ import pandas as pd
 import streamlit as st
 
 from crisis.notify import notifier_failures
-from pages.common.frame import app_context
+from pages.common.frame import app_context, current_actor
 from pages.common.text import one_line
-from store import queries, runners
+from settings.registry import monitor_is_internal
+from store import quarantine, queries, runners
+
+RAW_SHOWN_CHARS = 4000  # of a quarantined item's raw text, per item on the page
+LATEST_QUARANTINED = 5
 
 ctx = app_context()
+actor = current_actor()
 zone = ctx.settings.zone
 now = time.time()
 price = ctx.settings.sources.x.usd_per_1000_reads
@@ -46,6 +51,7 @@ def state(row) -> str:
     if row.status == "backing_off":
         return "failing" if row.consecutive_failures >= 3 else "backing off"
     return {
+        "no_answer": "failing (no answer)",
         "not_configured": "not configured",
         "capped": "capped (daily limit)",
         "stopped": "failing (stopped)",
@@ -96,6 +102,39 @@ else:
     )
     if (health["status"] == "capped").any():
         st.warning(f"X reading stopped for today at the daily cap of {ctx.settings.sources.x.daily_read_cap:,} posts.")
+
+st.subheader("Quarantined items")
+held = quarantine.counts(ctx.db)
+if held.empty:
+    st.caption("Nothing quarantined: every item the sources returned was stored.")
+else:
+    st.caption(
+        "Items a source returned that could not be stored as messages (malformed, or refused by the store). "
+        "The source went on without them; they are kept here as received, with the reason."
+    )
+    st.dataframe(
+        pd.DataFrame(
+            {"source": held["source"], "items": held["items"].astype(int), "latest": [ago(t) for t in held["latest"]]}
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    st.markdown(f"**The latest {LATEST_QUARANTINED}**")
+    for item in quarantine.latest(ctx.db, LATEST_QUARANTINED).itertuples():
+        with st.container(border=True):
+            # Everything here came from outside: plain text elements only, never Markdown.
+            st.text(
+                f"{local(item.at)} · {one_line(item.source, 80)} · "
+                f"{one_line(item.external_id, 120) if item.external_id else 'no id'}"
+            )
+            st.text(one_line(item.reason, 500))
+            if monitor_is_internal(item.source) and not actor.reads_internal_text:
+                st.caption("Internal (staff) text: shown only to the roles allowed to read it.")
+            else:
+                raw = item.raw[:RAW_SHOWN_CHARS]
+                total = int(item.raw_chars)
+                cut = f"\n… (the first {len(raw):,} of {total:,} characters received)" if total > len(raw) else ""
+                st.code(raw + cut, language=None)
 
 st.subheader("Runners")
 alive = runners.alive(ctx.db, now)

@@ -50,6 +50,24 @@ class RunnerSettings(_Section):
     backoff_base_s: float = Field(5.0, gt=0)
     backoff_max_s: float = Field(600.0, gt=0)
     interval_jitter: float = Field(0.1, ge=0, le=1)
+    poll_deadline_s: float = Field(30.0, gt=0)
+    client_timeout_s: float = Field(10.0, gt=0)
+
+    @model_validator(mode="after")
+    def _deadline_within_lease(self):
+        # A poll past its deadline is abandoned; its source's lease must still be
+        # this runner's then, so no other runner polls it meanwhile.
+        if self.poll_deadline_s >= self.lease_s:
+            raise ValueError(
+                f"poll_deadline_s ({self.poll_deadline_s:g}) must be less than lease_s ({self.lease_s:g}): "
+                "a poll must end (or be abandoned) while its source is still leased to this runner"
+            )
+        if self.client_timeout_s > self.poll_deadline_s:
+            raise ValueError(
+                f"client_timeout_s ({self.client_timeout_s:g}) must not exceed poll_deadline_s "
+                f"({self.poll_deadline_s:g}): a request would always outlive its poll"
+            )
+        return self
 
 
 SentimentLabel = Literal["negative", "neutral", "positive"]

@@ -9,15 +9,17 @@ same transaction, so they always agree with the messages table.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from monitors.base import Message
 from sentiment.engine import Score
 from store.schema import UNSCORED, messages, rollups_minute
 from store.timeconv import minute_of, to_epoch
+
+if TYPE_CHECKING:  # store/ never imports monitors/ or worker/ at run time
+    from monitors.base import Message
 
 
 def dialect_insert(conn: sa.Connection, table: sa.Table):

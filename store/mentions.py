@@ -8,10 +8,11 @@ import pandas as pd
 import sqlalchemy as sa
 
 from access.roles import Actor, Permission, require
+from settings.registry import internal_sources
 from store.audit import record
 from store.connection import write
 from store.ingest import dialect_insert
-from store.schema import INTERNAL_SOURCES, messages, triage
+from store.schema import messages, triage
 
 DECISIONS = {
     "respond_publicly": "respond publicly",
@@ -38,7 +39,7 @@ class MentionFilter:
         label = sa.func.coalesce(m.label_override, m.label, "unscored")
         clauses = [m.created_at >= self.since, m.created_at < self.until]
         if not self.internal_text:
-            clauses.append(m.source.not_in(INTERNAL_SOURCES))
+            clauses.append(m.source.not_in(internal_sources()))
         if self.sources:
             clauses.append(m.source.in_(self.sources))
         if self.labels:

@@ -10,7 +10,8 @@ import pandas as pd
 import sqlalchemy as sa
 
 from sentiment.engine import LABELS
-from store.schema import INTERNAL_SOURCES, alerts, label_corrections, messages, rollups_minute, source_state
+from settings.registry import internal_sources
+from store.schema import alerts, label_corrections, messages, rollups_minute, source_state
 
 _r = rollups_minute
 
@@ -50,7 +51,7 @@ def latest_messages(db: sa.Engine, limit: int, until: int | None = None, interna
     label = sa.func.coalesce(m.label_override, m.label, "unscored").label("label")
     stmt = sa.select(m.created_at, m.source, m.channel, m.author, m.reach, label, m.score, m.text)
     if not internal_text:
-        stmt = stmt.where(m.source.not_in(INTERNAL_SOURCES))
+        stmt = stmt.where(m.source.not_in(internal_sources()))
     if until is not None:
         stmt = stmt.where(m.created_at <= until)
     stmt = stmt.order_by(m.created_at.desc(), m.id.desc()).limit(limit)
@@ -115,7 +116,7 @@ def messages_for_review(
     if sources:
         stmt = stmt.where(m.source.in_(sources))
     if not internal_text:
-        stmt = stmt.where(m.source.not_in(INTERNAL_SOURCES))
+        stmt = stmt.where(m.source.not_in(internal_sources()))
     stmt = stmt.order_by(m.created_at.desc(), m.id.desc()).limit(limit)
     with db.connect() as conn:
         frame = pd.DataFrame(conn.execute(stmt).all(), columns=list(stmt.selected_columns.keys()))
@@ -149,7 +150,7 @@ def recent_corrections(db: sa.Engine, limit: int = 50, internal_text: bool = Fal
     c = label_corrections.c
     text = messages.c.text
     if not internal_text:
-        text = sa.case((messages.c.source.in_(INTERNAL_SOURCES), "(internal message)"), else_=messages.c.text)
+        text = sa.case((messages.c.source.in_(internal_sources()), "(internal message)"), else_=messages.c.text)
     stmt = (
         sa.select(c.at, c.who, c.message_id, c.model_label, c.old_label, c.new_label, text.label("text"))
         .join(messages, messages.c.id == c.message_id)
@@ -173,9 +174,11 @@ def recent_alerts(db: sa.Engine, limit: int = 50) -> list:
 
 
 def top_negative(
-    db: sa.Engine, since: int, until: int, limit: int, internal: tuple[str, ...] = INTERNAL_SOURCES
+    db: sa.Engine, since: int, until: int, limit: int, internal: tuple[str, ...] | None = None
 ) -> pd.DataFrame:
-    """The negative external messages of a time slice with the widest reach."""
+    """The negative external messages of a time slice with the widest reach
+    (`internal`: the sources left out; default the registry's internal ones)."""
+    internal = internal_sources() if internal is None else internal
     m = messages.c
     label = sa.func.coalesce(m.label_override, m.label)
     stmt = (

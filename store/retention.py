@@ -8,16 +8,19 @@ import sqlalchemy as sa
 
 from store.audit import record
 from store.connection import write
-from store.schema import messages
+from store.schema import messages, quarantine
 
 REMOVED = "[text removed after the retention period]"
 
 
 def drop_old_text(db: sa.Engine, older_than_days: float, now: float, batch: int = 10_000) -> int:
-    """Blank text, author and link of messages older than the age; returns how many."""
+    """Blank text, author and link of messages older than the age, and delete
+    quarantined items older than it; returns how many messages."""
     if older_than_days <= 0:
         return 0
     cutoff = int(now - older_than_days * 86400)
+    with write(db) as conn:  # quarantined items are raw message text too
+        conn.execute(quarantine.delete().where(quarantine.c.at < cutoff))
     m = messages.c
     total = 0
     while True:

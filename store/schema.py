@@ -6,9 +6,9 @@ import sqlalchemy as sa
 
 metadata = sa.MetaData()
 
-# Sources whose messages are the company's own staff talking: their text is
-# shown only to roles allowed in config.toml ([access] internal_text_roles).
-INTERNAL_SOURCES = ("slack",)
+# Which sources are internal (staff text, shown only to roles allowed in
+# [access] internal_text_roles) is said once, in the source registry:
+# settings.registry.internal_sources(). Queries ask it when they run.
 
 # SQLite needs INTEGER PRIMARY KEY (not BIGINT) to make it the rowid alias.
 _Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
@@ -331,6 +331,24 @@ key_account_scan = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("last_message_id", sa.BigInteger, nullable=False),
+)
+
+# Items a source returned that could not be stored as messages (malformed, or
+# refused by the store), kept raw with the reason for a person to look at.
+# One row per (source, external_id, digest of raw): a re-poll adds nothing.
+quarantine = sa.Table(
+    "quarantine",
+    metadata,
+    sa.Column("id", _Id, primary_key=True, autoincrement=True),
+    sa.Column("source", sa.String(64), nullable=False),  # the monitor's name
+    sa.Column("external_id", sa.String(200), nullable=False, server_default=""),
+    sa.Column("digest", sa.String(64), nullable=False),  # sha256 of the whole raw item
+    sa.Column("raw", sa.Text, nullable=False),  # capped (store.quarantine.RAW_MAX_CHARS)
+    sa.Column("raw_chars", sa.BigInteger, nullable=False),  # the raw item's length before the cap
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.UniqueConstraint("source", "external_id", "digest", name="uq_quarantine_item"),
+    sa.Index("ix_quarantine_source_at", "source", "at"),
 )
 
 UNSCORED = "unscored"

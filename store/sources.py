@@ -76,12 +76,16 @@ def record_success(
     next_at: float,
     reads: int = 0,
 ) -> None:
-    """Advance the cursor; call inside the transaction that stored the batch."""
+    """Advance the cursor; call inside the transaction that stored the batch.
+
+    Only while `owner` still holds an unexpired lease: past it, another runner
+    may have polled the source already, so this batch and cursor are stale and
+    LeaseLost rolls the whole transaction back."""
     today = _day(now)
     same_day = ss.c.today == today
     done = conn.execute(
         ss.update()
-        .where(ss.c.name == name, ss.c.lease_owner == owner)
+        .where(ss.c.name == name, ss.c.lease_owner == owner, ss.c.lease_expires_at >= now)
         .values(
             cursor=cursor,
             status="ok",
@@ -98,7 +102,7 @@ def record_success(
         )
     ).rowcount
     if not done:
-        raise LeaseLost(f"source {name!r}: lease lost before the batch was stored")
+        raise LeaseLost(f"source {name!r}: lease lost (or run out) before the batch was stored")
 
 
 def record_failure(

@@ -40,7 +40,7 @@ def test_a_killed_workers_source_moves_to_the_others_within_the_lease(tmp_path):
     path = write_config(
         tmp_path,
         f'[app]\nmode = "live"\ndata_dir = "{tmp_path / "data"}"\n[store]\nurl = "{TEST_DATABASE_URL}"\n'
-        f"[runner]\nin_app = false\nlease_s = {LEASE_S}\n"
+        f"[runner]\nin_app = false\nlease_s = {LEASE_S}\npoll_deadline_s = 3\nclient_timeout_s = 2\n"
         f'[sentiment]\nengine = "vader"\n[[sources.feeds]]\nname = "ledger"\nurl = "{feed.url}"\ninterval_s = 300\n',
     )
     db = open_store(load_settings(path))

@@ -12,7 +12,6 @@ import time
 import sqlalchemy as sa
 
 from access.roles import Actor, Permission, require
-from monitors.base import Monitor
 from monitors.replay import ReplayMonitor, drill_cursor
 from sentiment.loader import load_engine
 from settings import Settings
@@ -20,6 +19,9 @@ from store import drill, sources
 from store.connection import connect, database_url
 from store.migrate import upgrade
 from worker.runner import Runner
+from worker.sources import NotConfiguredMonitor, build_monitors
+
+__all__ = ["NotConfiguredMonitor", "build_monitors", "build_runner", "open_store", "restart_drill", "start_drill"]
 
 log = logging.getLogger("crisisdesk.runner")
 
@@ -29,18 +31,6 @@ def open_store(settings: Settings) -> sa.Engine:
     db = connect(database_url(settings))
     upgrade(db)
     return db
-
-
-class NotConfiguredMonitor:
-    """Stands in for a source that lacks its credential: says what to set."""
-
-    def __init__(self, name: str, what: str, interval_s: float = 60.0) -> None:
-        self.name, self.what, self.interval_s = name, what, interval_s
-
-    def poll(self, cursor):
-        from monitors.base import NotConfigured
-
-        raise NotConfigured(self.what)
 
 
 def pseudonym_key(settings: Settings) -> bytes:
@@ -61,71 +51,6 @@ def pseudonym_key(settings: Settings) -> bytes:
         with os.fdopen(fd, "w") as fh:
             fh.write(random_source.token_hex(32))
     return path.read_text().strip().encode()
-
-
-def build_monitors(settings: Settings) -> list[Monitor]:
-    if settings.is_drill:
-        return [
-            ReplayMonitor(settings.scenario_path, speed=settings.drill.speed, interval_s=settings.drill.poll_interval_s)
-        ]
-    from settings.secrets import secret
-
-    cfg = settings.sources
-    monitors: list[Monitor] = []
-    if cfg.x.enabled:
-        token = secret("X_BEARER_TOKEN", "x", "bearer_token")
-        if token:
-            import tweepy
-
-            from monitors.x import XMonitor
-
-            client = tweepy.Client(bearer_token=token, return_type=dict, wait_on_rate_limit=False)
-            monitors.append(
-                XMonitor(
-                    client,
-                    cfg.x.query,
-                    lang=cfg.x.lang,
-                    interval_s=cfg.x.interval_s,
-                    max_pages=cfg.x.max_pages,
-                    daily_read_cap=cfg.x.daily_read_cap,
-                )
-            )
-        else:
-            monitors.append(
-                NotConfiguredMonitor(
-                    "x", "set X_BEARER_TOKEN (environment, or [x] bearer_token in .streamlit/secrets.toml)"
-                )
-            )
-    if cfg.slack.enabled:
-        token = secret("SLACK_BOT_TOKEN", "slack", "bot_token")
-        if token:
-            from crisis.notify import slack_client
-            from monitors.slack import SlackMonitor
-
-            monitors.append(
-                SlackMonitor(
-                    slack_client(token, cfg.slack.base_url),
-                    cfg.slack.channels,
-                    pseudonym_key(settings),
-                    interval_s=cfg.slack.interval_s,
-                    thread_window_s=cfg.slack.thread_window_h * 3600,
-                )
-            )
-        else:
-            monitors.append(
-                NotConfiguredMonitor(
-                    "slack", "set SLACK_BOT_TOKEN (environment, or [slack] bot_token in .streamlit/secrets.toml)"
-                )
-            )
-    if cfg.mastodon.enabled:
-        from monitors import mastodon
-
-        monitors.append(mastodon.build(cfg.mastodon, secret))
-    if cfg.feeds:
-        from monitors import feeds
-
-        monitors += [feeds.build(f) for f in cfg.feeds]
-    return monitors
 
 
 def restart_drill(db: sa.Engine, settings: Settings, at_s: float = 0.0) -> None:
@@ -225,6 +150,7 @@ def build_runner(settings: Settings, db: sa.Engine) -> Runner:
         notifier=build_notifier(settings, db),
         batch_size=settings.runner.batch_size,
         lease_s=settings.runner.lease_s,
+        poll_deadline_s=settings.runner.poll_deadline_s,
         backoff_base_s=settings.runner.backoff_base_s,
         backoff_max_s=settings.runner.backoff_max_s,
         interval_jitter=settings.runner.interval_jitter,

@@ -1,5 +1,7 @@
-"""What every page needs, made once per server process: the settings, the
-store, and the runner thread when config.toml asks for it in-app."""
+"""What every page needs, made once per server process: the settings and the
+store. The in-app runner (when config.toml asks for it) is not made here: it
+is worker.inapp's one per process, which this only asks for, so clearing
+Streamlit's caches can never start a second one."""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ import streamlit as st
 
 from monitors.replay import ScenarioHeader, read_header
 from settings import ConfigError, Settings, config_path, load_settings, redact
-from worker.service import build_runner, open_store
+from worker.inapp import ensure_runner
+from worker.service import open_store
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,7 @@ def _context(config_file: str) -> AppContext:
     settings = load_settings(Path(config_file))
     db = open_store(settings)
     if settings.runner.in_app:
-        build_runner(settings, db).start_thread()
+        ensure_runner(settings)
     scenario = read_header(settings.scenario_path) if settings.is_drill else None
     return AppContext(settings, db, scenario, settings.runner.in_app)
 
