@@ -11,7 +11,7 @@ import streamlit as st
 
 from access.roles import Permission
 from pages.common.frame import app_context
-from pages.common.text import csv_safe, one_line
+from pages.common.text import clean_frame, csv_safe, one_line
 from pages.common.widgets import display_time
 from store import audit
 
@@ -57,7 +57,7 @@ def table(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-st.dataframe(table(rows), hide_index=True, width="stretch", key="audit_table")
+st.dataframe(clean_frame(table(rows)), hide_index=True, width="stretch", key="audit_table")
 
 
 @st.fragment

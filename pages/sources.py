@@ -10,7 +10,7 @@ import streamlit as st
 
 from crisis.notify import notifier_failures
 from pages.common.frame import app_context
-from pages.common.text import one_line
+from pages.common.text import clean_frame, one_line
 from store import queries, runners
 
 ctx = app_context()
@@ -87,7 +87,7 @@ else:
             }
         )
     st.dataframe(
-        pd.DataFrame(rows),
+        clean_frame(pd.DataFrame(rows)),
         hide_index=True,
         width="stretch",
         column_config={"last error": st.column_config.TextColumn(width="large")},
@@ -101,8 +101,14 @@ if alive.empty:
     st.warning("No runner has reported in the last two minutes: nothing is being polled.")
 else:
     st.dataframe(
-        pd.DataFrame(
-            {"runner": alive["owner"], "engine": alive["engine"], "last seen": [ago(t) for t in alive["heartbeat_at"]]}
+        clean_frame(
+            pd.DataFrame(
+                {
+                    "runner": alive["owner"],
+                    "engine": alive["engine"],
+                    "last seen": [ago(t) for t in alive["heartbeat_at"]],
+                }
+            )
         ),
         hide_index=True,
         width="stretch",

@@ -139,6 +139,8 @@ class NotifySettings(_Section):
 class PublishingSettings(_Section):
     review_days: float = Field(7, gt=0, le=90)
     max_lateness_min: float = Field(10, gt=0)
+    import_max_mb: int = Field(1, ge=1, le=50)
+    import_max_rows: int = Field(2000, ge=1, le=100_000)
     sensitive_terms: list[str] = [
         "disaster",
         "death",
