@@ -19,6 +19,7 @@ from access.roles import Permission
 from crisis.levels import LEVELS
 from crisis.snapshot import wall_snapshot
 from pages.common.frame import app_context
+from pages.common.signin import recheck_display_link
 from pages.common.text import clean_frame, md_escape, one_line
 
 LABEL_COLORS = {"negative": "#e5484d", "neutral": "#8b8d98", "positive": "#30a46c", "unscored": "#5b5d68"}
@@ -147,6 +148,7 @@ def hour_figures(grid: pd.DataFrame, now: int) -> tuple[int, int, float | None, 
 
 @st.fragment(run_every=settings.wall.refresh_s)
 def live_view() -> None:
+    recheck_display_link()  # a rotated display token ends an open wall at this refresh
     now = int(time.time())
     since = now - int(settings.wall.window_h * 3600)
     snap = wall_snapshot(

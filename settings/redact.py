@@ -124,21 +124,20 @@ def strip_urls(text: str) -> str:
 
 
 def redact(text: str) -> str:
-    """Text with every configured secret masked (in every form _forms names, and
-    inside base64, as in basic auth), Authorization header values masked, and
-    URLs without user-info or query."""
-    text = strip_urls(str(text))
-    text = _AUTH_HEADER.sub(lambda m: (m.group(1) or "") + m.group(2) + " " + MASK, text)
-    if not _values:
-        return text
-    for value in _forms_all():
-        if value in text:
-            text = text.replace(value, MASK)
-    # A secret split across lines or wrapped (whitespace or a backslash-newline inside it).
-    for value, pattern in _split_patterns():
-        if pattern.search(text):
+    """Text with every configured secret masked (in every form _forms names,
+    split across lines, and inside base64, as in basic auth), Authorization
+    header values masked, and URLs without user-info or query."""
+    text = str(text)
+    if _values:
+        for value in _forms_all():
+            if value in text:
+                text = text.replace(value, MASK)
+        # A secret split across lines or wrapped (whitespace or a backslash-newline inside it).
+        for _, pattern in _split_patterns():
             text = pattern.sub(MASK, text)
-    return _BASE64.sub(lambda m: MASK if _decodes_to_secret(m.group(0)) else m.group(0), text)
+        text = _BASE64.sub(lambda m: MASK if _decodes_to_secret(m.group(0)) else m.group(0), text)
+    text = strip_urls(text)
+    return _AUTH_HEADER.sub(lambda m: (m.group(1) or "") + m.group(2) + " " + MASK, text)
 
 
 def error_text(error: BaseException | str, prefix: str = "") -> str:

@@ -183,6 +183,10 @@ class AccessSettings(_Section):
     internal_text_roles: list[PersonRole] = ["lead", "admin"]
     # Local mode (no [auth] in .streamlit/secrets.toml): the role of the person at this machine.
     local_role: PersonRole = "admin"
+    # Identity providers ([auth.NAME] names; "default" for a plain [auth]) whose ID
+    # tokens carry no email_verified claim although they verify every address.
+    # From any other provider, an address without email_verified = true is refused.
+    email_verified_optional: list[str] = []
 
     @field_validator("roles")
     @classmethod
