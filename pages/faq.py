@@ -16,7 +16,7 @@ from access.roles import NotAllowed, Permission, require
 from crisis.detector import crisis_status
 from incidents import faq
 from pages.common.frame import app_context, current_actor
-from pages.common.text import clean_frame, md_escape, one_line
+from pages.common.text import clean_frame, md_escape, one_line, plain
 from pages.common.widgets import display_time, gate
 from settings.secrets import secret
 
@@ -54,8 +54,8 @@ st.caption(
     f"Declared {display_time(incident.declared_at, zone)} by {md_escape(incident.declared_by, 120)} · "
     f"last change {display_time(incident.updated_at, zone)} · keywords: {md_escape(', '.join(rec.keywords)) or '–'}"
 )
-st.text(incident.summary or "(no summary yet)")
-st.text(f"Cause ({incident.cause_status}): {incident.cause or 'not yet known'}")
+st.text(plain(incident.summary or "(no summary yet)"))
+st.text(plain(f"Cause ({incident.cause_status}): {incident.cause or 'not yet known'}"))
 
 st.subheader("Timeline of facts")
 if len(rec.facts):
@@ -80,8 +80,8 @@ st.subheader("Questions and answers")
 shown = rec.entries if editor else rec.approved()
 for entry in shown.itertuples():
     with st.container(border=True):
-        st.text(f"Q: {entry.question}")
-        st.text(f"A: {entry.answer or '(no answer yet)'}")
+        st.text(plain(f"Q: {entry.question}"))
+        st.text(plain(f"A: {entry.answer or '(no answer yet)'}"))
         st.caption(
             f"{entry.status} · owner {md_escape(entry.owner or '–', 120)} · "
             f"last change {display_time(entry.updated_at, zone)} by {md_escape(entry.updated_by or '', 120)}"
@@ -241,4 +241,4 @@ if len(h):
         diff = difflib.unified_diff(
             str(old or "").splitlines(), str(new or "").splitlines(), "before", "after", lineterm=""
         )
-        st.code(f"{field}:\n" + "\n".join(diff), language="diff")
+        st.code(plain(f"{field}:\n" + "\n".join(diff), 20_000), language="diff")

@@ -269,7 +269,7 @@ def live_view() -> None:
         st.subheader("Alerts")
         recent = [a for a in snap.alerts if a.kind == "level" and a.at >= now - 6 * 3600]
         for alert in recent[:3]:
-            st.text(f"{local(alert.at):%H:%M} {LEVELS[alert.new_level].upper()} ({alert.reason})")
+            st.text(f"{local(alert.at):%H:%M} {LEVELS[alert.new_level].upper()} ({one_line(alert.reason, 200)})")
         if not recent:
             st.caption("None in the last 6 hours.")
         st.subheader("Sources")

@@ -90,6 +90,7 @@ def selection(*rows: int) -> dict:
 
 
 def test_the_mentions_detail_of_every_source_and_channel_is_inert(hostile_app, monkeypatch):
+    """About 10 s: one page run per source (x, news, slack and two hostile source names)."""
     monkeypatch.setenv("CRISISDESK_CONFIG", str(hostile_app))
     at = run_page(hostile_app, "pages/mentions.py")
     table = at.dataframe[0].value
