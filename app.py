@@ -1,4 +1,4 @@
-"""Crisis Desk: `streamlit run app.py`.
+"""Crisis Desk: `streamlit run serve.py` (this script behind the security headers) or `streamlit run app.py`.
 
 Loads config.toml, opens the store (migrating it), starts the runner once
 per server when configured in-app, draws the frame every page shares (who is

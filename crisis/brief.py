@@ -3,8 +3,6 @@ team is doing. One object for the overview page and its downloads."""
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
@@ -13,9 +11,10 @@ import sqlalchemy as sa
 
 from crisis.detector import crisis_status
 from crisis.levels import LEVELS
-from incidents.faq import markdown_escape
 from incidents.faq import status_line as faq_status
 from publishing import pause
+from safety.spreadsheet import write_rows
+from safety.text import md_escape
 from store import queries
 from store.schema import triage
 
@@ -88,23 +87,21 @@ class Brief:
 
     def to_markdown(self) -> str:
         when = datetime.fromtimestamp(self.at, tz=timezone.utc).astimezone(ZoneInfo(self.zone))
-        lines = [f"# Crisis brief, {when:%Y-%m-%d %H:%M} ({self.zone})", "", f"**{self.summary}**", ""]
+        lines = [f"# Crisis brief, {when:%Y-%m-%d %H:%M} ({self.zone})", "", f"**{_md_cell(self.summary)}**", ""]
         lines += ["| | |", "| --- | --- |"]
-        lines += [f"| {k} | {_md_cell(v)} |" for k, v in self.rows()]
+        lines += [f"| {_md_cell(k)} | {_md_cell(v)} |" for k, v in self.rows()]
         return "\n".join(lines) + "\n"
 
     def to_csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["item", "value"])
-        writer.writerow(["generated_at_utc", datetime.fromtimestamp(self.at, tz=timezone.utc).isoformat()])
-        writer.writerows(self.rows())
-        return out.getvalue()
+        """Every field quoted and every text neutralised (a narrative term or a
+        pause reason can start like a formula)."""
+        generated = datetime.fromtimestamp(self.at, tz=timezone.utc).isoformat()
+        return write_rows([("item", "value"), ("generated_at_utc", generated), *self.rows()])
 
 
 def _md_cell(text: str) -> str:
     # Terms come from outside: no Markdown may survive into the brief, and a cell is one line.
-    return markdown_escape(text.replace("\n", " "))
+    return md_escape(text, None)
 
 
 def build_brief(db: sa.Engine, now: float, zone: str) -> Brief:

@@ -28,7 +28,7 @@ from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 
 from crisis.detector import crisis_status
 from crisis.levels import LEVELS
-from settings.redact import redact
+from settings.redact import error_text
 from store.connection import write
 from store.schema import alerts
 
@@ -200,9 +200,9 @@ class SlackNotifier:
     def _failed(self, row, exc: Exception) -> None:
         attempts = row.notify_attempts + 1
         if isinstance(exc, SlackApiError):
-            reason = f"Slack said {exc.response.get('error', 'error')} (HTTP {exc.response.status_code})"
+            reason = error_text(f"Slack said {exc.response.get('error', 'error')} (HTTP {exc.response.status_code})")
         else:
-            reason = redact(f"{exc.__class__.__name__}: {exc}")
+            reason = error_text(exc, f"{exc.__class__.__name__}: ")
         log.warning("alert %s to %s failed (attempt %d): %s", row.id, row.audience, attempts, reason)
         with write(self.db) as conn:
             conn.execute(

@@ -17,6 +17,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from access.roles import Actor, Permission, require
+from safety.text import md_escape
 from store import audit
 from store.connection import write
 from store.schema import faq_entries, faq_facts, faq_history, faq_publications, incidents
@@ -291,19 +292,25 @@ def status_line(db: sa.Engine) -> dict | None:
 
 
 def markdown_escape(text: str) -> str:
-    """Text from people or from outside, made inert in Markdown (exports, briefs)."""
-    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~" else ch for ch in str(text).replace("\r", ""))
+    """Text from people or from outside, made inert in the Markdown export: the
+    one escaper the pages use too (safety.text.md_escape), line breaks kept."""
+    return md_escape(text, None, multiline=True)
+
+
+def _inline(text: str) -> str:
+    """One field inside a line of the export (a title, a fact, a question)."""
+    return md_escape(text, None)
 
 
 def to_markdown(rec: Record, zone: str = "UTC", approved_only: bool = True) -> str:
     tz = ZoneInfo(zone)
     inc = rec.incident
     lines = [
-        f"# {markdown_escape(inc.name)}",
+        f"# {_inline(inc.name)}",
         "",
         markdown_escape(inc.summary),
         "",
-        f"**Cause ({inc.cause_status}):** {markdown_escape(inc.cause) or 'not yet known'}",
+        f"**Cause ({_inline(inc.cause_status)}):** {_inline(inc.cause) or 'not yet known'}",
         "",
     ]
     if len(rec.facts):
@@ -312,15 +319,14 @@ def to_markdown(rec: Record, zone: str = "UTC", approved_only: bool = True) -> s
             stamp = datetime.fromtimestamp(f.at, tz=timezone.utc).astimezone(tz).strftime("%Y-%m-%d %H:%M")
             mark = "verified" if f.verified else "unverified"
             lines.append(
-                f"- {stamp} ({mark}): {markdown_escape(f.statement)}"
-                + (f" (source: {markdown_escape(f.source)})" if f.source else "")
+                f"- {stamp} ({mark}): {_inline(f.statement)}" + (f" (source: {_inline(f.source)})" if f.source else "")
             )
         lines.append("")
     entries = rec.approved() if approved_only else rec.entries
     if len(entries):
         lines += ["## Questions and answers", ""]
         for e in entries.itertuples():
-            lines += [f"**{markdown_escape(e.question)}**", "", markdown_escape(e.answer), ""]
+            lines += [f"**{_inline(e.question)}**", "", markdown_escape(e.answer), ""]
     return "\n".join(lines)
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from access.roles import Actor, Permission, require
+from settings.redact import error_text
 from store.audit import record
 from store.connection import write
 from store.ingest import dialect_insert
@@ -184,7 +185,9 @@ def escalate(db, client, now: float, limit: int = 50) -> int:
             )
         except Exception as exc:  # recorded, retried next cycle, never raised into ingestion
             with write(db) as conn:
-                conn.execute(hits.update().where(key).values(escalate_error=f"{exc.__class__.__name__}"))
+                conn.execute(
+                    hits.update().where(key).values(escalate_error=error_text(exc, f"{exc.__class__.__name__}: "))
+                )
             continue
         with write(db) as conn:
             conn.execute(hits.update().where(key).values(escalated_at=now, escalate_error=None))

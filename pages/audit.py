@@ -11,7 +11,7 @@ import streamlit as st
 
 from access.roles import Permission
 from pages.common.frame import app_context
-from pages.common.text import csv_safe, one_line
+from pages.common.text import clean_frame, csv_safe, one_line
 from pages.common.widgets import display_time
 from store import audit
 
@@ -29,7 +29,7 @@ today = datetime.now(timezone.utc).astimezone(zone).date()
 f1, f2, f3 = st.columns([2, 2, 2])
 period = f1.date_input("Days", (today - timedelta(days=7), today), max_value=today, key="audit_days")
 start, end = (period[0], period[-1]) if isinstance(period, tuple) and period else (today, today)
-people = f2.multiselect("Who", audit.people(ctx.db), key="audit_who")
+people = f2.multiselect("Who", audit.people(ctx.db), format_func=lambda p: one_line(p, 80), key="audit_who")
 kinds = f3.multiselect("What", audit.kinds(ctx.db), key="audit_kinds")
 text = st.text_input("Target or reason contains", key="audit_text")
 
@@ -57,7 +57,7 @@ def table(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-st.dataframe(table(rows), hide_index=True, width="stretch", key="audit_table")
+st.dataframe(clean_frame(table(rows)), hide_index=True, width="stretch", key="audit_table")
 
 
 @st.fragment

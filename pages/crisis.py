@@ -14,7 +14,7 @@ from crisis.levels import LEVELS
 from crisis.notify import notifier_failures
 from crisis.presets import PRESETS
 from pages.common.frame import app_context, current_actor
-from pages.common.text import one_line
+from pages.common.text import clean_frame, md_escape, one_line
 from pages.common.widgets import display_time, gate
 from store import queries
 
@@ -45,23 +45,27 @@ if data.get("rising"):
             "negative_share": "negative share",
         }
     )
-    st.dataframe(rising, hide_index=True, width="stretch")
+    st.dataframe(clean_frame(rising), hide_index=True, width="stretch")
 left, right = st.columns(2)
 with left:
     st.subheader("New terms")
     st.dataframe(
-        pd.DataFrame(data.get("new_terms", []), columns=["term", "messages"]), hide_index=True, width="stretch"
+        clean_frame(pd.DataFrame(data.get("new_terms", []), columns=["term", "messages"])),
+        hide_index=True,
+        width="stretch",
     )
     st.subheader("Top sources")
     st.dataframe(
-        pd.DataFrame(data.get("top_sources", []), columns=["source", "messages"]), hide_index=True, width="stretch"
+        clean_frame(pd.DataFrame(data.get("top_sources", []), columns=["source", "messages"])),
+        hide_index=True,
+        width="stretch",
     )
 with right:
     st.subheader("Top authors by reach")
-    st.dataframe(pd.DataFrame(data.get("top_authors", [])), hide_index=True, width="stretch")
+    st.dataframe(clean_frame(pd.DataFrame(data.get("top_authors", []))), hide_index=True, width="stretch")
     st.subheader("Sample messages")
     samples = pd.DataFrame(data.get("samples", []), columns=["source", "author", "reach", "text"])
-    st.dataframe(samples.assign(text=samples["text"].map(one_line)), hide_index=True, width="stretch")
+    st.dataframe(clean_frame(samples.assign(text=samples["text"].map(one_line))), hide_index=True, width="stretch")
 
 st.subheader("The team's call")
 with st.form("override"):
@@ -79,7 +83,7 @@ if declare or stand_down:
         try:
             (detector.declare if declare else detector.stand_down)(actor, why.strip(), time.time())
         except NotAllowed as exc:
-            st.error(str(exc))
+            st.error(md_escape(str(exc), 600))
         else:
             st.rerun()
 
@@ -89,17 +93,19 @@ for failure in notifier_failures(ctx.db):
     st.text(one_line(failure, 300))
 history = queries.recent_alerts(ctx.db, 50)
 st.dataframe(
-    pd.DataFrame(
-        {
-            "when": [local(r.at) for r in history],
-            "what": [r.kind for r in history],
-            "from": [LEVELS[r.old_level] if r.old_level is not None else "" for r in history],
-            "to": [LEVELS[r.new_level] for r in history],
-            "why": [r.reason + (" (repeat, not sent)" if r.suppressed else "") for r in history],
-            "who": [r.who or "" for r in history],
-            "sent to Slack": [local(r.notified_at) if r.notified_at else "no" for r in history],
-            "summary": [one_line(r.summary, 300) for r in history],
-        }
+    clean_frame(
+        pd.DataFrame(
+            {
+                "when": [local(r.at) for r in history],
+                "what": [r.kind for r in history],
+                "from": [LEVELS[r.old_level] if r.old_level is not None else "" for r in history],
+                "to": [LEVELS[r.new_level] for r in history],
+                "why": [r.reason + (" (repeat, not sent)" if r.suppressed else "") for r in history],
+                "who": [r.who or "" for r in history],
+                "sent to Slack": [local(r.notified_at) if r.notified_at else "no" for r in history],
+                "summary": [one_line(r.summary, 300) for r in history],
+            }
+        )
     ),
     hide_index=True,
     width="stretch",

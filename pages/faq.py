@@ -16,7 +16,7 @@ from access.roles import NotAllowed, Permission, require
 from crisis.detector import crisis_status
 from incidents import faq
 from pages.common.frame import app_context, current_actor
-from pages.common.text import md_escape, one_line
+from pages.common.text import clean_frame, md_escape, one_line, plain
 from pages.common.widgets import display_time, gate
 from settings.secrets import secret
 
@@ -43,7 +43,7 @@ if incident is None:
                 try:
                     faq.declare(ctx.db, name, summary, keywords.split(","), actor, time.time())
                 except (faq.FaqError, NotAllowed) as exc:
-                    st.error(str(exc))
+                    st.error(md_escape(str(exc), 600))
                 else:
                     st.rerun()
     st.stop()
@@ -54,19 +54,21 @@ st.caption(
     f"Declared {display_time(incident.declared_at, zone)} by {md_escape(incident.declared_by, 120)} · "
     f"last change {display_time(incident.updated_at, zone)} · keywords: {md_escape(', '.join(rec.keywords)) or '–'}"
 )
-st.text(incident.summary or "(no summary yet)")
-st.text(f"Cause ({incident.cause_status}): {incident.cause or 'not yet known'}")
+st.text(plain(incident.summary or "(no summary yet)"))
+st.text(plain(f"Cause ({incident.cause_status}): {incident.cause or 'not yet known'}"))
 
 st.subheader("Timeline of facts")
 if len(rec.facts):
     st.dataframe(
-        pd.DataFrame(
-            {
-                "when": [display_time(t, zone) for t in rec.facts["at"]],
-                "fact": rec.facts["statement"].map(lambda s: one_line(s, 400)),
-                "source": rec.facts["source"],
-                "verified": rec.facts["verified"].map({True: "verified", False: "unverified"}),
-            }
+        clean_frame(
+            pd.DataFrame(
+                {
+                    "when": [display_time(t, zone) for t in rec.facts["at"]],
+                    "fact": rec.facts["statement"].map(lambda s: one_line(s, 400)),
+                    "source": rec.facts["source"],
+                    "verified": rec.facts["verified"].map({True: "verified", False: "unverified"}),
+                }
+            )
         ),
         hide_index=True,
         width="stretch",
@@ -78,8 +80,8 @@ st.subheader("Questions and answers")
 shown = rec.entries if editor else rec.approved()
 for entry in shown.itertuples():
     with st.container(border=True):
-        st.text(f"Q: {entry.question}")
-        st.text(f"A: {entry.answer or '(no answer yet)'}")
+        st.text(plain(f"Q: {entry.question}"))
+        st.text(plain(f"A: {entry.answer or '(no answer yet)'}"))
         st.caption(
             f"{entry.status} · owner {md_escape(entry.owner or '–', 120)} · "
             f"last change {display_time(entry.updated_at, zone)} by {md_escape(entry.updated_by or '', 120)}"
@@ -113,7 +115,7 @@ if editor:
             try:
                 faq.resolve(ctx.db, incident.id, actor, time.time())
             except NotAllowed as exc:
-                st.error(str(exc))
+                st.error(md_escape(str(exc), 600))
             else:
                 st.rerun()
     with st.expander("Add a fact"):
@@ -137,7 +139,7 @@ if editor:
                         time.time(),
                     )
                 except faq.FaqError as exc:
-                    st.error(str(exc))
+                    st.error(md_escape(str(exc), 600))
                 else:
                     st.rerun()
     with st.expander("Add a question"):
@@ -149,7 +151,7 @@ if editor:
                 try:
                     faq.add_entry(ctx.db, incident.id, question, answer, owner, actor, time.time())
                 except faq.FaqError as exc:
-                    st.error(str(exc))
+                    st.error(md_escape(str(exc), 600))
                 else:
                     st.rerun()
     if len(rec.entries):
@@ -176,7 +178,7 @@ if editor:
                     if approve:
                         faq.approve(ctx.db, int(choice), actor, time.time())
                 except (faq.FaqError, NotAllowed) as exc:
-                    st.error(str(exc))
+                    st.error(md_escape(str(exc), 600))
                 else:
                     st.rerun()
 
@@ -212,13 +214,15 @@ elif actor.may(Permission.PUBLISH_FAQ):
 st.subheader("History")
 h = faq.history(ctx.db, incident.id)
 st.dataframe(
-    pd.DataFrame(
-        {
-            "when": [display_time(t, zone, "%Y-%m-%d %H:%M:%S") for t in h["at"]],
-            "who": h["who"],
-            "what": h["kind"] + " " + h["item_id"].astype(str),
-            "action": h["action"],
-        }
+    clean_frame(
+        pd.DataFrame(
+            {
+                "when": [display_time(t, zone, "%Y-%m-%d %H:%M:%S") for t in h["at"]],
+                "who": h["who"],
+                "what": h["kind"] + " " + h["item_id"].astype(str),
+                "action": h["action"],
+            }
+        )
     ),
     hide_index=True,
     width="stretch",
@@ -229,7 +233,7 @@ if len(h):
         h.index.tolist()[::-1],
         key="history_pick",
         format_func=lambda i: (
-            f"{display_time(h.loc[i, 'at'], zone, '%H:%M:%S')} {h.loc[i, 'who']} "
+            f"{display_time(h.loc[i, 'at'], zone, '%H:%M:%S')} {one_line(h.loc[i, 'who'], 80)} "
             f"{h.loc[i, 'action']} {h.loc[i, 'kind']}"
         ),
     )
@@ -237,4 +241,4 @@ if len(h):
         diff = difflib.unified_diff(
             str(old or "").splitlines(), str(new or "").splitlines(), "before", "after", lineterm=""
         )
-        st.code(f"{field}:\n" + "\n".join(diff), language="diff")
+        st.code(plain(f"{field}:\n" + "\n".join(diff), 20_000), language="diff")

@@ -11,7 +11,7 @@ import streamlit as st
 
 from access.roles import NotAllowed, Permission
 from pages.common.frame import app_context, current_actor
-from pages.common.text import csv_safe, one_line
+from pages.common.text import csv_safe, md_escape, one_line, plain
 from pages.common.widgets import display_time, gate, selectable_table
 from sentiment.engine import LABELS
 from settings.registry import internal_sources
@@ -68,12 +68,12 @@ _, rows = mentions.page(ctx.db, filters, (int(page_no) - 1) * PAGE, PAGE)
 table = pd.DataFrame(
     {
         "time": [local(t) for t in rows["created_at"]],
-        "source": rows["source"],
+        "source": rows["source"].map(lambda s: one_line(s, 60)),
         "author": rows["author"].map(lambda a: one_line(a, 40)),
         "reach": rows["reach"],
         "sentiment": rows["label"],
         "triage": rows["decision"].map(lambda d: mentions.DECISIONS.get(d, "") if isinstance(d, str) else ""),
-        "owner": rows["owner"].fillna(""),
+        "owner": rows["owner"].fillna("").map(lambda o: one_line(o, 60)),
         "message": rows["text"].map(one_line),
     }
 )
@@ -82,15 +82,17 @@ selected = [int(rows["id"].iloc[i]) for i in selectable_table(table, "m_table")]
 if selected:
     detail = rows[rows["id"] == selected[0]].iloc[0]
     with st.container(border=True):
-        st.caption(
-            f"{local(detail['created_at'])} · {detail['source']} · {detail['channel']} · reach {detail['reach']:,}"
+        # Source, channel and feed title come from outside: escaped like every other Markdown-rendered field.
+        where = " · ".join(
+            md_escape(part, 120) for part in (detail["source"], detail["channel"]) if isinstance(part, str) and part
         )
-        st.text(one_line(str(detail["author"]), 80))
-        st.text(str(detail["text"])[:5000])  # the whole message, as plain text
+        st.caption(f"{local(detail['created_at'])} · {where} · reach {int(detail['reach']):,}")
+        st.text(one_line(detail["author"], 80))
+        st.text(plain(detail["text"]))  # the whole message, as plain text: no bidi or zero-width characters
         if detail["url"]:
             # Never a live link from outside: the domain, and the address as text.
-            domain = urllib.parse.urlparse(str(detail["url"])).netloc
-            st.text(f"link ({domain}): {one_line(str(detail['url']), 300)}")
+            domain = one_line(urllib.parse.urlparse(str(detail["url"])).netloc, 120)
+            st.text(f"link ({domain}): {one_line(detail['url'], 300)}")
 
 a1, a2, a3, a4 = st.columns([2, 2, 3, 1])
 decision = a1.selectbox("Decision", list(mentions.DECISIONS), format_func=mentions.DECISIONS.get, key="m_decision")
@@ -100,7 +102,7 @@ if a4.button(f"Triage {len(selected)}", key="m_apply_triage", **gate(actor, Perm
     try:
         done = mentions.decide(ctx.db, selected, decision, owner.strip(), note.strip(), actor, time.time())
     except NotAllowed as exc:
-        st.error(str(exc))
+        st.error(md_escape(str(exc), 600))
     else:
         st.toast(f"{done} mention(s): {mentions.DECISIONS[decision]}")
         st.rerun()
@@ -110,7 +112,7 @@ if b2.button(f"Correct {len(selected)}", key="m_apply_label", **gate(actor, Perm
     try:
         changed = correct(ctx.db, selected, new_label, actor, time.time())
     except NotAllowed as exc:
-        st.error(str(exc))
+        st.error(md_escape(str(exc), 600))
     else:
         st.toast(f"{changed} mention(s) labelled {new_label}")
         st.rerun()

@@ -11,7 +11,7 @@ import streamlit as st
 
 from crisis.brief import build_brief
 from pages.common.frame import app_context
-from pages.common.text import md_escape
+from pages.common.text import clean_frame, md_escape
 
 ctx = app_context()
 zone = ctx.settings.zone
@@ -83,16 +83,20 @@ if len(hours):
 left, middle, right = st.columns(3)
 with left:
     st.subheader("Top narratives")
-    st.dataframe(pd.DataFrame(brief.narratives, columns=["term", "messages"]), hide_index=True, width="stretch")
+    st.dataframe(
+        clean_frame(pd.DataFrame(brief.narratives, columns=["term", "messages"])), hide_index=True, width="stretch"
+    )
 with middle:
     st.subheader("By source, last 24 h")
     st.dataframe(
-        pd.DataFrame(brief.sources_24h, columns=["source", "messages", "negative"]), hide_index=True, width="stretch"
+        clean_frame(pd.DataFrame(brief.sources_24h, columns=["source", "messages", "negative"])),
+        hide_index=True,
+        width="stretch",
     )
     st.metric("Reach of negative posts, last 24 h", f"{brief.negative_reach_24h:,}")
 with right:
     st.subheader("What the team is doing")
-    st.dataframe(pd.DataFrame(brief.rows()[6:], columns=["", "now"]), hide_index=True, width="stretch")
+    st.dataframe(clean_frame(pd.DataFrame(brief.rows()[6:], columns=["", "now"])), hide_index=True, width="stretch")
 
 d1, d2 = st.columns(2)
 d1.download_button("Download the brief (Markdown)", brief.to_markdown(), "crisis-brief.md", "text/markdown")

@@ -15,10 +15,10 @@ from crisis.detector import crisis_status
 from incidents import faq
 from pages.common.context import web_engine
 from pages.common.frame import app_context, current_actor
-from pages.common.text import csv_safe, one_line
+from pages.common.text import clean_frame, csv_safe, md_escape, one_line
 from pages.common.widgets import display_time, gate, selectable_table
 from publishing import pause, posts
-from publishing.csv_import import CsvImportError, import_csv
+from publishing.csv_import import CsvImportError, TooLarge, import_csv
 from publishing.risk import risk_flags
 from settings import config_path
 from store import audit
@@ -53,7 +53,7 @@ if switch.paused:
             try:
                 overdue = pause.resume(ctx.db, actor, reason.strip(), time.time())
             except NotAllowed as exc:
-                st.error(str(exc))
+                st.error(md_escape(str(exc), 600))
             else:
                 st.toast(f"Publishing resumed; {overdue} post(s) whose time passed now wait for your decision")
                 st.rerun()
@@ -69,7 +69,7 @@ else:
             try:
                 pause.pause(ctx.db, actor, reason.strip(), time.time(), resume_at)
             except (ValueError, NotAllowed) as exc:
-                st.error(str(exc))
+                st.error(md_escape(str(exc), 600))
             else:
                 st.rerun()
 
@@ -131,7 +131,7 @@ else:
         try:
             changed = posts.act(ctx.db, selected, action, actor, time.time(), why.strip())
         except NotAllowed as exc:
-            st.error(str(exc))
+            st.error(md_escape(str(exc), 600))
         else:
             st.toast(f"{ACTIONS[action]}: {changed} of {len(selected)} post(s) changed")
             st.rerun()
@@ -169,7 +169,7 @@ else:
                             timezone=settings.app.timezone,
                         )
                     except (posts.PostError, NotAllowed) as exc:
-                        st.error(str(exc))
+                        st.error(md_escape(str(exc), 600))
                     else:
                         st.rerun()
 
@@ -190,26 +190,42 @@ with st.expander("Schedule a new post"):
             try:
                 posts.create(ctx.db, new, actor, time.time())
             except (posts.PostError, NotAllowed) as exc:
-                st.error(str(exc))
+                st.error(md_escape(str(exc), 600))
             else:
                 st.rerun()
 
 with st.expander("Import posts from CSV"):
+    caps = settings.publishing
     st.caption(
         "Columns: channel (x or slack), text, scheduled_at (e.g. 2026-12-01 09:30), and optionally timezone, "
-        "target (Slack channel), link, author. One bad row rejects the whole file; nothing is half-imported."
+        "target (Slack channel), link, author. One bad row rejects the whole file; nothing is half-imported. "
+        f"At most {caps.import_max_mb} MB and {caps.import_max_rows:,} rows."
     )
-    upload = st.file_uploader("CSV file", type=["csv"], key="csv_file")
-    if upload is not None and st.button("Import", key="csv_import", **gate(actor, Permission.EDIT_POSTS)):
-        try:
-            added = import_csv(ctx.db, upload.getvalue(), settings.app.timezone, actor, time.time())
-        except CsvImportError as exc:
-            st.error(f"Nothing was imported: {len(exc.problems)} problem(s).")
-            st.text("\n".join(one_line(p, 300) for p in exc.problems[:50]))
-        except NotAllowed as exc:
-            st.error(str(exc))
-        else:
-            st.success(f"Imported {added} post(s).")
+    if not actor.may(Permission.EDIT_POSTS):
+        # No uploader at all below editor: a file is never held in this session's memory.
+        st.caption(f"Importing needs the role {Permission.EDIT_POSTS.min_role} or higher; you are {actor.role}.")
+    else:
+        upload = st.file_uploader("CSV file", type=["csv"], key="csv_file", max_upload_size=caps.import_max_mb)
+        if upload is not None and st.button("Import", key="csv_import", **gate(actor, Permission.EDIT_POSTS)):
+            try:
+                added = import_csv(
+                    ctx.db,
+                    upload.getvalue(),
+                    settings.app.timezone,
+                    actor,
+                    time.time(),
+                    max_bytes=caps.import_max_mb * 1_000_000,
+                    max_rows=caps.import_max_rows,
+                )
+            except TooLarge as exc:
+                st.error(md_escape(f"Nothing was imported: {exc}", 600))
+            except CsvImportError as exc:
+                st.error(f"Nothing was imported: {len(exc.problems)} problem(s).")
+                st.text("\n".join(one_line(p, 300) for p in exc.problems[:50]))
+            except NotAllowed as exc:
+                st.error(md_escape(str(exc), 600))
+            else:
+                st.success(f"Imported {added} post(s).")
 
 # --- Audit -------------------------------------------------------------------
 st.subheader("Audit log")
@@ -227,5 +243,5 @@ shown = pd.DataFrame(
     }
 )
 st.caption(f"The newest {len(log):,} of {total:,} entries for posts and the pause switch; all actions: Audit log page.")
-st.dataframe(shown, hide_index=True, width="stretch", key="audit_table")
+st.dataframe(clean_frame(shown), hide_index=True, width="stretch", key="audit_table")
 st.download_button("Export these entries (CSV)", csv_safe(shown), "publishing-audit.csv", "text/csv")

@@ -11,6 +11,7 @@ import streamlit as st
 
 from crisis.explain import new_terms, terms
 from pages.common.frame import app_context
+from pages.common.text import clean_frame, one_line
 from store import queries
 
 ctx = app_context()
@@ -44,6 +45,7 @@ trend = queries.channel_trend(ctx.db, SOURCE, now - 7 * 86400, now + 1)
 trend = trend.assign(
     time=pd.to_datetime(trend["hour"], unit="s", utc=True).dt.tz_convert(zone).dt.strftime("%a %H:%M"),
     share=trend["negative"] / trend["messages"],
+    channel=trend["channel"].map(lambda c: one_line(c, 60)),  # chart labels: outside names, sanitised
 )
 x = alt.X("time:O", title=None, sort=None, axis=alt.Axis(labelAngle=-45, labelOverlap=True))
 left, right = st.columns(2)
@@ -74,4 +76,4 @@ else:
     st.subheader("Top concerns: most frequent terms, last 2 hours")
     st.caption("Too little earlier history to tell what is new, so these are simply the most frequent terms.")
     concerns = [(term, n) for term, n in terms(recent).most_common(6) if n >= 3]
-st.dataframe(pd.DataFrame(concerns, columns=["term", "messages"]), hide_index=True, width="stretch")
+st.dataframe(clean_frame(pd.DataFrame(concerns, columns=["term", "messages"])), hide_index=True, width="stretch")

@@ -10,7 +10,7 @@ import streamlit as st
 
 from access.roles import NotAllowed, Permission
 from pages.common.frame import app_context, current_actor
-from pages.common.text import one_line
+from pages.common.text import clean_frame, md_escape, one_line
 from pages.common.widgets import display_time, gate, selectable_table
 from sentiment.engine import LABELS
 from settings.registry import internal_sources
@@ -34,14 +34,16 @@ if alive.empty:
     st.info("No runner has reported in the last two minutes.")
 else:
     st.dataframe(
-        pd.DataFrame(
-            {
-                "runner": alive["owner"],
-                "engine": alive["engine"],
-                "version": alive["engine_version"],
-                "why this engine": alive["engine_note"],
-                "last seen": [local(t) for t in alive["heartbeat_at"]],
-            }
+        clean_frame(
+            pd.DataFrame(
+                {
+                    "runner": alive["owner"],
+                    "engine": alive["engine"],
+                    "version": alive["engine_version"],
+                    "why this engine": alive["engine_note"],
+                    "last seen": [local(t) for t in alive["heartbeat_at"]],
+                }
+            )
         ),
         hide_index=True,
         width="stretch",
@@ -55,7 +57,7 @@ else:
     c1, c2 = st.columns([1, 3])
     c1.metric("Engine agreed with people", f"{agreement:.0%}", help=f"on {n:,} corrected messages")
     c2.dataframe(
-        per_class.assign(recall=per_class["recall"].map(lambda r: "–" if pd.isna(r) else f"{r:.0%}")),
+        clean_frame(per_class.assign(recall=per_class["recall"].map(lambda r: "–" if pd.isna(r) else f"{r:.0%}"))),
         hide_index=True,
         width="stretch",
     )
@@ -96,7 +98,7 @@ if pressed:
     try:
         changed = correct(ctx.db, selected, new_or_none[pressed], actor, time.time())
     except NotAllowed as exc:
-        st.error(str(exc))
+        st.error(md_escape(str(exc), 600))
     else:
         st.toast(
             f"{changed} message(s) labelled {new_label}"
@@ -111,15 +113,17 @@ if history.empty:
     st.caption("None yet.")
 else:
     st.dataframe(
-        pd.DataFrame(
-            {
-                "when": [local(t) for t in history["at"]],
-                "who": history["who"],
-                "message": history["text"].map(one_line),
-                "engine said": history["model_label"].fillna("unscored"),
-                "from": history["old_label"].fillna("(none)"),
-                "to": history["new_label"].fillna("(removed)"),
-            }
+        clean_frame(
+            pd.DataFrame(
+                {
+                    "when": [local(t) for t in history["at"]],
+                    "who": history["who"],
+                    "message": history["text"].map(one_line),
+                    "engine said": history["model_label"].fillna("unscored"),
+                    "from": history["old_label"].fillna("(none)"),
+                    "to": history["new_label"].fillna("(removed)"),
+                }
+            )
         ),
         hide_index=True,
         width="stretch",

@@ -10,7 +10,7 @@ import streamlit as st
 
 from crisis.notify import notifier_failures
 from pages.common.frame import app_context, current_actor
-from pages.common.text import one_line
+from pages.common.text import clean_frame, one_line, plain
 from settings.registry import monitor_is_internal
 from store import quarantine, queries, runners
 
@@ -95,7 +95,7 @@ else:
             }
         )
     st.dataframe(
-        pd.DataFrame(rows),
+        clean_frame(pd.DataFrame(rows)),
         hide_index=True,
         width="stretch",
         column_config={"last error": st.column_config.TextColumn(width="large")},
@@ -113,8 +113,14 @@ else:
         "The source went on without them; they are kept here as received, with the reason."
     )
     st.dataframe(
-        pd.DataFrame(
-            {"source": held["source"], "items": held["items"].astype(int), "latest": [ago(t) for t in held["latest"]]}
+        clean_frame(
+            pd.DataFrame(
+                {
+                    "source": held["source"],
+                    "items": held["items"].astype(int),
+                    "latest": [ago(t) for t in held["latest"]],
+                }
+            )
         ),
         hide_index=True,
         width="stretch",
@@ -131,7 +137,7 @@ else:
             if monitor_is_internal(item.source) and not actor.reads_internal_text:
                 st.caption("Internal (staff) text: shown only to the roles allowed to read it.")
             else:
-                raw = item.raw[:RAW_SHOWN_CHARS]
+                raw = plain(item.raw, RAW_SHOWN_CHARS)
                 total = int(item.raw_chars)
                 cut = f"\n… (the first {len(raw):,} of {total:,} characters received)" if total > len(raw) else ""
                 st.code(raw + cut, language=None)
@@ -142,8 +148,14 @@ if alive.empty:
     st.warning("No runner has reported in the last two minutes: nothing is being polled.")
 else:
     st.dataframe(
-        pd.DataFrame(
-            {"runner": alive["owner"], "engine": alive["engine"], "last seen": [ago(t) for t in alive["heartbeat_at"]]}
+        clean_frame(
+            pd.DataFrame(
+                {
+                    "runner": alive["owner"],
+                    "engine": alive["engine"],
+                    "last seen": [ago(t) for t in alive["heartbeat_at"]],
+                }
+            )
         ),
         hide_index=True,
         width="stretch",

@@ -11,6 +11,7 @@ import streamlit as st
 from access.roles import NotAllowed, Permission
 from incidents import key_accounts, team
 from pages.common.frame import app_context, current_actor
+from pages.common.text import clean_frame, md_escape, one_line
 from pages.common.widgets import display_time, gate
 from worker.service import start_drill
 
@@ -25,22 +26,26 @@ if members.empty:
 else:
     names = dict(zip(members["id"], members["name"]))
     st.dataframe(
-        pd.DataFrame(
-            {
-                "name": members["name"],
-                "role": members["role"].str.replace("_", " "),
-                "contact": members["contact"],
-                "on duty": members["on_duty"].map({True: "ON DUTY", False: ""}),
-                "reports to": members["reports_to"].map(lambda i: names.get(i, "") if pd.notna(i) else ""),
-            }
+        clean_frame(
+            pd.DataFrame(
+                {
+                    "name": members["name"],
+                    "role": members["role"].str.replace("_", " "),
+                    "contact": members["contact"],
+                    "on duty": members["on_duty"].map({True: "ON DUTY", False: ""}),
+                    "reports to": members["reports_to"].map(lambda i: names.get(i, "") if pd.notna(i) else ""),
+                }
+            )
         ),
         hide_index=True,
         width="stretch",
     )
     st.subheader("Responsibilities")
-    st.dataframe(team.matrix(members), hide_index=True, width="stretch")
+    st.dataframe(clean_frame(team.matrix(members)), hide_index=True, width="stretch")
     c1, c2, c3 = st.columns([2, 1, 1])
-    member = c1.selectbox("Team member", members["id"].tolist(), format_func=lambda i: names[i], key="duty_member")
+    member = c1.selectbox(
+        "Team member", members["id"].tolist(), format_func=lambda i: one_line(names[i], 80), key="duty_member"
+    )
     duty = None
     if c2.button("Put on duty", key="duty_on", **gate(actor, Permission.MANAGE_TEAM)):
         duty = True
@@ -50,7 +55,7 @@ else:
         try:
             team.set_on_duty(ctx.db, int(member), duty, actor, time.time())
         except NotAllowed as exc:
-            st.error(str(exc))
+            st.error(md_escape(str(exc), 600))
         else:
             st.rerun()
 
@@ -66,7 +71,7 @@ with st.expander("Add a team member", expanded=members.empty):
             "Reports to",
             options,
             key="member_reports_to",
-            format_func=lambda i: "–" if i is None else dict(zip(members["id"], members["name"]))[i],
+            format_func=lambda i: "–" if i is None else one_line(dict(zip(members["id"], members["name"]))[i], 80),
         )
         if st.form_submit_button("Add", **gate(actor, Permission.MANAGE_TEAM)):
             try:
@@ -80,7 +85,7 @@ with st.expander("Add a team member", expanded=members.empty):
                     int(reports_to) if reports_to is not None else None,
                 )
             except (ValueError, NotAllowed) as exc:
-                st.error(str(exc))
+                st.error(md_escape(str(exc), 600))
             else:
                 st.rerun()
 
@@ -97,7 +102,7 @@ if c2.button("Start a drill", key="drill_start", **gate(actor, Permission.RUN_DR
     try:
         start_drill(ctx.settings, actor, float(minutes_in) * 60)
     except NotAllowed as exc:
-        st.error(str(exc))
+        st.error(md_escape(str(exc), 600))
     else:
         st.toast("Drill started in the drill store")
         st.rerun()
@@ -106,13 +111,15 @@ if log.empty:
     st.caption("No drill on record.")
 else:
     st.dataframe(
-        pd.DataFrame(
-            {
-                "when": [display_time(t, zone) for t in log["at"]],
-                "who": log["who"],
-                "scenario": log["scenario"],
-                "started at (min)": log["start_offset_s"] / 60,
-            }
+        clean_frame(
+            pd.DataFrame(
+                {
+                    "when": [display_time(t, zone) for t in log["at"]],
+                    "who": log["who"],
+                    "scenario": log["scenario"],
+                    "started at (min)": log["start_offset_s"] / 60,
+                }
+            )
         ),
         hide_index=True,
         width="stretch",
@@ -126,7 +133,9 @@ st.caption(
 table = key_accounts.accounts(ctx.db)
 if len(table):
     st.dataframe(
-        table[["name", "handles", "domains", "aliases", "owner", "owner_slack"]], hide_index=True, width="stretch"
+        clean_frame(table[["name", "handles", "domains", "aliases", "owner", "owner_slack"]]),
+        hide_index=True,
+        width="stretch",
     )
 with st.expander("Add a key account"):
     with st.form("account_form"):
@@ -150,6 +159,6 @@ with st.expander("Add a key account"):
                     time.time(),
                 )
             except (ValueError, NotAllowed) as exc:
-                st.error(str(exc))
+                st.error(md_escape(str(exc), 600))
             else:
                 st.rerun()

@@ -19,7 +19,8 @@ from access.roles import Permission
 from crisis.levels import LEVELS
 from crisis.snapshot import wall_snapshot
 from pages.common.frame import app_context
-from pages.common.text import md_escape, one_line
+from pages.common.signin import recheck_display_link
+from pages.common.text import clean_frame, md_escape, one_line
 
 LABEL_COLORS = {"negative": "#e5484d", "neutral": "#8b8d98", "positive": "#30a46c", "unscored": "#5b5d68"}
 TIME_AXIS = alt.Axis(format="%H:%M", title=None, labelAngle=0)
@@ -116,6 +117,7 @@ def negative_share_chart(grid: pd.DataFrame, expected_share: float | None) -> al
 
 
 def source_chart(by_source: pd.DataFrame) -> alt.Chart:
+    by_source = by_source.assign(source=by_source["source"].map(lambda s: one_line(s, 40)))
     long = by_source.assign(other=by_source["messages"] - by_source["negative"]).melt(
         id_vars="source", value_vars=["negative", "other"], var_name="kind", value_name="count"
     )
@@ -146,6 +148,7 @@ def hour_figures(grid: pd.DataFrame, now: int) -> tuple[int, int, float | None, 
 
 @st.fragment(run_every=settings.wall.refresh_s)
 def live_view() -> None:
+    recheck_display_link()  # a rotated display token ends an open wall at this refresh
     now = int(time.time())
     since = now - int(settings.wall.window_h * 3600)
     snap = wall_snapshot(
@@ -180,7 +183,7 @@ def live_view() -> None:
     else:
         st.caption(f"Live · {updated} ({settings.app.timezone})")
     for row in health[health["status"] == "stopped"].itertuples():
-        st.error(f"Source {one_line(row.name, 64)!r} has stopped and needs a person:", icon=":material/error:")
+        st.error(f"Source {md_escape(row.name, 64)} has stopped and needs a person:", icon=":material/error:")
         st.text(one_line(row.last_error or "", 600))
 
     n_now, n_prev, neg_now, neg_prev = hour_figures(grid, now)
@@ -217,14 +220,16 @@ def live_view() -> None:
         st.subheader("Widest-reaching negative posts, last hour")
         top = snap.top_negative
         st.dataframe(
-            pd.DataFrame(
-                {
-                    "age": [age(now - t) for t in top["created_at"]],
-                    "source": top["source"],
-                    "author": top["author"].map(lambda a: one_line(a, 40)),
-                    "reach": top["reach"],
-                    "message": top["text"].map(one_line),
-                }
+            clean_frame(
+                pd.DataFrame(
+                    {
+                        "age": [age(now - t) for t in top["created_at"]],
+                        "source": top["source"],
+                        "author": top["author"].map(lambda a: one_line(a, 40)),
+                        "reach": top["reach"],
+                        "message": top["text"].map(one_line),
+                    }
+                )
             ),
             hide_index=True,
             width="stretch",
@@ -234,14 +239,16 @@ def live_view() -> None:
         st.subheader("Latest messages")
         latest = snap.latest
         st.dataframe(
-            pd.DataFrame(
-                {
-                    "time": [f"{local(t):%H:%M:%S}" for t in latest["created_at"]],
-                    "source": latest["source"],
-                    "author": latest["author"].map(lambda a: one_line(a, 40)),
-                    "sentiment": latest["label"],
-                    "message": latest["text"].map(one_line),
-                }
+            clean_frame(
+                pd.DataFrame(
+                    {
+                        "time": [f"{local(t):%H:%M:%S}" for t in latest["created_at"]],
+                        "source": latest["source"],
+                        "author": latest["author"].map(lambda a: one_line(a, 40)),
+                        "sentiment": latest["label"],
+                        "message": latest["text"].map(one_line),
+                    }
+                )
             ),
             hide_index=True,
             width="stretch",
@@ -262,7 +269,7 @@ def live_view() -> None:
         st.subheader("Alerts")
         recent = [a for a in snap.alerts if a.kind == "level" and a.at >= now - 6 * 3600]
         for alert in recent[:3]:
-            st.text(f"{local(alert.at):%H:%M} {LEVELS[alert.new_level].upper()} ({alert.reason})")
+            st.text(f"{local(alert.at):%H:%M} {LEVELS[alert.new_level].upper()} ({one_line(alert.reason, 200)})")
         if not recent:
             st.caption("None in the last 6 hours.")
         st.subheader("Sources")

@@ -29,14 +29,41 @@ REQUIRED = ("channel", "text", "scheduled_at")
 KNOWN = (*REQUIRED, "timezone", "target", "link", "author")
 
 
+class TooLarge(ValueError):
+    """A file over the configured size or row cap; nothing is imported."""
+
+
 class CsvImportError(ValueError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("; ".join(problems))
 
 
-def parse(data: bytes | str, default_zone: str, who: str, now: float) -> list[NewPost]:
-    text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+def check_size(data: bytes | str, max_bytes: int | None, max_rows: int | None) -> None:
+    """Refuse a file over `max_bytes` or with more than `max_rows` lines, before parsing it."""
+    size = len(data.encode("utf-8") if isinstance(data, str) else data)
+    if max_bytes is not None and size > max_bytes:
+        raise TooLarge(
+            f"the file is {size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:g} MB "
+            "([publishing] import_max_mb in config.toml). Split it and import the parts."
+        )
+    if max_rows is not None:
+        lines = (data if isinstance(data, bytes) else data.encode("utf-8")).count(b"\n")
+        if lines > max_rows + 1:  # the header, and a row per line at least (quoted rows may span lines)
+            rows = sum(1 for _ in csv.reader(io.StringIO(_text(data)))) - 1
+            if rows > max_rows:
+                raise TooLarge(
+                    f"the file has {rows:,} rows; the limit is {max_rows:,} ([publishing] import_max_rows). "
+                    "Split it and import the parts."
+                )
+
+
+def _text(data: bytes | str) -> str:
+    return data.decode("utf-8-sig") if isinstance(data, bytes) else data
+
+
+def parse(data: bytes | str, default_zone: str, who: str, now: float, max_rows: int | None = None) -> list[NewPost]:
+    text = _text(data)
     reader = csv.DictReader(io.StringIO(text))
     header = reader.fieldnames or []
     missing = [c for c in REQUIRED if c not in header]
@@ -48,6 +75,8 @@ def parse(data: bytes | str, default_zone: str, who: str, now: float) -> list[Ne
     posts, problems = [], []
     for row in reader:
         line = reader.line_num
+        if max_rows is not None and len(posts) + len(problems) >= max_rows:
+            raise TooLarge(f"the file has more than {max_rows:,} rows ([publishing] import_max_rows)")
         try:
             zone_name = (row.get("timezone") or default_zone).strip()
             try:
@@ -83,8 +112,18 @@ def parse(data: bytes | str, default_zone: str, who: str, now: float) -> list[Ne
     return posts
 
 
-def import_csv(db: sa.Engine, data: bytes | str, default_zone: str, by: Actor, now: float) -> int:
+def import_csv(
+    db: sa.Engine,
+    data: bytes | str,
+    default_zone: str,
+    by: Actor,
+    now: float,
+    max_bytes: int | None = None,
+    max_rows: int | None = None,
+) -> int:
+    """Import every row or none; TooLarge for a file over the caps (checked before parsing)."""
     require(by, Permission.EDIT_POSTS)
-    posts = parse(data, default_zone, by.name, now)
+    check_size(data, max_bytes, max_rows)
+    posts = parse(data, default_zone, by.name, now, max_rows)
     with write(db) as conn:
         return import_posts(conn, posts, by.name, now)

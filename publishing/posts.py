@@ -142,7 +142,8 @@ def edit(
     timezone: str = "UTC",
 ) -> None:
     """Change a post's content or time; a new time in the future makes an
-    overdue or failed post scheduled again (a reschedule)."""
+    overdue or failed post scheduled again (a reschedule), which needs the
+    role that may publish now (a lead): for an editor, NotAllowed."""
     require(by, Permission.EDIT_POSTS)
     with write(db) as conn:
         row = conn.execute(sa.select(sp).where(sp.c.id == post_id)).one_or_none()
@@ -155,6 +156,9 @@ def edit(
         when = int(scheduled_at.timestamp())
         status = row.status
         if status in ("overdue", "failed") and when > now:
+            # A new time makes it send, as "publish now" would: an overdue post or one whose
+            # outcome is unknown (it may already be out) needs the same role to be sent again.
+            require(by, Permission.PUBLISH_NOW)
             status = "scheduled"
         conn.execute(
             sp.update()

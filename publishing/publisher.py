@@ -27,7 +27,7 @@ import sqlalchemy as sa
 
 from publishing.channels import Channel, SendError, full_text
 from publishing.pause import resume_in
-from settings.redact import redact
+from settings.redact import error_text
 from store.audit import record
 from store.connection import write
 from store.schema import publishing_state as ps
@@ -109,7 +109,7 @@ class Publisher:
                     raise SendError(f"no {post.channel} channel is configured")
                 external_id = channel.send(full_text(post.text, post.link), post.target)
             except SendError as exc:
-                results.append(self._finish(post.id, "failed", redact(str(exc)), None))
+                results.append(self._finish(post.id, "failed", error_text(exc), None))
                 continue
             results.append(self._finish(post.id, "published", external_id, external_id))
         return results

@@ -10,11 +10,15 @@ pytest's capture), and exceptions' tracebacks too.
 
 from __future__ import annotations
 
+import base64
+import html
+import json
 import logging
 import os
 import re
 import threading
 import tomllib
+import urllib.parse
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -61,11 +65,117 @@ def configured_secrets(path: Path = SECRETS_FILE) -> set[str]:
     return {value for value in found if len(value) >= MIN_LENGTH}
 
 
+def _forms(value: str) -> set[str]:
+    """The ways a secret turns up in an error or a log line: as it is,
+    URL-encoded (either case of hex, '+' or %20 for a space) and URL-decoded,
+    JSON-escaped (a '/' as '\\/', unicode escapes), HTML-escaped, and base64
+    of the secret alone ('user:secret' for basic auth is caught by decoding,
+    whatever the user name: _decodes_to_secret)."""
+    forms = {value, urllib.parse.unquote(value), urllib.parse.unquote_plus(value)}
+    for form in list(forms):
+        for quoted in (
+            urllib.parse.quote(form, safe=""),
+            urllib.parse.quote_plus(form, safe=""),
+            urllib.parse.quote(form),
+        ):
+            forms |= {quoted, re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), quoted)}
+        json_form = json.dumps(form)[1:-1]
+        forms |= {
+            json_form,
+            json_form.replace("/", "\\/"),
+            json.dumps(form, ensure_ascii=False)[1:-1],
+            form.replace("/", "\\/"),
+            html.escape(form),
+            base64.b64encode(form.encode()).decode().rstrip("="),
+        }
+    return {f for f in forms if len(f) >= MIN_LENGTH}
+
+
+_BASE64 = re.compile(r"[A-Za-z0-9+/_-]{8,}={0,2}")
+# A URL: its user-info (user:password@) and its query and fragment go; scheme, host, port and path stay.
+_URL = re.compile(
+    r"(?i)\b([a-z][a-z0-9+.-]{1,15}://)([^\s/?#@'\"<>]*@)?([^\s/?#'\"<>]*)([^\s?#'\"<>]*)(\?[^\s#'\"<>]*)?(#[^\s'\"<>]*)?"
+)
+# "Basic <base64>" and "Bearer <token>" headers echoed back in an error.
+_AUTH_HEADER = re.compile(r"(?i)\b(authorization:\s*)?(basic|bearer)\s+[A-Za-z0-9._~+/=-]{8,}")
+
+
+def _decodes_to_secret(token: str) -> bool:
+    """Whether a base64 run (standard or URL-safe) decodes to text holding a secret, e.g. 'user:secret'."""
+    padded = token + "=" * (-len(token) % 4)
+    for decode in (base64.b64decode, base64.urlsafe_b64decode):
+        try:
+            decoded = decode(padded.encode()).decode("utf-8", "ignore")
+        except (ValueError, TypeError):
+            continue
+        if decoded and any(value in decoded for value in _values):
+            return True
+    return False
+
+
+def strip_urls(text: str) -> str:
+    """Every URL without its user-info, query string and fragment (they carry keys: ?apikey=, user:pass@)."""
+
+    def shorten(m: re.Match) -> str:
+        scheme, userinfo, host, path, query, fragment = m.groups()
+        return scheme + ("[user]@" if userinfo else "") + host + path + ("?[query]" if query or fragment else "")
+
+    return _URL.sub(shorten, text)
+
+
 def redact(text: str) -> str:
-    for value in _values:
-        if value in text:
-            text = text.replace(value, MASK)
-    return text
+    """Text with every configured secret masked (in every form _forms names,
+    split across lines, and inside base64, as in basic auth), Authorization
+    header values masked, and URLs without user-info or query."""
+    text = str(text)
+    if _values:
+        for value in _forms_all():
+            if value in text:
+                text = text.replace(value, MASK)
+        # A secret split across lines or wrapped (whitespace or a backslash-newline inside it).
+        for _, pattern in _split_patterns():
+            text = pattern.sub(MASK, text)
+        text = _BASE64.sub(lambda m: MASK if _decodes_to_secret(m.group(0)) else m.group(0), text)
+    text = strip_urls(text)
+    return _AUTH_HEADER.sub(lambda m: (m.group(1) or "") + m.group(2) + " " + MASK, text)
+
+
+def error_text(error: BaseException | str, prefix: str = "") -> str:
+    """The one way an error becomes text that is stored, shown or logged (sources,
+    Slack alerts, the publisher, key-account escalations): masked as `redact`
+    does, on one line, at most 1,000 characters. An exception without a
+    message is named by its class."""
+    if isinstance(error, BaseException):
+        message = str(error).strip() or error.__class__.__name__
+    else:
+        message = str(error)
+    text = " ".join(redact(prefix + message).split())
+    return text if len(text) <= 1000 else text[:999] + "…"
+
+
+_cache: dict[tuple[str, ...], tuple[list[str], list[tuple[str, re.Pattern]]]] = {}
+
+
+def _compiled() -> tuple[list[str], list[tuple[str, re.Pattern]]]:
+    values = _values
+    if values not in _cache:
+        forms = sorted({f for v in values for f in _forms(v)}, key=len, reverse=True)
+        splits = [
+            (v, re.compile(r"(?:\\?\s+|\\\n)?".join(re.escape(ch) for ch in v)))
+            for v in values
+            if len(v) >= 12  # short values split across lines would match ordinary text
+        ]
+        _cache.clear()
+        _cache[values] = (forms, splits)
+    return _cache[values]
+
+
+def _forms_all() -> list[str]:
+    return _compiled()[0]
+
+
+def _split_patterns() -> list[tuple[str, re.Pattern]]:
+    return _compiled()[1]
 
 
 def remember(values: set[str]) -> None:
@@ -78,8 +188,6 @@ def remember(values: set[str]) -> None:
 def _redacting(factory):
     def make(*args, **kwargs) -> logging.LogRecord:
         record = factory(*args, **kwargs)
-        if not _values:
-            return record
         try:
             message = record.getMessage()
         except Exception:  # a malformed call: leave the record for logging to report

@@ -210,6 +210,8 @@ class NotifySettings(_Section):
 class PublishingSettings(_Section):
     review_days: float = Field(7, gt=0, le=90)
     max_lateness_min: float = Field(10, gt=0)
+    import_max_mb: int = Field(1, ge=1, le=50)
+    import_max_rows: int = Field(2000, ge=1, le=100_000)
     sensitive_terms: list[str] = [
         "disaster",
         "death",
@@ -252,6 +254,10 @@ class AccessSettings(_Section):
     internal_text_roles: list[PersonRole] = ["lead", "admin"]
     # Local mode (no [auth] in .streamlit/secrets.toml): the role of the person at this machine.
     local_role: PersonRole = "admin"
+    # Identity providers ([auth.NAME] names; "default" for a plain [auth]) whose ID
+    # tokens carry no email_verified claim although they verify every address.
+    # From any other provider, an address without email_verified = true is refused.
+    email_verified_optional: list[str] = []
 
     @field_validator("roles")
     @classmethod

@@ -9,7 +9,9 @@ from pathlib import Path
 
 from settings.schema import ROOT
 
-SECRETS_FILE = ROOT / ".streamlit" / "secrets.toml"
+# Crisis Desk's own secrets file (the display token, API tokens, masking);
+# CRISISDESK_SECRETS_FILE moves it (Streamlit's sign-in reads its own: --secrets.files).
+SECRETS_FILE = Path(os.environ.get("CRISISDESK_SECRETS_FILE") or ROOT / ".streamlit" / "secrets.toml")
 
 
 def secret(env: str, section: str, key: str, path: Path = SECRETS_FILE) -> str | None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from settings.redact import error_text
 from store.connection import write
 from store.ingest import dialect_insert
 from store.schema import source_state as ss
@@ -116,7 +117,7 @@ def record_failure(
             .where(ss.c.name == name, ss.c.lease_owner == owner)
             .values(
                 status=status,
-                last_error=error,
+                last_error=error_text(error),  # masked here too, whoever calls
                 last_error_at=now,
                 consecutive_failures=ss.c.consecutive_failures + 1,
                 polls=ss.c.polls + 1,

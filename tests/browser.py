@@ -34,7 +34,12 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def streamlit_server(
-    config_path: Path, log_path: Path, env: dict | None = None, args: list[str] | None = None, port: int | None = None
+    config_path: Path,
+    log_path: Path,
+    env: dict | None = None,
+    args: list[str] | None = None,
+    port: int | None = None,
+    script: str = "app.py",
 ):
     port = port or free_port()
     env = {**os.environ, "CRISISDESK_CONFIG": str(config_path), **(env or {})}
@@ -45,7 +50,7 @@ def streamlit_server(
                 "-m",
                 "streamlit",
                 "run",
-                "app.py",
+                script,  # app.py, or serve.py: the same app behind the security headers
                 "--server.port",
                 str(port),
                 "--server.address",

@@ -16,7 +16,7 @@ from incidents import faq, key_accounts, team
 from monitors.base import Message
 from publishing import pause, posts
 from sentiment.engine import Score
-from store import mentions
+from store import mentions, sources
 from store.connection import write
 from store.ingest import store_messages
 from tests.actors import ANA
@@ -35,8 +35,13 @@ CORPUS = [
     f":red[{MARK}] :material/warning: $\\frac{{a}}{{b}}$ www.{DOMAIN} <https://{DOMAIN}/auto> https://{DOMAIN}/bare",
     f"# {MARK} heading\n| a | b |\n|---|---|\n| x | y |\n\n> quote\n\n```\ncode\n```",
     f"Bad product {MARK} <svg onload=alert(1)> &lt;b&gt; &#x3C;script&#x3E; terrible awful",
+    f'=HYPERLINK("https://{DOMAIN}/x","{MARK}") +1 -2 @SUM(1) awful',  # a spreadsheet formula
 ]
 NAME = f"[{MARK}](https://{DOMAIN}) <b>x</b> ![i](https://{DOMAIN}/n.png)"
+# A source's name is at most 32 characters (a feed's, a scenario's): an image, then a directive.
+SOURCES = (f"![i](//{DOMAIN}/s.png)\u202e{MARK}"[:32], f":red[{MARK}]<b>:material/x:")
+# A feed's title, a Slack or scenario channel: where the Mentions detail caption showed them.
+CHANNEL = f"![feed](https://track.{DOMAIN}/f.png) :red[{MARK}] <https://{DOMAIN}/c> \u202e\u200b"
 
 
 def seed(db: sa.Engine, now: float | None = None) -> None:
@@ -50,12 +55,12 @@ def seed(db: sa.Engine, now: float | None = None) -> None:
             external_id=f"{source}-{i}",
             created_at=datetime.fromtimestamp(now - 60 - i, tz=timezone.utc),
             text=text,
-            channel=NAME if source == "slack" else "",
-            author=NAME,
+            channel=NAME if source == "slack" else CHANNEL,
+            author=NAME if i % 2 else "@" + NAME,  # and an author that starts like a formula
             reach=10_000 + i,
             url=f"javascript:alert('{MARK}')" if i % 2 else f"https://www.{DOMAIN}/{MARK}",
         )
-        for source in ("x", "news", "slack")
+        for source in ("x", "news", "slack", *SOURCES)
         for i, text in enumerate(CORPUS)
     ]
     with write(db) as conn:
@@ -80,3 +85,6 @@ def seed(db: sa.Engine, now: float | None = None) -> None:
     key_accounts.add_account(db, NAME, ["@hostile"], [DOMAIN], [MARK], NAME, "#x", ANA, now)
     Detector(db, PRESETS["medium"]).declare(ANA, CORPUS[0], now)
     pause.pause(db, ANA, CORPUS[2], now)
+    for name in SOURCES:  # stopped with a hostile error: the wall and the Sources page show both
+        if sources.claim(db, name, "hostile-seed", now, 60) is not None:
+            sources.record_failure(db, name, "hostile-seed", CORPUS[0] + " " + CORPUS[7], now, None)

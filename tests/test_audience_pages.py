@@ -36,7 +36,7 @@ def test_overview_shows_the_brief_and_offers_downloads(drill_store):
     markdown = brief.to_markdown()
     assert markdown.startswith("# Crisis brief, ") and "| Crisis level |" in markdown
     assert "\\#tidewellleak" in markdown  # outside terms are escaped in the brief
-    assert brief.to_csv().splitlines()[0] == "item,value"
+    assert brief.to_csv().splitlines()[0] == '"item","value"'
     assert len(at.get("download_button")) == 2
 
 

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from markdown_it import MarkdownIt
 
 from access.roles import NotAllowed
 from crisis.notify import slack_client
@@ -93,7 +94,13 @@ def test_markdown_export_escapes_and_shows_only_approved(db):
     faq.add_entry(db, inc, "Draft question", "", "Ben", ANA, T)
     faq.approve(db, e, ANA, T)
     text = faq.to_markdown(faq.record(db, inc))
-    assert "\\[10:42\\]\\(javascript:x\\)" in text and "Is it \\*over\\*?" in text
+    assert "\\[10\\:42\\]\\(javascript\u2060\\:x\\)" in text and "Is it \\*over\\*?" in text
+    tokens = [
+        t
+        for block in MarkdownIt("commonmark", {"linkify": True}).enable("linkify").parse(text)
+        for t in [block, *(block.children or [])]
+    ]
+    assert not [t for t in tokens if t.type in ("link_open", "image", "em_open")]
     assert "(verified)" in text and "Draft question" not in text
 
 

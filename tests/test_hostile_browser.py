@@ -5,9 +5,18 @@ first request after a server start."""
 
 from __future__ import annotations
 
+import csv
+import io
+import re
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from access import display
 from pages.common.frame import PAGES
-from tests.browser import ARTIFACTS, browser_page, require_chromium, streamlit_server
+from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, browser_page, require_chromium, streamlit_server
 from tests.hostile import seed
+from tests.test_hostile_text import active_tokens
 from worker.service import open_store
 
 TOKEN = "display-token-for-the-browser-test-0123456789"
@@ -77,3 +86,135 @@ def test_hostile_text_is_inert_in_the_dom_and_the_token_opens_only_the_wall(dril
             if spec.url_path == "faq":
                 ARTIFACTS.mkdir(exist_ok=True)
                 page.screenshot(path=str(ARTIFACTS / "hostile-faq.png"), full_page=True)
+
+
+# --- Issue 16: every detail view, expander and download; rotation; DNS rebinding; framing; no outside request ---
+
+OUTSIDE = re.compile(r"^(?:https?|wss?)://(?!127\.0\.0\.1[:/]|rebind\.test[:/])", re.I)
+FORMULA = ("=", "+", "-", "@", "\t", "\r", "\n")
+SELECTABLE = {"mentions": 5, "sentiment": 3, "posts": 3}  # rows to open one by one (mentions: one per source)
+DOWNLOADS = {"overview": 2, "mentions": 1, "faq": 1, "posts": 1, "audit": 1}  # download buttons per page
+
+
+def settle_any(page) -> None:
+    """Wait until a script run has finished (any page, refusals included)."""
+    page.wait_for_timeout(400)
+    page.wait_for_function("() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=60_000, polling=250)
+    page.wait_for_timeout(400)
+
+
+def assert_inert(page, where: str) -> None:
+    found = page.evaluate(FIND_ACTIVE)
+    assert found["bad"] == [] and found["ran"] is None, (where, found["bad"])
+
+
+def click_row(page, row: int) -> None:
+    """Toggle a row's selection in the first table (the row-marker column of the data grid)."""
+    grid = page.locator("[data-testid=stDataFrame]").first
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 16, box["y"] + 35 * (row + 1) + 17)
+    settle_any(page)
+
+
+def check_download(content: bytes, name: str) -> None:
+    text = content.decode("utf-8")
+    if name.endswith(".csv"):
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+        assert len(rows) > 1, name
+        for row in rows:
+            for value in row:
+                assert not value.lstrip(" ").startswith(FORMULA), (name, value[:80])
+        assert all(line.startswith('"') for line in text.split("\r\n")[:-1]), name  # every field quoted
+    else:
+        assert not active_tokens(text), (name, active_tokens(text)[:5])
+
+
+def download_all(page, where: str) -> list[str]:
+    names = []
+    buttons = page.locator("[data-testid=stDownloadButton] button")
+    expected = DOWNLOADS.get(where, 0)
+    if expected:
+        buttons.nth(expected - 1).wait_for(timeout=30_000)
+    assert buttons.count() == expected, (where, buttons.count())
+    for i in range(buttons.count()):
+        with page.expect_download(timeout=30_000) as info:
+            buttons.nth(i).click()
+        download = info.value
+        check_download(Path(download.path()).read_bytes(), download.suggested_filename)
+        names.append(download.suggested_filename)
+        settle_any(page)
+    return names
+
+
+def test_details_expanders_downloads_token_rotation_rebinding_framing_and_no_outside_request(drill_config, tmp_path):
+    """~2 minutes: 11 pages, each selectable row, expander and download, in the real browser."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    path, settings = drill_config("[wall]\nrefresh_s = 2\n")
+    db = open_store(settings)
+    seed(db)
+    db.dispose()
+    secrets = tmp_path / "secrets.toml"
+    token = display.rotate(secrets)
+    env = {"CRISISDESK_SECRETS_FILE": str(secrets)}
+    with streamlit_server(path, tmp_path / "streamlit.log", env=env, script="serve.py") as url, sync_playwright() as p:
+        with urllib.request.urlopen(url + "/") as reply:  # framing refused by headers (serve.py)
+            assert reply.headers["Content-Security-Policy"] == "frame-ancestors 'none'"
+            assert reply.headers["X-Frame-Options"] == "DENY"
+        port = urllib.parse.urlparse(url).port
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--host-resolver-rules=MAP rebind.test 127.0.0.1"]
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1920, "height": 1080}, accept_downloads=True)
+            requests: list[str] = []
+            page.on("request", lambda request: requests.append(request.url))
+            downloads = []
+            for spec in PAGES:
+                page.goto(f"{url}/{spec.url_path}")
+                settle(page)
+                for summary in page.locator("[data-testid=stExpander] summary").all():
+                    summary.click()
+                    settle_any(page)
+                assert_inert(page, spec.url_path + " expanders")
+                for row in range(SELECTABLE.get(spec.url_path, 0)):
+                    click_row(page, row)
+                    if spec.url_path == "mentions":
+                        page.get_by_text(re.compile(r"· reach \d")).first.wait_for(timeout=20_000)
+                    assert_inert(page, f"{spec.url_path} row {row}")
+                    assert page.evaluate(FIND_ACTIVE)["shown"]
+                    click_row(page, row)
+                if spec.url_path == "audit":
+                    page.get_by_role("button", name=re.compile("Prepare CSV")).click()
+                    settle_any(page)
+                downloads += download_all(page, spec.url_path)
+                assert_inert(page, spec.url_path + " downloads")
+            assert {"mentions.csv", "crisis-brief.csv", "crisis-brief.md", "crisis-faq.md", "audit-log.csv"} <= set(
+                downloads
+            ), downloads
+
+            # The display link: rotating the token ends the open wall within one refresh.
+            page.goto(f"{url}/wall?view=wall&token={token}")
+            settle(page)
+            assert page.locator("[data-testid=stMetric]").count() >= 4
+            display.rotate(secrets)
+            page.get_by_text("This display link is not valid").wait_for(timeout=4 * 2_000 + 10_000)
+            settle_any(page)
+            assert page.locator("[data-testid=stMetric]").count() == 0
+            assert page.locator("[data-testid=stDataFrame]").count() == 0
+            assert "HOSTILEMARK" not in page.evaluate("() => document.body.innerText")
+
+            # DNS rebinding: a name that resolves to 127.0.0.1 gets the refusal, not the dashboard.
+            page.goto(f"http://rebind.test:{port}/posts")
+            page.get_by_text("Local mode serves this machine only").wait_for(timeout=60_000)
+            settle_any(page)
+            assert page.get_by_role("button", name="Resume publishing").count() == 0
+            assert page.locator("[data-testid=stDataFrame]").count() == 0
+
+            # Nothing asked an outside host for anything (the favicon included).
+            assert [r for r in requests if OUTSIDE.match(r)] == []
+            assert any("/media/" in r and r.endswith(".png") for r in requests)  # the local favicon
+        finally:
+            browser.close()

@@ -122,7 +122,12 @@ def test_two_worker_processes_poll_each_source_once_per_interval(tmp_path):
             )
             for _ in range(2)
         ]
-        time.sleep(12)
+        # Both workers start (slowly on a busy machine); once one has polled, the
+        # other must leave the source alone for the rest of the interval.
+        deadline = time.monotonic() + 90
+        while not feed.requests and time.monotonic() < deadline:
+            time.sleep(0.5)
+        time.sleep(8)
         for w in workers:
             w.terminate()
         for w in workers:

@@ -43,7 +43,7 @@ import sqlalchemy as sa
 
 from monitors.base import Message, Monitor, PollResult, Quarantined, RetryAt, SourceStopped
 from sentiment.engine import Engine, Score
-from settings.redact import redact
+from settings.redact import error_text, redact
 from store import quarantine, runners, sources
 from store.connection import write
 from store.ingest import store_messages
@@ -84,7 +84,7 @@ def backoff_delay(failures: int, base_s: float, max_s: float, rand: Callable[[],
 
 def describe(exc: BaseException) -> str:
     """A failure as stored and shown on the Sources page: never with a secret in it."""
-    text = redact(str(exc).strip()) or exc.__class__.__name__
+    text = error_text(exc)
     return text if isinstance(exc, (SourceStopped, RetryAt, NoAnswer)) else f"{exc.__class__.__name__}: {text}"
 
 

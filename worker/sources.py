@@ -100,11 +100,23 @@ def build_slack(settings: Settings) -> list[Monitor]:
 
 
 def build_feeds(settings: Settings) -> list[Monitor]:
-    """One monitor per `[[sources.feeds]]` table; each feed has its own
-    timeout and total deadline, and its credentials come from secrets.toml."""
+    """One monitor per `[[sources.feeds]]` table, its credentials from
+    secrets.toml. A feed's own timeout and total deadline never exceed the
+    runner's client timeout and per-poll deadline."""
     from monitors import feeds
 
-    return [feeds.build(f) for f in settings.sources.feeds]
+    runner = settings.runner
+    return [
+        feeds.build(
+            f.model_copy(
+                update={
+                    "timeout_s": min(f.timeout_s, runner.client_timeout_s),
+                    "deadline_s": min(f.deadline_s, runner.poll_deadline_s),
+                }
+            )
+        )
+        for f in settings.sources.feeds
+    ]
 
 
 def build_mastodon(settings: Settings) -> list[Monitor]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
@@ -64,6 +65,23 @@ h3 {font-size: 1.8rem !important;}
 </style>"""
 
 
+# The tab's icon is a file served by this server: the browser asks no outside host for it.
+FAVICON = Path(__file__).resolve().parents[2] / "assets" / "favicon.png"
+
+# serve.py sends frame-ancestors 'none' and X-Frame-Options DENY. For a server
+# started as `streamlit run app.py` (no headers), every page also hides itself
+# when another site frames it, and tries to take the whole window instead.
+# (Our own constant script, never outside text.)
+FRAME_GUARD = """<script>
+(function () {
+  var app = window.parent;
+  if (app === window.top) return;
+  try { app.document.documentElement.style.display = "none"; } catch (e) {}
+  try { window.top.location = app.location.href; } catch (e) {}
+})();
+</script>"""
+
+
 def kiosk() -> bool:
     """The wall display URL: ?view=wall."""
     return st.query_params.get("view") == "wall"
@@ -73,8 +91,9 @@ def frame() -> tuple[AppContext, Actor]:
     """Page config, context, the access check (stops the run of anyone
     refused), who is signed in, and the banners."""
     st.set_page_config(
-        page_title="Crisis Desk", page_icon=":material/crisis_alert:", layout="wide", initial_sidebar_state="collapsed"
+        page_title="Crisis Desk", page_icon=str(FAVICON), layout="wide", initial_sidebar_state="collapsed"
     )
+    st.iframe(FRAME_GUARD, height=1)
     ctx = load_context()
     _run.actor = None
     actor = resolve(ctx)

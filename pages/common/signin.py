@@ -43,6 +43,53 @@ def from_elsewhere(ip: str | None) -> bool:
     return not (mapped or address).is_loopback
 
 
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+
+def _host_name(value: str) -> str | None:
+    """The host of a Host header ("name[:port]", "[v6]:port") or an Origin ("scheme://host[:port]")."""
+    value = value.strip().lower()
+    if "://" in value:
+        value = value.split("://", 1)[1]
+    value = value.split("/", 1)[0]
+    if "@" in value:
+        return None  # user-info has no place in a Host or an Origin
+    if value.startswith("["):
+        end = value.find("]")
+        if end < 0 or (value[end + 1 :] and not value[end + 1 :].startswith(":")):
+            return None
+        host, port = value[: end + 1], value[end + 2 :]
+    else:
+        host, _, port = value.partition(":")
+    if port and not port.isdigit():
+        return None
+    return host
+
+
+def local_request_refusal(headers) -> str | None:
+    """Why a request in local mode is not from this machine's own browser, or None.
+
+    Only Host and Origin of localhost, 127.0.0.1 or [::1] (any port) are served:
+    a DNS-rebinding page (a name that resolves to 127.0.0.1) sends its own name
+    as Host and Origin, and a TCP port forward from another machine sends the
+    name that machine used. No headers at all means no browser connection (a
+    script run in tests); a real WebSocket always carries Host."""
+    if not headers:
+        return None
+    host = headers.get("Host")
+    if host is None or _host_name(host) not in LOCAL_HOSTS:
+        return f"the address in the browser ({host or 'none'}) is not localhost, 127.0.0.1 or [::1]"
+    origin = headers.get("Origin")
+    if origin is not None and _host_name(origin) not in LOCAL_HOSTS:
+        return f"the page that opened this connection ({origin}) is not on localhost, 127.0.0.1 or [::1]"
+    return None
+
+
+def request_headers():
+    """The headers of this session's WebSocket request (empty without a browser)."""
+    return st.context.headers
+
+
 def _providers() -> list[str | None]:
     """None for a default provider ([auth] with client_id), else the named ones ([auth.NAME])."""
     section = st.secrets["auth"]
@@ -66,6 +113,17 @@ def _sign_in_screen(title: str) -> None:
     st.stop()
 
 
+def email_verified(claims: dict, optional_for: list[str]) -> bool:
+    """Whether the signed-in address counts as verified: the claim must be
+    true (a JSON true, or the string "true" some providers send), unless the
+    provider is listed in [access] email_verified_optional and sent no claim."""
+    claim = claims.get("email_verified")
+    if claim is True or (isinstance(claim, str) and claim.strip().lower() == "true"):
+        return True
+    provider = str(claims.get("provider") or "default")
+    return claim is None and provider in optional_for
+
+
 def resolve(ctx: AppContext) -> Actor:
     """The actor for this run; stops the run with a clear refusal otherwise."""
     token = st.query_params.get("token")
@@ -78,16 +136,19 @@ def resolve(ctx: AppContext) -> Actor:
         _refuse("This display link is not valid: its token was rotated or mistyped. Ask a lead for the new link.")
     access = ctx.settings.access
     if not auth_configured():
-        if from_elsewhere(client_ip()):
+        why = "it comes from another machine" if from_elsewhere(client_ip()) else None
+        why = why or local_request_refusal(request_headers())
+        if why:
             _refuse(
-                "Local mode serves this machine only. Open the dashboard on the machine that runs it, "
-                "or configure sign-in ([auth] in .streamlit/secrets.toml) to serve others."
+                f"Local mode serves this machine only, at http://localhost, http://127.0.0.1 or http://[::1], "
+                f"and this request is refused: {md_escape(why, 300)}. Open the dashboard on the machine that runs "
+                "it, or configure sign-in ([auth] in .streamlit/secrets.toml) to serve others."
             )
         return policy.local(access)
     if not st.user.is_logged_in:
         _sign_in_screen(ctx.settings.app.title)
     email = str(st.user.get("email") or "")
-    if not email or st.user.get("email_verified") is False:
+    if not email or not email_verified(dict(st.user.to_dict()), access.email_verified_optional):
         _refuse("Your identity provider did not confirm an e-mail address, so no role can be given.", sign_out=True)
     actor = policy.signed_in(email, access)
     if actor is None:
@@ -97,6 +158,21 @@ def resolve(ctx: AppContext) -> Actor:
             sign_out=True,
         )
     return actor
+
+
+def recheck_display_link() -> None:
+    """For a page part that refreshes by itself (the wall's fragment): a display
+    link whose token has been rotated away (or made invalid) ends here. The whole
+    page reruns, and resolve() then shows the refusal instead of the data."""
+    token = st.query_params.get("token")
+    if token is None:
+        return
+    try:
+        still_valid = display.matches(token)
+    except display.DisplayTokenError:
+        still_valid = False
+    if not still_valid:
+        st.rerun()
 
 
 def show_identity(actor: Actor) -> None:

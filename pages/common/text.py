@@ -1,48 +1,41 @@
-"""Showing untrusted text: inert, single-line, capped."""
+"""Showing outside text on a page: the one rendering path.
+
+- Plain text elements (st.text, st.code, table cells) get `plain` or
+  `one_line`: control, bidi and zero-width characters removed, length capped.
+- Every element that renders Markdown (captions, titles, headers, alerts,
+  toasts, help tooltips, labels, expander labels, options) gets `md_escape`.
+- Exports get `csv_safe` (every text cell neutralised, every field quoted).
+
+The functions live in safety/ so that the exports outside pages/ use the same ones.
+"""
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
 import pandas as pd
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=\"'&])")
+from safety.spreadsheet import frame_to_csv
+from safety.text import WORD_JOINER, md_escape, one_line, sanitise
+
+__all__ = ["WORD_JOINER", "clean_frame", "csv_safe", "md_escape", "one_line", "plain"]
 
 
-def one_line(text: str, limit: int = 280) -> str:
-    """Control and format characters (RTL overrides, zero-width) removed,
-    whitespace collapsed, and at most `limit` characters."""
-    cleaned = "".join(
-        " " if ch.isspace() else ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf") or ch.isspace()
-    )
-    cleaned = " ".join(cleaned.split())
-    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1] + "…"
-
-
-# What the browser's Markdown (GitHub's autolink literals) would turn into a
-# link even when escaped: a scheme before its colon, "www.", an address's "@".
-_AUTOLINK = re.compile(r"(?i)((?:https?|ftp|mailto|javascript|vbscript|data|file)(?=:)|www(?=\.)|@)")
-WORD_JOINER = "\u2060"  # invisible, and it ends an autolink literal
-
-
-def md_escape(text: str, limit: int = 280) -> str:
-    """For the few places that must go through Markdown (banners, captions):
-    every Markdown, HTML and Streamlit directive character backslash-escaped,
-    and an invisible word joiner where an autolink would start."""
-    return _MD_SPECIAL.sub(r"\\\1", _AUTOLINK.sub(r"\1" + WORD_JOINER, one_line(text, limit)))
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+def plain(text: object, limit: int = 5000) -> str:
+    """For st.text: sanitised, line breaks kept, capped."""
+    return sanitise(text, limit, keep_lines=True)
 
 
 def csv_safe(frame: pd.DataFrame) -> str:
-    """CSV for a spreadsheet: a text cell that starts like a formula (=, +, -, @)
-    gets a leading apostrophe, so a hostile post cannot run one on opening."""
-    guarded = frame.copy()
-    for column in guarded.columns:
-        if guarded[column].dtype == object:
-            guarded[column] = guarded[column].map(
-                lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
-            )
-    return guarded.to_csv(index=False)
+    """CSV for a spreadsheet download (see safety.spreadsheet)."""
+    return frame_to_csv(frame)
+
+
+def clean_frame(frame: pd.DataFrame, limit: int = 280) -> pd.DataFrame:
+    """A table for st.dataframe: every text cell (whatever the dtype) on one
+    line, sanitised and capped. Numbers and times stay as they are."""
+    cleaned = frame.copy()
+    for column in cleaned.columns:
+        series = cleaned[column]
+        if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_datetime64_any_dtype(series.dtype):
+            continue
+        cleaned[column] = series.astype(object).map(lambda v: one_line(v, limit) if isinstance(v, str) else v)
+    return cleaned

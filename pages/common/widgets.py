@@ -9,12 +9,13 @@ import pandas as pd
 import streamlit as st
 
 from access.roles import Actor, Permission
+from pages.common.text import clean_frame
 
 
 def selectable_table(table: pd.DataFrame, key: str, wide: tuple[str, ...] = ("message",)) -> list[int]:
     """A read-only table whose rows can be selected; returns the selected row positions."""
     event = st.dataframe(
-        table,
+        clean_frame(table),
         hide_index=True,
         width="stretch",
         on_select="rerun",
