@@ -64,5 +64,14 @@ def write(db: sa.Engine) -> Iterator[sa.Connection]:
             yield conn
 
 
+def serialize(conn: sa.Connection, name: str) -> None:
+    """Inside a write transaction: wait until no other transaction holding
+    the same name is open. PostgreSQL: a transaction-scoped advisory lock;
+    SQLite: nothing to do, a write transaction already holds the database's
+    only write lock (BEGIN IMMEDIATE)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
+
+
 def is_sqlite(db: sa.Engine | sa.Connection) -> bool:
     return db.dialect.name == "sqlite"
