@@ -33,9 +33,11 @@ class PauseState:
     resume_at: float | None = None
     pause_id: int = 0  # the latest pause's number (0: never paused)
 
+    def when(self) -> str:
+        return datetime.fromtimestamp(self.at, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if self.at else "?"
+
     def describe(self) -> str:
-        when = datetime.fromtimestamp(self.at, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC") if self.at else "?"
-        return f"pause #{self.pause_id} by {self.by or '?'} at {when} ({self.reason or 'no reason'})"
+        return f"pause #{self.pause_id} by {self.by or '?'} at {self.when()} ({self.reason or 'no reason'})"
 
 
 class PauseConflict(ValueError):
@@ -110,7 +112,9 @@ def resume(db: sa.Engine, by: Actor, reason: str, now: float, *, lifts: int) -> 
             raise PauseConflict("publishing is not paused any more (someone resumed it); nothing changed", current)
         if current.pause_id != lifts:
             raise PauseConflict(
-                f"a newer pause is in force: {current.describe()}; it was not lifted. Read it, then decide", current
+                f"a newer pause by {current.by} at {current.when()} is in force ({current.reason}); "
+                f"it was not lifted (you saw pause #{lifts}, this is #{current.pause_id}). Read it, then decide",
+                current,
             )
         return resume_in(conn, by.name, reason, now)
 

@@ -4,14 +4,21 @@ reader-heavy dashboard with one writer, PostgreSQL as it is."""
 from __future__ import annotations
 
 import os
+import re
 from contextlib import contextmanager
 from typing import Iterator
 
 import sqlalchemy as sa
 
-from settings import Settings
+from settings import ConfigError, Settings
 
 DATABASE_URL_ENV = "CRISISDESK_DATABASE_URL"
+
+
+class StoreUrlError(ConfigError):
+    """The store URL cannot name a store (the message names it, password masked)."""
+
+
 _IMMEDIATE = "crisisdesk_begin_immediate"
 
 
@@ -26,13 +33,34 @@ def database_url(settings: Settings) -> str:
     return url or f"sqlite:///{settings.data_dir / 'live.sqlite3'}"
 
 
-def connect(url: str) -> sa.Engine:
-    parsed = sa.make_url(url)
+def connect(url: str, *, busy_timeout_s: float = 30.0) -> sa.Engine:
+    """An engine for the store. A write that waits for another's lock longer
+    than `busy_timeout_s` fails (SQLite: "database is locked"; PostgreSQL:
+    lock_timeout) instead of hanging, so the caller can retry or say so
+    (store.health.retry_locked). A URL that cannot name a store is a
+    StoreUrlError (a ConfigError) naming the URL, its password masked."""
+    parsed = _parse(url)
     if parsed.get_backend_name() != "sqlite":
-        return sa.create_engine(url, pool_pre_ping=True)
+        try:
+            db = sa.create_engine(parsed, pool_pre_ping=True)
+        except (ImportError, sa.exc.ArgumentError) as exc:
+            raise StoreUrlError(f"store URL {parsed.render_as_string()}: {exc}") from None
+        lock_ms = int(busy_timeout_s * 1000)
+
+        if db.dialect.name == "postgresql":
+
+            @sa.event.listens_for(db, "begin")
+            def _pg_begin(conn: sa.Connection) -> None:
+                conn.exec_driver_sql(f"SET LOCAL lock_timeout = {lock_ms}")
+
+        return db
     if parsed.database and parsed.database != ":memory:":
-        os.makedirs(os.path.dirname(os.path.abspath(parsed.database)), exist_ok=True)
-    db = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        folder = os.path.dirname(os.path.abspath(parsed.database))
+        if os.path.exists(folder) and not os.path.isdir(folder):
+            raise StoreUrlError(f"store URL {url}: {folder} is a file, not a directory")
+        os.makedirs(folder, exist_ok=True)
+    db = sa.create_engine(parsed, connect_args={"check_same_thread": False, "timeout": busy_timeout_s})
+    busy_ms = int(busy_timeout_s * 1000)
 
     @sa.event.listens_for(db, "connect")
     def _on_connect(dbapi_conn, _record) -> None:
@@ -42,7 +70,7 @@ def connect(url: str) -> sa.Engine:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={busy_ms}")
         cur.close()
 
     @sa.event.listens_for(db, "begin")
@@ -53,6 +81,30 @@ def connect(url: str) -> sa.Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return db
+
+
+def _parse(url: str) -> sa.URL:
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        raise StoreUrlError(
+            f"store URL {mask_url(url)!r} is not a database URL "
+            "(expected sqlite:///path/file.sqlite3 or postgresql+psycopg://user@host:5432/db)"
+        ) from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise StoreUrlError(
+            f"store URL {parsed.render_as_string()}: {parsed.get_backend_name()!r} is not supported "
+            "(use sqlite:/// or postgresql+psycopg://)"
+        )
+    return parsed
+
+
+def mask_url(url: str) -> str:
+    """The URL as it may be shown: its password replaced by ***."""
+    try:
+        return sa.make_url(url).render_as_string()
+    except sa.exc.ArgumentError:
+        return re.sub(r"://([^:/@]*):[^@]*@", r"://\1:***@", url)
 
 
 @contextmanager
