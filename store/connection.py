@@ -4,13 +4,13 @@ reader-heavy dashboard with one writer, PostgreSQL as it is."""
 from __future__ import annotations
 
 import os
-import re
 from contextlib import contextmanager
 from typing import Iterator
 
 import sqlalchemy as sa
 
 from settings import ConfigError, Settings
+from settings.load import mask_url, store_url_problem
 
 DATABASE_URL_ENV = "CRISISDESK_DATABASE_URL"
 
@@ -25,12 +25,23 @@ _IMMEDIATE = "crisisdesk_begin_immediate"
 def database_url(settings: Settings) -> str:
     """Environment first (a team deployment's secret-bearing URL stays out of
     config.toml), then config.toml, then a SQLite file under the data dir.
-    Drills always get a store of their own, so they never mix with live data."""
+    Drills always get a store of their own, so they never mix with live data.
+    A URL that cannot work is a StoreUrlError naming where it came from."""
     if settings.is_drill:
-        url = os.environ.get(DATABASE_URL_ENV + "_DRILL") or settings.store.drill_url
-        return url or f"sqlite:///{settings.data_dir / 'drill.sqlite3'}"
-    url = os.environ.get(DATABASE_URL_ENV) or settings.store.url
-    return url or f"sqlite:///{settings.data_dir / 'live.sqlite3'}"
+        env, key = DATABASE_URL_ENV + "_DRILL", "[store] drill_url"
+        url = os.environ.get(env) or settings.store.drill_url
+        fallback = f"sqlite:///{settings.data_dir / 'drill.sqlite3'}"
+    else:
+        env, key = DATABASE_URL_ENV, "[store] url"
+        url = os.environ.get(env) or settings.store.url
+        fallback = f"sqlite:///{settings.data_dir / 'live.sqlite3'}"
+    if url:
+        problem = store_url_problem(url)
+        if problem:
+            where = env if os.environ.get(env) else f"{key} in config.toml"
+            raise StoreUrlError(f"{where}: {mask_url(url)!r}: {problem}")
+        return url
+    return fallback
 
 
 def connect(url: str, *, busy_timeout_s: float = 30.0) -> sa.Engine:
@@ -84,27 +95,10 @@ def connect(url: str, *, busy_timeout_s: float = 30.0) -> sa.Engine:
 
 
 def _parse(url: str) -> sa.URL:
-    try:
-        parsed = sa.make_url(url)
-    except sa.exc.ArgumentError:
-        raise StoreUrlError(
-            f"store URL {mask_url(url)!r} is not a database URL "
-            "(expected sqlite:///path/file.sqlite3 or postgresql+psycopg://user@host:5432/db)"
-        ) from None
-    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
-        raise StoreUrlError(
-            f"store URL {parsed.render_as_string()}: {parsed.get_backend_name()!r} is not supported "
-            "(use sqlite:/// or postgresql+psycopg://)"
-        )
-    return parsed
-
-
-def mask_url(url: str) -> str:
-    """The URL as it may be shown: its password replaced by ***."""
-    try:
-        return sa.make_url(url).render_as_string()
-    except sa.exc.ArgumentError:
-        return re.sub(r"://([^:/@]*):[^@]*@", r"://\1:***@", url)
+    problem = store_url_problem(url)
+    if problem:
+        raise StoreUrlError(f"store URL {mask_url(url)!r}: {problem}")
+    return sa.make_url(url)
 
 
 @contextmanager

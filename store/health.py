@@ -27,7 +27,9 @@ from settings import ConfigError
 
 log = logging.getLogger("crisisdesk.store")
 T = TypeVar("T")
-RETRY_S = 5.0
+# How often a process retries a store that is down (seconds); the environment
+# variable exists for tests that wait for a retry.
+RETRY_S = float(os.environ.get("CRISISDESK_STORE_RETRY_S") or 5.0)
 
 
 class StoreBusy(Exception):
@@ -126,9 +128,9 @@ class Health:
     def down_since(self) -> float | None:
         return self._state.down_since
 
-    def line(self, zone=None, retry_s: float = RETRY_S) -> str | None:
+    def line(self, zone=None, retry_s: float | None = None) -> str | None:
         """'The database is unreachable since 02:14 (why), retrying every 5 s', or None when up."""
-        state = self._state
+        state, retry_s = self._state, retry_s or RETRY_S
         if state.down_since is None:
             return None
         return (
@@ -162,12 +164,13 @@ def wait_for_store(
     url: str,
     say: Callable[[str], None],
     stop: threading.Event | None = None,
-    retry_s: float = RETRY_S,
+    retry_s: float | None = None,
 ) -> T | None:
     """open_fn() until it succeeds; each failure said once per change of
     reason (and every minute), never as a traceback. None if `stop` is set
     first. A ConfigError (a URL that cannot work) is raised at once."""
     stop = stop or threading.Event()
+    retry_s = retry_s or RETRY_S
     said, said_at = "", 0.0
     while not stop.is_set():
         try:
@@ -208,3 +211,12 @@ def retry_locked(fn: Callable[[], T], *, budget_s: float = 60.0, pause_s: float 
                 ) from None
             log.warning("write waiting for another writer's lock (%.0f s so far)", waited)
             time.sleep(pause_s)
+
+
+def open_when_ready(
+    open_fn: Callable[[], T], url: str, *, say: Callable[[str], None], stop: threading.Event | None = None
+) -> T | None:
+    """For a process's start (the worker): the store opened (and migrated) by
+    open_fn, waiting while it is down or unusable and saying why, in one line
+    per change, naming the file or the server. None if stopped while waiting."""
+    return wait_for_store(open_fn, url=url, say=say, stop=stop)
