@@ -23,7 +23,7 @@ from store.schema import alerts
 from store.schema import key_account_hits as hits
 from store.schema import scheduled_posts as sp
 from tests.actors import ANA
-from tests.conftest import message
+from tests.conftest import TEST_DATABASE_URL, message
 from tests.fake_slack import FakeSlack
 
 T0 = 1_800_000_000
@@ -319,3 +319,16 @@ def test_a_refused_escalation_is_tried_again(db, slack):
     assert key_accounts.escalate(db, client, T0 + 120) == 0
     assert key_accounts.escalate(db, client, T0 + 180) == 1
     assert len(slack.posts()) == 2
+
+
+@pytest.mark.parametrize("store", ["sqlite", "postgresql"])
+def test_publisher_processes_with_a_holder_racing_send_each_post_at_most_once(store):
+    """Real processes, each with its own connections, as separate workers would be
+    (about 15 s: three spawned interpreters)."""
+    from bench.publish import run
+
+    if store == "postgresql" and not TEST_DATABASE_URL:
+        pytest.skip("PostgreSQL store tests need TEST_DATABASE_URL")
+    result = run(TEST_DATABASE_URL if store == "postgresql" else None, loops=2, posts=300)
+    assert (result["store"], result["duplicates"], result["held_sent"]) == (store, 0, 0)
+    assert result["sent"] + result["held"] == 300 == result["published_rows"] + result["held"]
