@@ -180,11 +180,9 @@ def test_the_runner_sends_alerts_when_slack_is_configured(drill_config, slack, m
     monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
     runner = build_runner(settings, db)
     runner.detector.declare(ANA, "confirmed leak")
-    slack.script.append((500, {}, b"down"))
-    slack.script.append((500, {}, b"down"))
-    slack.script.append((500, {}, b"down"))
-    runner.detect_and_notify()  # fails (three 500s), is recorded, does not raise
-    assert notifier_failures(db)[0].startswith("crisis_team: Slack said")
+    slack.script.append((200, {}, {"ok": False, "error": "not_in_channel"}))
+    runner.detect_and_notify()  # refused: recorded, retried later, does not raise
+    assert notifier_failures(db)[0].startswith("crisis_team: Slack said not_in_channel")
     assert TOKEN not in caplog.text
     with db.begin() as conn:
         conn.execute(alerts.update().values(notify_next_at=None))
