@@ -332,3 +332,22 @@ def test_publisher_processes_with_a_holder_racing_send_each_post_at_most_once(st
     result = run(TEST_DATABASE_URL if store == "postgresql" else None, loops=2, posts=300)
     assert (result["store"], result["duplicates"], result["held_sent"]) == (store, 0, 0)
     assert result["sent"] + result["held"] == 300 == result["published_rows"] + result["held"]
+
+
+def test_an_x_5xx_is_sent_once_and_recorded_as_outcome_unknown(db):
+    import tweepy
+
+    from publishing.channels import XChannel
+    from tests.fake_x import FakeX
+
+    fake = FakeX()
+    try:
+        client = tweepy.Client(consumer_key="ck", consumer_secret="cs", access_token="at", access_token_secret="ats")
+        fake.attach(client)
+        fake.script.append((503, {}, {"title": "Service Unavailable"}))
+        posts.create(db, posts.NewPost("x", "Hello", datetime.fromtimestamp(T0, tz=timezone.utc), "a"), ANA, T0 - 60)
+        [result] = Publisher(db, {"x": XChannel(client)}, "pub", clock=lambda: T0 + 1).run_once()
+        assert len(fake.requests) == 1
+        assert result.detail.startswith("outcome unknown: X answered HTTP 503 after receiving the post")
+    finally:
+        fake.close()
