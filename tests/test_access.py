@@ -69,6 +69,8 @@ def build_world(db) -> World:
 
 
 CSV = "channel,text,scheduled_at\nx,Hello,2030-01-01 09:00\n"
+
+
 def resume_a_pause(db, by):
     """Resume needs a pause in force (and names it); a refused role changes nothing, the pause included."""
     require(by, Permission.RESUME_PUBLISHING)
