@@ -52,19 +52,13 @@ def connect(url: str, *, busy_timeout_s: float = 30.0) -> sa.Engine:
     StoreUrlError (a ConfigError) naming the URL, its password masked."""
     parsed = _parse(url)
     if parsed.get_backend_name() != "sqlite":
+        # lock_timeout once per connection (no extra round trip per transaction);
+        # a URL that sets its own options keeps them.
+        extra = {} if "options" in parsed.query else {"options": f"-c lock_timeout={int(busy_timeout_s * 1000)}"}
         try:
-            db = sa.create_engine(parsed, pool_pre_ping=True)
+            return sa.create_engine(parsed, pool_pre_ping=True, connect_args=extra)
         except (ImportError, sa.exc.ArgumentError) as exc:
             raise StoreUrlError(f"store URL {parsed.render_as_string()}: {exc}") from None
-        lock_ms = int(busy_timeout_s * 1000)
-
-        if db.dialect.name == "postgresql":
-
-            @sa.event.listens_for(db, "begin")
-            def _pg_begin(conn: sa.Connection) -> None:
-                conn.exec_driver_sql(f"SET LOCAL lock_timeout = {lock_ms}")
-
-        return db
     if parsed.database and parsed.database != ":memory:":
         folder = os.path.dirname(os.path.abspath(parsed.database))
         if os.path.exists(folder) and not os.path.isdir(folder):
