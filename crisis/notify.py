@@ -5,11 +5,13 @@ otherwise).
 Messages use Block Kit with a plain-text fallback. Text that comes from
 outside (terms, sample posts, authors) goes into plain_text objects, so a
 post can never mention @channel or inject a link into an alert. Each alert
-is claimed in the store before sending (so two runners never send it
-twice), retried with backoff (429 and 5xx also inside slack-sdk), and a
-failure is recorded on the alert, shown on the pages, and never stops
-ingestion. Delivery is at least once: a crash between Slack's reply and the
-commit can repeat a message.
+is claimed in the store before sending (one UPDATE whose row count says
+whether this runner won it, so two runners never both send it) and sent at
+most once: a refusal or a connection that was never made is recorded and
+retried with backoff (429 also inside slack-sdk); a 5xx, a timeout or a
+crash after the request left is "outcome unknown", shown on the pages and
+never sent again by itself (a person checks the channel). Failures never
+stop ingestion.
 """
 
 from __future__ import annotations
@@ -22,14 +24,14 @@ from typing import Callable
 
 import sqlalchemy as sa
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 
 from crisis.detector import crisis_status
 from crisis.levels import LEVELS
+from publishing.channels import SendError, make_send_safe, slack_post
 from settings.redact import error_text
-from store.connection import write
+from store.connection import serialize, write
 from store.schema import alerts
 
 log = logging.getLogger("crisisdesk.notify")
@@ -37,9 +39,12 @@ log = logging.getLogger("crisisdesk.notify")
 ICONS = {"normal": ":large_green_circle:", "watch": ":large_yellow_circle:", "crisis": ":red_circle:"}
 MAX_ATTEMPTS = 6
 CLAIM_S = 120.0
+UNKNOWN = "outcome unknown: "
 
 
 def slack_client(token: str, base_url: str, timeout_s: int = 10) -> WebClient:
+    """A client for reading (monitors): retries freely. Senders make it safe
+    with publishing.channels.make_send_safe, so a post is never repeated."""
     return WebClient(
         token=token,
         base_url=base_url,
@@ -135,17 +140,19 @@ class SlackNotifier:
         digest_active_s: float = 1800,
         digest_calm_s: float = 86400,
     ) -> None:
-        self.db, self.client, self.channels, self.clock = db, client, channels, clock
+        self.db, self.client, self.channels, self.clock = db, make_send_safe(client), channels, clock
         self.digest_active_s, self.digest_calm_s = digest_active_s, digest_calm_s
 
     def send_pending(self, limit: int = 20) -> int:
         """Send alerts not yet delivered; returns how many went out."""
         now = self.clock()
+        self._mark_stale_claims(now)
         with self.db.connect() as conn:
             rows = conn.execute(
                 sa.select(alerts)
                 .where(
                     alerts.c.notified_at.is_(None),
+                    alerts.c.notify_claimed_at.is_(None),
                     alerts.c.suppressed.is_(False),
                     alerts.c.notify_attempts < MAX_ATTEMPTS,
                     sa.or_(alerts.c.notify_next_at.is_(None), alerts.c.notify_next_at <= now),
@@ -168,10 +175,10 @@ class SlackNotifier:
             if not channel or not self._claim(row.id, now):
                 continue
             try:
-                self.client.chat_postMessage(
-                    channel=channel, text=fallback_text(row), blocks=blocks_for(row, duty, accounts)
+                slack_post(
+                    self.client, channel=channel, text=fallback_text(row), blocks=blocks_for(row, duty, accounts)
                 )
-            except (SlackApiError, OSError) as exc:
+            except SendError as exc:
                 self._failed(row, exc)
                 continue
             with write(self.db) as conn:
@@ -184,32 +191,48 @@ class SlackNotifier:
         return sent
 
     def _claim(self, alert_id: int, now: float) -> bool:
+        """One UPDATE: on PostgreSQL a second claimer waits for the first and
+        then finds the row claimed (row count 0); on SQLite writers queue."""
         with write(self.db) as conn:
-            return bool(
+            return (
                 conn.execute(
                     alerts.update()
                     .where(
                         alerts.c.id == alert_id,
                         alerts.c.notified_at.is_(None),
+                        alerts.c.notify_claimed_at.is_(None),
                         sa.or_(alerts.c.notify_next_at.is_(None), alerts.c.notify_next_at <= now),
                     )
-                    .values(notify_next_at=now + CLAIM_S)
+                    .values(notify_claimed_at=now)
                 ).rowcount
+                == 1
             )
 
-    def _failed(self, row, exc: Exception) -> None:
-        attempts = row.notify_attempts + 1
-        if isinstance(exc, SlackApiError):
-            reason = error_text(f"Slack said {exc.response.get('error', 'error')} (HTTP {exc.response.status_code})")
-        else:
-            reason = error_text(exc, f"{exc.__class__.__name__}: ")
-        log.warning("alert %s to %s failed (attempt %d): %s", row.id, row.audience, attempts, reason)
+    def _mark_stale_claims(self, now: float) -> None:
+        """A claim with no result after CLAIM_S: the runner stopped while sending."""
         with write(self.db) as conn:
             conn.execute(
                 alerts.update()
-                .where(alerts.c.id == row.id)
-                .values(notify_attempts=attempts, notify_error=reason, notify_next_at=self.clock() + 30 * 2**attempts)
+                .where(
+                    alerts.c.notified_at.is_(None),
+                    alerts.c.notify_claimed_at < now - CLAIM_S,
+                    alerts.c.notify_error.is_(None),
+                )
+                .values(notify_error=UNKNOWN + "the runner stopped while sending; check the channel")
             )
+
+    def _failed(self, row, exc: SendError) -> None:
+        attempts = row.notify_attempts + 1
+        reason = error_text(exc)
+        values: dict = {"notify_attempts": attempts}
+        if exc.unknown:
+            # Slack may have posted it: the claim stays, so it is never sent again by itself.
+            values["notify_error"] = f"{UNKNOWN}{reason}; check the channel"
+        else:
+            values.update(notify_error=reason, notify_claimed_at=None, notify_next_at=self.clock() + 30 * 2**attempts)
+        log.warning("alert %s to %s failed (attempt %d): %s", row.id, row.audience, attempts, values["notify_error"])
+        with write(self.db) as conn:
+            conn.execute(alerts.update().where(alerts.c.id == row.id).values(**values))
 
     def queue_digest(self) -> bool:
         """Add an executives' digest when one is due; True if one was queued."""
@@ -234,6 +257,12 @@ class SlackNotifier:
         lines.insert(1, f"Level changes in this period: {changes}")
         data["digest"] = lines
         with write(self.db) as conn:
+            # Two runners may both have found a digest due: the first to take
+            # the lock queues it, the second sees it and queues none.
+            serialize(conn, "crisisdesk.digest")
+            last = conn.execute(sa.select(sa.func.max(alerts.c.at)).where(alerts.c.kind == "digest")).scalar()
+            if last is not None and now - last < every:
+                return False
             conn.execute(
                 alerts.insert().values(
                     at=now,

@@ -17,6 +17,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from access.roles import Actor, Permission, require
+from publishing.channels import SendError, make_send_safe, slack_post
 from settings.redact import error_text
 from store.audit import record
 from store.connection import write
@@ -149,8 +150,13 @@ def recent_hits(db, since: float) -> pd.DataFrame:
         return pd.DataFrame(conn.execute(stmt).all(), columns=["account", "owner", "mentions"])
 
 
+SENDING = "outcome unknown: claimed for sending and no result recorded (the sender stopped); check the channel"
+
+
 def escalate(db, client, now: float, limit: int = 50) -> int:
-    """Send each matched mention once to its account owner's Slack; returns how many went out."""
+    """Send each matched mention at most once to its account owner's Slack
+    (the client's own retries made safe); returns how many went out."""
+    make_send_safe(client)
     stmt = (
         sa.select(
             hits.c.message_id,
@@ -177,19 +183,31 @@ def escalate(db, client, now: float, limit: int = 50) -> int:
             f"[{row.matched} match]: {row.text[:1500]}"
         )
         key = (hits.c.message_id == row.message_id) & (hits.c.account_id == row.account_id)
+        # Claimed before sending: of two runners only the one whose UPDATE
+        # changed the row sends. A crash after this leaves SENDING: never
+        # sent again by itself (outcome unknown), a person checks Slack.
+        with write(db) as conn:
+            won = conn.execute(
+                hits.update().where(key, hits.c.escalated_at.is_(None)).values(escalated_at=now, escalate_error=SENDING)
+            ).rowcount
+        if won != 1:
+            continue
         try:
-            client.chat_postMessage(
+            slack_post(
+                client,
                 channel=row.owner_slack,
                 text=text,
                 blocks=[{"type": "section", "text": {"type": "plain_text", "text": text[:2900]}}],
             )
-        except Exception as exc:  # recorded, retried next cycle, never raised into ingestion
+        except SendError as exc:  # recorded, never raised into ingestion
             with write(db) as conn:
-                conn.execute(
-                    hits.update().where(key).values(escalate_error=error_text(exc, f"{exc.__class__.__name__}: "))
-                )
+                if exc.unknown:
+                    error = f"outcome unknown: {error_text(exc)}; check the channel"
+                    conn.execute(hits.update().where(key).values(escalate_error=error))
+                else:  # surely not sent: released, tried again next cycle
+                    conn.execute(hits.update().where(key).values(escalated_at=None, escalate_error=error_text(exc)))
             continue
         with write(db) as conn:
-            conn.execute(hits.update().where(key).values(escalated_at=now, escalate_error=None))
+            conn.execute(hits.update().where(key).values(escalate_error=None))
         sent += 1
     return sent

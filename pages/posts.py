@@ -22,6 +22,7 @@ from publishing.csv_import import CsvImportError, TooLarge, import_csv
 from publishing.risk import risk_flags
 from settings import config_path
 from store import audit
+from store.health import StoreBusy, retry_locked, store_errors
 
 ctx = app_context()
 settings = ctx.settings
@@ -44,34 +45,77 @@ def local(epoch_s: float | None) -> str:
 st.header("Scheduled posts")
 
 # --- Pause all -------------------------------------------------------------
+# The switch is versioned: Resume names the pause this page showed, a second
+# Pause is refused with the pause in force, and a write that meets another
+# writer's lock is retried for up to WRITE_WAIT_S; the person is told whether
+# it was recorded.
+WRITE_WAIT_S = 60.0
+
+
+def switch_write(what: str, action):
+    """Run a pause/resume write; on failure say why and what is true now. Returns its result, or None."""
+    try:
+        return retry_locked(action, budget_s=WRITE_WAIT_S)
+    except pause.PauseConflict as exc:
+        st.error(f"{what}: NOT done, nothing changed.", icon=":material/block:")
+        st.text(one_line(str(exc), 400))
+    except StoreBusy as exc:
+        st.error(f"{what}: NOT recorded. {md_escape(str(exc), 400)}. Try again.", icon=":material/lock_clock:")
+    except (ValueError, NotAllowed) as exc:
+        st.error(md_escape(str(exc), 600))
+        return None
+    try:
+        now_state = pause.state(ctx.db)
+    except store_errors():
+        st.warning("The switch could not be read back; reload this page to see its state.")
+        return None
+    st.text(
+        "Now: publishing is " + (f"PAUSED ({one_line(now_state.describe(), 300)})" if now_state.paused else "running")
+    )
+    return None
+
+
+# A click is handled from the session state before the forms are drawn, so it
+# counts even when the switch changed since the page was drawn (the form the
+# person pressed is then no longer drawn), and is judged against the pause
+# this page showed them ("switch_seen"), never the one in force now.
+seen = st.session_state.get("switch_seen")
+if st.session_state.get("resume_submit"):
+    lifts = seen if seen is not None else pause.state(ctx.db).pause_id
+    why = str(st.session_state.get("resume_reason") or "").strip()
+    overdue = switch_write("Resume", lambda: pause.resume(ctx.db, actor, why, time.time(), lifts=lifts))
+    if overdue is not None:
+        st.toast(f"Publishing resumed; {overdue} post(s) whose time passed now wait for your decision")
+        st.rerun()  # the banners above were drawn before the change
+elif st.session_state.get("pause_submit"):
+    why = str(st.session_state.get("pause_reason") or "").strip()
+    resume_at = None
+    if st.session_state.get("pause_auto"):
+        day, at = st.session_state.get("pause_day"), st.session_state.get("pause_time")
+        resume_at = datetime.combine(day, at, tzinfo=zone).timestamp() if day and at else None
+    if switch_write("Pause", lambda: pause.pause(ctx.db, actor, why, time.time(), resume_at)):
+        st.toast("All publishing paused")
+        st.rerun()
+
 switch = pause.state(ctx.db)
+st.session_state["switch_seen"] = switch.pause_id
 if switch.paused:
     with st.form("resume_form"):
-        st.text(f"Paused by {one_line(switch.by or '?', 120)} at {local(switch.at)}.")
-        reason = st.text_input("Why resume now (recorded)", key="resume_reason")
-        if st.form_submit_button("Resume publishing", type="primary", **gate(actor, Permission.RESUME_PUBLISHING)):
-            try:
-                overdue = pause.resume(ctx.db, actor, reason.strip(), time.time())
-            except NotAllowed as exc:
-                st.error(md_escape(str(exc), 600))
-            else:
-                st.toast(f"Publishing resumed; {overdue} post(s) whose time passed now wait for your decision")
-                st.rerun()
+        st.text(f"Paused by {one_line(switch.by or '?', 120)} at {local(switch.at)} (pause #{switch.pause_id}).")
+        st.text_input("Why resume now (recorded)", key="resume_reason")
+        st.form_submit_button(
+            "Resume publishing", type="primary", key="resume_submit", **gate(actor, Permission.RESUME_PUBLISHING)
+        )
 else:
     with st.form("pause_form"):
-        reason = st.text_input("Why pause (required, recorded, shown on every screen)", key="pause_reason")
-        auto = st.checkbox("Resume by itself at a set time", key="pause_auto")
+        st.text_input("Why pause (required, recorded, shown on every screen)", key="pause_reason")
+        st.checkbox("Resume by itself at a set time", key="pause_auto")
         c1, c2 = st.columns(2)
-        day = c1.date_input("Resume date", key="pause_day")
-        at = c2.time_input("Resume time", key="pause_time")
-        if st.form_submit_button("Pause all publishing", type="primary", **gate(actor, Permission.PAUSE_PUBLISHING)):
-            resume_at = datetime.combine(day, at, tzinfo=zone).timestamp() if auto else None
-            try:
-                pause.pause(ctx.db, actor, reason.strip(), time.time(), resume_at)
-            except (ValueError, NotAllowed) as exc:
-                st.error(md_escape(str(exc), 600))
-            else:
-                st.rerun()
+        c1.date_input("Resume date", key="pause_day")
+        c2.time_input("Resume time", key="pause_time")
+        st.form_submit_button(
+            "Pause all publishing", type="primary", key="pause_submit", **gate(actor, Permission.PAUSE_PUBLISHING)
+        )
 
 # --- The detector's proposal --------------------------------------------------
 listing = posts.listing(ctx.db, now, settings.publishing.review_days)

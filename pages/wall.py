@@ -21,6 +21,8 @@ from crisis.snapshot import wall_snapshot
 from pages.common.frame import app_context
 from pages.common.signin import recheck_display_link
 from pages.common.text import clean_frame, md_escape, one_line
+from store.health import describe, store_errors
+from store.health import health as store_health
 
 LABEL_COLORS = {"negative": "#e5484d", "neutral": "#8b8d98", "positive": "#30a46c", "unscored": "#5b5d68"}
 TIME_AXIS = alt.Axis(format="%H:%M", title=None, labelAngle=0)
@@ -151,13 +153,22 @@ def live_view() -> None:
     recheck_display_link()  # a rotated display token ends an open wall at this refresh
     now = int(time.time())
     since = now - int(settings.wall.window_h * 3600)
-    snap = wall_snapshot(
-        ctx.db,
-        now,
-        window_s=int(settings.wall.window_h * 3600),
-        top_n=settings.wall.top_negative,
-        latest_n=settings.wall.latest_messages,
-    )
+    try:
+        snap = wall_snapshot(
+            ctx.db,
+            now,
+            window_s=int(settings.wall.window_h * 3600),
+            top_n=settings.wall.top_negative,
+            latest_n=settings.wall.latest_messages,
+        )
+    except store_errors() as exc:  # this fragment keeps refreshing: the wall comes back by itself
+        store_health.failed(describe(exc, ctx.db.url.render_as_string()))
+        st.error(
+            one_line(store_health.line(zone) or "The database is unreachable; retrying.", 400),
+            icon=":material/cloud_off:",
+        )
+        return
+    store_health.ok()
     status = snap.status
     total = (status["explanation"] or {}).get("total") or {}
     expected_per_min = total["expected"] / total["window_minutes"] if total.get("window_minutes") else None

@@ -9,11 +9,15 @@ Columns (header row required, any order):
   link           optional URL
   author         who wrote it (default: the importing person)
 Every row is checked first; one bad row rejects the whole file, with each
-problem named by line number, and nothing is imported.
+problem named by line number, and nothing is imported. Nothing is guessed
+or dropped: a row with more or fewer fields than the header (an unquoted
+comma), a column named twice, a NUL byte, a field over 40,000 characters, or
+a file that is not UTF-8 (UTF-16 and Latin-1 are named) is refused.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from datetime import datetime
@@ -29,14 +33,14 @@ REQUIRED = ("channel", "text", "scheduled_at")
 KNOWN = (*REQUIRED, "timezone", "target", "link", "author")
 
 
-class TooLarge(ValueError):
-    """A file over the configured size or row cap; nothing is imported."""
-
-
 class CsvImportError(ValueError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("; ".join(problems))
+
+
+class TooLarge(ValueError):
+    """A file over the configured size or row cap; nothing is imported."""
 
 
 def check_size(data: bytes | str, max_bytes: int | None, max_rows: int | None) -> None:
@@ -50,7 +54,7 @@ def check_size(data: bytes | str, max_bytes: int | None, max_rows: int | None) -
     if max_rows is not None:
         lines = (data if isinstance(data, bytes) else data.encode("utf-8")).count(b"\n")
         if lines > max_rows + 1:  # the header, and a row per line at least (quoted rows may span lines)
-            rows = sum(1 for _ in csv.reader(io.StringIO(_text(data)))) - 1
+            rows = sum(1 for _ in csv.reader(io.StringIO(decode(data) if isinstance(data, bytes) else data))) - 1
             if rows > max_rows:
                 raise TooLarge(
                     f"the file has {rows:,} rows; the limit is {max_rows:,} ([publishing] import_max_rows). "
@@ -58,58 +62,135 @@ def check_size(data: bytes | str, max_bytes: int | None, max_rows: int | None) -
                 )
 
 
-def _text(data: bytes | str) -> str:
-    return data.decode("utf-8-sig") if isinstance(data, bytes) else data
+MAX_FIELD_CHARS = 40_000  # Slack's limit for a message's text; X's is far lower
+_UTF16_32 = {
+    codecs.BOM_UTF32_LE: "UTF-32",
+    codecs.BOM_UTF32_BE: "UTF-32",
+    codecs.BOM_UTF16_LE: "UTF-16",
+    codecs.BOM_UTF16_BE: "UTF-16",
+}
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 (a byte order mark allowed). Anything else is refused, naming
+    the line and what the bytes look like, never guessed: a wrong guess
+    changes every accented letter of a post."""
+    for bom, name in _UTF16_32.items():  # UTF-32 first: its LE mark starts with UTF-16's
+        if data.startswith(bom):
+            raise CsvImportError(
+                [f"line 1: the file is {name} (it starts with a {name} byte order mark); save it as CSV UTF-8"]
+            )
+    if data.count(b"\x00") > len(data) // 4:
+        raise CsvImportError(
+            [
+                "line 1: the file looks like UTF-16 without a byte order mark (every other byte is NUL); "
+                "save it as CSV UTF-8"
+            ]
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        bad = data[exc.start : exc.start + 1]
+        hint = ""
+        begin, end = data.rfind(b"\n", 0, exc.start) + 1, data.find(b"\n", exc.start)
+        try:
+            shown = data[begin : end if end >= 0 else len(data)][:80].decode("cp1252").strip()
+            hint = f"; it looks like Latin-1/Windows-1252 (the line would read {shown!r})"
+        except UnicodeDecodeError:
+            pass
+        raise CsvImportError(
+            [f"line {line}: not UTF-8: byte 0x{bad.hex().upper()} at position {exc.start}{hint}; save it as CSV UTF-8"]
+        ) from None
 
 
 def parse(data: bytes | str, default_zone: str, who: str, now: float, max_rows: int | None = None) -> list[NewPost]:
-    text = _text(data)
-    reader = csv.DictReader(io.StringIO(text))
-    header = reader.fieldnames or []
+    text = decode(data) if isinstance(data, bytes) else data.removeprefix("\ufeff")
+    nul_lines = [n for n, line in enumerate(text.split("\n"), 1) if "\x00" in line]
+    if nul_lines:
+        raise CsvImportError(
+            [f"line {n}: contains a NUL byte (a binary or UTF-16 file?); nothing was imported" for n in nul_lines[:20]]
+        )
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = [h.strip() for h in next(reader, [])]
+    except csv.Error as exc:
+        raise CsvImportError([f"line 1: {exc}"]) from None
     missing = [c for c in REQUIRED if c not in header]
     unknown = [c for c in header if c not in KNOWN]
-    if missing or unknown:
+    twice = sorted({c for c in header if header.count(c) > 1})
+    if missing or unknown or twice:
         problems = [f"line 1: missing column {c!r}" for c in missing]
         problems += [f"line 1: unknown column {c!r} (known: {', '.join(KNOWN)})" for c in unknown]
+        problems += [f"line 1: column {c!r} appears {header.count(c)} times" for c in twice]
         raise CsvImportError(problems)
     posts, problems = [], []
-    for row in reader:
-        line = reader.line_num
+    line = reader.line_num + 1  # where the next record starts
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            why = str(exc)
+            if "field larger than field limit" in why:
+                why = f"a field is over {csv.field_size_limit():,} characters (at most {MAX_FIELD_CHARS:,})"
+            problems.append(f"line {reader.line_num}: {why}")
+            break  # the reader cannot go on after a malformed record
+        start, line = line, reader.line_num + 1
+        if not fields:
+            continue  # a blank line
         if max_rows is not None and len(posts) + len(problems) >= max_rows:
             raise TooLarge(f"the file has more than {max_rows:,} rows ([publishing] import_max_rows)")
-        try:
-            zone_name = (row.get("timezone") or default_zone).strip()
-            try:
-                zone = ZoneInfo(zone_name)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise PostError(f"timezone: unknown time zone {zone_name!r}") from None
-            raw_time = (row.get("scheduled_at") or "").strip()
-            try:
-                when = datetime.fromisoformat(raw_time)
-            except ValueError:
-                raise PostError(f"scheduled_at: not a date and time: {raw_time!r}") from None
-            when = when if when.tzinfo else when.replace(tzinfo=zone)
-            if when.timestamp() <= now:
-                raise PostError(f"scheduled_at: {raw_time} is in the past")
-            post = NewPost(
-                channel=(row.get("channel") or "").strip().lower(),
-                text=(row.get("text") or "").strip(),
-                scheduled_at=when,
-                author=(row.get("author") or who).strip(),
-                target=(row.get("target") or "").strip(),
-                link=(row.get("link") or "").strip(),
-                timezone=zone_name,
-                origin="csv",
+        if len(fields) != len(header):
+            more = len(fields) > len(header)
+            problems.append(
+                f"line {start}: {len(fields)} fields but the header has {len(header)} columns"
+                + (" (an unquoted comma? put a field that holds a comma in double quotes)" if more else "")
             )
-            post.check()
-            posts.append(post)
+            continue
+        row = dict(zip(header, fields))
+        too_long = [f"{k} has {len(v):,} characters" for k, v in row.items() if len(v) > MAX_FIELD_CHARS]
+        if too_long:
+            problems.append(f"line {start}: {', '.join(too_long)} (at most {MAX_FIELD_CHARS:,})")
+            continue
+        try:
+            posts.append(_post(row, default_zone, who, now))
         except PostError as exc:
-            problems.append(f"line {line}: {exc}")
+            problems.append(f"line {start}: {exc}")
     if problems:
         raise CsvImportError(problems)
     if not posts:
         raise CsvImportError(["the file has no posts"])
     return posts
+
+
+def _post(row: dict[str, str], default_zone: str, who: str, now: float) -> NewPost:
+    zone_name = (row.get("timezone") or default_zone).strip()
+    try:
+        zone = ZoneInfo(zone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise PostError(f"timezone: unknown time zone {zone_name!r}") from None
+    raw_time = (row.get("scheduled_at") or "").strip()
+    try:
+        when = datetime.fromisoformat(raw_time)
+    except ValueError:
+        raise PostError(f"scheduled_at: not a date and time: {raw_time!r}") from None
+    when = when if when.tzinfo else when.replace(tzinfo=zone)
+    if when.timestamp() <= now:
+        raise PostError(f"scheduled_at: {raw_time} is in the past")
+    post = NewPost(
+        channel=(row.get("channel") or "").strip().lower(),
+        text=(row.get("text") or "").strip(),
+        scheduled_at=when,
+        author=(row.get("author") or who).strip(),
+        target=(row.get("target") or "").strip(),
+        link=(row.get("link") or "").strip(),
+        timezone=zone_name,
+        origin="csv",
+    )
+    post.check()
+    return post
 
 
 def import_csv(

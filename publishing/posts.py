@@ -113,7 +113,11 @@ def act(db: sa.Engine, ids: Sequence[int], action: str, by: Actor, now: float, r
     allowed, new_status = TRANSITIONS[action]
     changed = 0
     with write(db) as conn:
-        rows = conn.execute(sa.select(sp.c.id, sp.c.status, sp.c.scheduled_at).where(sp.c.id.in_(list(ids)))).all()
+        # FOR UPDATE (PostgreSQL): a publisher's claim of the same rows waits for
+        # this transaction, or this one waits for the claim and sees "publishing".
+        rows = conn.execute(
+            sa.select(sp.c.id, sp.c.status, sp.c.scheduled_at).where(sp.c.id.in_(list(ids))).with_for_update()
+        ).all()
         for row in rows:
             if row.status not in allowed:
                 continue
@@ -123,7 +127,10 @@ def act(db: sa.Engine, ids: Sequence[int], action: str, by: Actor, now: float, r
                 values["status_reason"] = "its time passed while it was held"
             if action == "publish_now":
                 values["scheduled_at"] = int(now)
-            conn.execute(sp.update().where(sp.c.id == row.id).values(**values))
+            if not conn.execute(
+                sp.update().where(sp.c.id == row.id, sp.c.status == row.status).values(**values)
+            ).rowcount:
+                continue
             record(conn, by.name, f"post.{action}", now, f"post:{row.id}", reason, old=row.status, new=values["status"])
             changed += 1
     return changed
@@ -146,7 +153,7 @@ def edit(
     role that may publish now (a lead): for an editor, NotAllowed."""
     require(by, Permission.EDIT_POSTS)
     with write(db) as conn:
-        row = conn.execute(sa.select(sp).where(sp.c.id == post_id)).one_or_none()
+        row = conn.execute(sa.select(sp).where(sp.c.id == post_id).with_for_update()).one_or_none()
         if row is None:
             raise PostError(f"post {post_id} does not exist")
         if row.status not in OPEN:

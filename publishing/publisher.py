@@ -26,7 +26,7 @@ from typing import Callable
 import sqlalchemy as sa
 
 from publishing.channels import Channel, SendError, full_text
-from publishing.pause import resume_in
+from publishing.pause import ensure_switch, resume_in
 from settings.redact import error_text
 from store.audit import record
 from store.connection import write
@@ -59,27 +59,39 @@ class Publisher:
         self.max_lateness_s, self.batch = max_lateness_s, batch
 
     def claim(self) -> list:
+        """Mark due posts "publishing" for this owner and return only the rows
+        this call changed. Atomic on both stores: SQLite's write transaction
+        takes the database lock up front (BEGIN IMMEDIATE); on PostgreSQL the
+        switch row is locked (a pause, which updates it, waits for this claim
+        or is seen by it), due rows are selected FOR UPDATE SKIP LOCKED (a
+        hold in flight keeps its row), and the UPDATE re-checks the status and
+        returns the rows it changed, so two loops never both claim a post."""
         now = self.clock()
         with write(self.db) as conn:
-            switch = conn.execute(sa.select(ps).where(ps.c.id == 1)).one_or_none()
-            if switch is not None and switch.paused:
+            ensure_switch(conn)
+            switch = conn.execute(sa.select(ps).where(ps.c.id == 1).with_for_update()).one()
+            if switch.paused:
                 if switch.resume_at is None or switch.resume_at > now:
                     return []
                 resume_in(conn, "automatic resume", f"resume time set by {switch.paused_by}", now)
             self._tidy(conn, now)
-            due = conn.execute(
-                sa.select(sp)
+            due = (
+                sa.select(sp.c.id)
                 .where(sp.c.status == "scheduled", sp.c.scheduled_at <= now)
                 .order_by(sp.c.scheduled_at, sp.c.id)
                 .limit(self.batch)
+                .with_for_update(skip_locked=True)
+            )
+            ids = conn.execute(due).scalars().all()
+            if not ids:
+                return []
+            claimed = conn.execute(
+                sp.update()
+                .where(sp.c.id.in_(ids), sp.c.status == "scheduled", sp.c.scheduled_at <= now)
+                .values(status="publishing", claimed_by=self.owner, updated_at=now)
+                .returning(*sp.c)
             ).all()
-            for post in due:
-                conn.execute(
-                    sp.update()
-                    .where(sp.c.id == post.id, sp.c.status == "scheduled")
-                    .values(status="publishing", claimed_by=self.owner, updated_at=now)
-                )
-        return due
+        return sorted(claimed, key=lambda post: (post.scheduled_at, post.id))
 
     def _tidy(self, conn: sa.Connection, now: float) -> None:
         late = conn.execute(
@@ -109,7 +121,12 @@ class Publisher:
                     raise SendError(f"no {post.channel} channel is configured")
                 external_id = channel.send(full_text(post.text, post.link), post.target)
             except SendError as exc:
-                results.append(self._finish(post.id, "failed", error_text(exc), None))
+                detail = error_text(exc)
+                if exc.unknown:
+                    # The network may have published it: never sent again by
+                    # itself; a person checks the channel first.
+                    detail = f"outcome unknown: {detail}; check the channel before publishing again"
+                results.append(self._finish(post.id, "failed", detail, None))
                 continue
             results.append(self._finish(post.id, "published", external_id, external_id))
         return results

@@ -139,6 +139,9 @@ alerts = sa.Table(
     sa.Column("notify_error", sa.Text),
     # Not before this time (a retry's backoff, or another runner is sending it).
     sa.Column("notify_next_at", sa.Float),
+    # Claimed for sending (by one runner, at most once); set with no notified_at
+    # after the claim's time: the outcome is unknown and a person checks Slack.
+    sa.Column("notify_claimed_at", sa.Float),
     sa.Index("ix_alerts_pending", "notified_at", "suppressed"),
 )
 
@@ -168,12 +171,14 @@ scheduled_posts = sa.Table(
     sa.Index("ix_scheduled_posts_due", "status", "scheduled_at"),
 )
 
-# The pause-all switch: one row.
+# The pause-all switch: one row. pause_id numbers the pauses, so a Resume
+# names the pause it lifts and is refused if a newer one came since.
 publishing_state = sa.Table(
     "publishing_state",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("paused", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("pause_id", sa.Integer, nullable=False, server_default="0"),
     sa.Column("paused_by", sa.String(200)),
     sa.Column("paused_reason", sa.Text),
     sa.Column("paused_at", sa.Float),

@@ -1,10 +1,12 @@
-"""A fake Slack Web API on 127.0.0.1: records requests, replies as scripted."""
+"""A fake Slack Web API on 127.0.0.1: records requests, replies as scripted
+(a script entry ("hang", {}, seconds) receives the request and never answers)."""
 
 from __future__ import annotations
 
 import http.server
 import json
 import threading
+import time
 import urllib.parse
 from collections import deque
 
@@ -30,6 +32,10 @@ class FakeSlack:
                 fake.requests.append({"method": method, "body": body, "auth": self.headers.get("Authorization")})
                 if fake.script:
                     status, headers, reply = fake.script.popleft()
+                    if status == "hang":  # received, then no answer for `reply` seconds, then the line drops
+                        time.sleep(reply)
+                        self.close_connection = True
+                        return
                 elif method in fake.routes:
                     status, headers, reply = fake.routes[method](body)
                 else:

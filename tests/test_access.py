@@ -69,6 +69,14 @@ def build_world(db) -> World:
 
 
 CSV = "channel,text,scheduled_at\nx,Hello,2030-01-01 09:00\n"
+
+
+def resume_a_pause(db, by):
+    """Resume needs a pause in force (and names it); a refused role changes nothing, the pause included."""
+    require(by, Permission.RESUME_PUBLISHING)
+    return pause.resume(db, by, "over", T, lifts=pause.pause(db, Actor("lee", "lead"), "crisis", T))
+
+
 CASES = {
     "create a post": (
         Permission.EDIT_POSTS,
@@ -87,7 +95,7 @@ CASES = {
     ),
     "import posts": (Permission.EDIT_POSTS, lambda db, w, by: import_csv(db, CSV, "UTC", by, T)),
     "pause publishing": (Permission.PAUSE_PUBLISHING, lambda db, w, by: pause.pause(db, by, "crisis", T)),
-    "resume publishing": (Permission.RESUME_PUBLISHING, lambda db, w, by: pause.resume(db, by, "over", T)),
+    "resume publishing": (Permission.RESUME_PUBLISHING, lambda db, w, by: resume_a_pause(db, by)),
     "triage": (Permission.TRIAGE, lambda db, w, by: mentions.decide(db, [w.message], "monitor", "", "", by, T)),
     "correct a label": (Permission.CORRECT_LABELS, lambda db, w, by: correct(db, [w.message], "neutral", by, T)),
     "declare a crisis level": (
@@ -214,6 +222,7 @@ def test_the_audit_filter_by_person_kind_and_literal_text(db):
 
     build_world(db)
     pause.pause(db, Actor("ben", "editor"), "100% sure_not a wildcard", T + 10)
+    pause.resume(db, Actor("di", "lead"), "lifted", T + 12, lifts=1)  # a second pause needs the first lifted
     pause.pause(db, Actor("cy", "editor"), "1000 sure not", T + 20)
     everything = AuditFilter(0, T + 100)
     total, _ = search(db, everything, 1)

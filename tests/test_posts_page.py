@@ -50,10 +50,10 @@ def test_the_drills_posts_are_listed_with_their_risks(drill_config, monkeypatch)
 
 def test_pause_all_with_a_reason_then_hold_and_bulk_draft(drill_config, monkeypatch):
     at, db = open_page(drill_config, monkeypatch)
-    at.button(key="FormSubmitter:pause_form-Pause all publishing").click().run()
+    at.button(key="pause_submit").click().run()
     assert any("needs a reason" in e.value for e in at.error)
     at.text_input(key="pause_reason").input("camera leak breaking")
-    at.button(key="FormSubmitter:pause_form-Pause all publishing").click().run()
+    at.button(key="pause_submit").click().run()
     assert any(e.value.startswith("**ALL PUBLISHING PAUSED** by local user: camera leak breaking") for e in at.error)
 
     table = at.dataframe[0].value

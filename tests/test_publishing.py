@@ -71,9 +71,9 @@ def test_pause_set_one_second_before_due_wins(db, clock, dry):
 
 def test_a_post_due_during_a_pause_waits_for_a_decision_after_resume(db, clock, dry):
     pid = post(db, 60)
-    pause.pause(db, ANA, "crisis breaking", clock.now)
+    pause_id = pause.pause(db, ANA, "crisis breaking", clock.now)
     clock.advance(3600)
-    assert pause.resume(db, BEN, "statement out", clock.now) == 1
+    assert pause.resume(db, BEN, "statement out", clock.now, lifts=pause_id) == 1
     pub = publisher(db, clock, {"x": dry})
     assert pub.run_once() == [] and dry.sent == []
     row = status(db, pid)

@@ -14,7 +14,13 @@ import sys
 import threading
 
 from settings import ConfigError, load_settings, redact
+from store.connection import database_url
+from store.health import open_when_ready
 from worker.service import build_runner, open_store, restart_drill
+
+
+def _say(line: str) -> None:
+    print(f"crisisdesk worker: {line}", file=sys.stderr, flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +43,18 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    db = open_store(settings)
+    # --- store availability (H7, issue 20): wait for the store instead of a traceback ---
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        db = open_when_ready(lambda: open_store(settings), database_url(settings), say=_say, stop=stop)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    if db is None:
+        return 0  # stopped while waiting for the store
+    # --- end store availability ---
     if args.restart_drill:
         if not settings.is_drill:
             print('--restart-drill needs [app] mode = "drill" in config.toml', file=sys.stderr)
@@ -51,9 +68,6 @@ def main(argv: list[str] | None = None) -> int:
                 + (f" error={outcome.error!r}" if outcome.error else "")
             )
         return 0
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
     runner.run(stop)
     return 0
 

@@ -14,6 +14,7 @@ import streamlit as st
 
 from monitors.replay import ScenarioHeader, read_header
 from settings import ConfigError, Settings, config_path, load_settings, redact
+from store.connection import database_url
 from worker.inapp import ensure_runner
 from worker.service import open_store
 
@@ -38,13 +39,24 @@ def _context(config_file: str) -> AppContext:
 
 
 def load_context() -> AppContext:
-    """The shared context (app.py); a broken config.toml stops the page with its message."""
+    """The shared context (app.py); a configuration that cannot work (config.toml,
+    the data directory, the store URL) stops the page with its message. A store
+    that is down raises (frame() says so and retries)."""
     try:
         return _context(str(config_path()))
     except ConfigError as exc:
-        st.error("Crisis Desk cannot start: config.toml is invalid. Fix it and reload this page.")
+        st.error(
+            "Crisis Desk cannot start: config.toml is invalid, or a place or store URL it names cannot work. "
+            "Fix it and reload this page."
+        )
         st.code(str(exc), language=None)
         st.stop()
+
+
+def configured_store() -> tuple[str, object]:
+    """The store URL and display zone from the configuration (for the outage line)."""
+    settings = load_settings(config_path())
+    return database_url(settings), settings.zone
 
 
 @st.cache_resource(show_spinner="Loading the sentiment model…")

@@ -14,14 +14,17 @@ from __future__ import annotations
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import streamlit as st
 
 from access.roles import Actor, Permission
 from pages.common.banners import show_banners
-from pages.common.context import AppContext, load_context
+from pages.common.context import AppContext, configured_store, load_context
 from pages.common.signin import resolve, show_identity
+from pages.common.text import one_line
+from store.health import RETRY_S, describe, health, probe, store_errors
 
 _routing = threading.local()
 _run = threading.local()  # the actor of the script run on this thread
@@ -94,8 +97,8 @@ def frame() -> tuple[AppContext, Actor]:
         page_title="Crisis Desk", page_icon=str(FAVICON), layout="wide", initial_sidebar_state="collapsed"
     )
     st.iframe(FRAME_GUARD, height=1)
-    ctx = load_context()
     _run.actor = None
+    ctx = store_or_outage()
     actor = resolve(ctx)
     _run.actor = actor
     if kiosk() or actor.role == "display":
@@ -103,6 +106,46 @@ def frame() -> tuple[AppContext, Actor]:
     show_identity(actor)
     show_banners(ctx)
     return ctx, actor
+
+
+# --- store outages (H7, issue 20) ---------------------------------------------
+def store_or_outage() -> AppContext:
+    """The context, with the store answering; otherwise one line saying since
+    when it is unreachable and why, a retry every few seconds that brings the
+    page back by itself when the store is back (a wall needs no reload), and
+    nothing else of the page."""
+    try:
+        ctx = load_context()
+    except store_errors() as exc:
+        url, zone = configured_store()
+        health.failed(describe(exc, url))
+        _outage(zone, url, lambda: load_context() is not None)
+    if not probe(ctx.db):
+        _outage(ctx.settings.zone, ctx.db.url.render_as_string(), lambda: probe(ctx.db))
+    return ctx
+
+
+def _outage(zone, url: str, ready) -> None:
+    if kiosk():
+        st.html(KIOSK_CSS)
+    st.error(one_line(health.line(zone) or "The database is unreachable; retrying.", 400), icon=":material/cloud_off:")
+
+    @st.fragment(run_every=RETRY_S)
+    def retry() -> None:
+        try:
+            back = ready()
+        except store_errors() as exc:
+            health.failed(describe(exc, url))
+            back = False
+        if back:
+            st.rerun(scope="app")
+        st.caption(f"Last try {datetime.now(zone):%H:%M:%S}; this page comes back by itself.")
+
+    retry()
+    st.stop()
+
+
+# --- end store outages ---------------------------------------------------------
 
 
 def pages_for(actor: Actor) -> list[PageSpec]:
