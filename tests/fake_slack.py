@@ -89,7 +89,9 @@ class Workspace:
     to answer the n-th call with a 429 instead."""
 
     def __init__(self, fake: FakeSlack, channels: dict[str, str] | None = None):
-        self.channels = [{"id": cid, "name": name} for cid, name in (channels or {"C1": "general", "C2": "support"}).items()]
+        self.channels = [
+            {"id": cid, "name": name} for cid, name in (channels or {"C1": "general", "C2": "support"}).items()
+        ]
         self.history: dict[str, list[dict]] = {c["id"]: [] for c in self.channels}
         self.replies: dict[str, list[dict]] = {}
         self.rate_limit = None

@@ -191,7 +191,7 @@ def test_mentions_channels_and_links_become_plain_text_without_names(slack):
     ws = Workspace(slack)
     text = (
         "<@U1> and <@U2|maria.jansen> said <#C2|support> is swamped, see <https://status.example/x?a=1&amp;b=2|status>"
-        " and <https://docs.example/raw> &amp; mail <mailto:maria.jansen@tidewell.example|maria.jansen@tidewell.example>"
+        " and <https://docs.example/raw> &amp; mail <mailto:maria.j@tidewell.example|maria.j@tidewell.example>"
         " <!here> <!subteam^S1|@comms-team> 3 &lt; 4 &gt; 2"
     )
     ws.history["C1"] = [{"ts": ts(60), "user": "U3", "text": text}, {"ts": ts(50), "user": "U2", "text": "hi <#C1>"}]
