@@ -218,9 +218,10 @@ class SlackMonitor:
                 if ch.get("win") is None:
                     ch["win"] = {"oldest": ch.get("hw") or ch["floor"], "latest": None, "top": None}
                 self._forget_old_threads(ch, now)
-            # New messages first, then the scheduled thread scan, then the threads that changed;
-            # one page per channel in turn, so one busy channel never starves another.
-            for step in (self._history_step, self._scan_step, self._replies_step):
+            # New messages first, then threads known to have new replies, then the scheduled
+            # thread scan and what it found; one page per channel in turn, so one busy channel
+            # never starves another, and a scan never starves known work.
+            for step in (self._history_step, self._replies_step, self._scan_step, self._replies_step):
                 busy = set(ids.values())
                 while busy:
                     for cid in list(busy):
@@ -334,7 +335,7 @@ class SlackMonitor:
         if stamps:
             scan["latest"] = min(stamps, key=_f)
         if not more or not stamps:
-            ch["next_scan"] = scan["started"] + self.thread_check_s
+            ch["next_scan"] = now + self.thread_check_s
             ch["scan"] = None
             return False
         return True
