@@ -75,19 +75,17 @@ def build_monitors(settings: Settings) -> list[Monitor]:
     if cfg.x.enabled:
         token = secret("X_BEARER_TOKEN", "x", "bearer_token")
         if token:
-            import tweepy
+            from monitors.x import XMonitor, x_client
 
-            from monitors.x import XMonitor
-
-            client = tweepy.Client(bearer_token=token, return_type=dict, wait_on_rate_limit=False)
             monitors.append(
                 XMonitor(
-                    client,
+                    x_client(token, timeout_s=cfg.x.timeout_s),
                     cfg.x.query,
                     lang=cfg.x.lang,
                     interval_s=cfg.x.interval_s,
                     max_pages=cfg.x.max_pages,
                     daily_read_cap=cfg.x.daily_read_cap,
+                    cap_reset_day=cfg.x.cap_reset_day,
                 )
             )
         else:
@@ -99,16 +97,18 @@ def build_monitors(settings: Settings) -> list[Monitor]:
     if cfg.slack.enabled:
         token = secret("SLACK_BOT_TOKEN", "slack", "bot_token")
         if token:
-            from crisis.notify import slack_client
-            from monitors.slack import SlackMonitor
+            from monitors.slack import SlackMonitor, monitor_client
 
             monitors.append(
                 SlackMonitor(
-                    slack_client(token, cfg.slack.base_url),
+                    monitor_client(token, cfg.slack.base_url, timeout_s=cfg.slack.timeout_s),
                     cfg.slack.channels,
                     pseudonym_key(settings),
                     interval_s=cfg.slack.interval_s,
                     thread_window_s=cfg.slack.thread_window_h * 3600,
+                    thread_check_s=cfg.slack.thread_check_min * 60,
+                    backfill_s=cfg.slack.backfill_h * 3600,
+                    max_calls=cfg.slack.max_calls_per_poll,
                 )
             )
         else:
