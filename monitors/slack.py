@@ -173,15 +173,21 @@ class SlackMonitor:
     def _resolve(self, known: dict[str, str]) -> dict[str, str]:
         if all(name in known for name in self.channels):
             return {name: known[name] for name in self.channels}
-        found, cursor = {}, None
+        found, cursor, types = {}, None, "public_channel,private_channel"
         while True:
-            data = self._call(
-                "conversations_list",
-                types="public_channel,private_channel",
-                exclude_archived=True,
-                limit=1000,
-                **({"cursor": cursor} if cursor else {}),
-            )
+            try:
+                data = self._call(
+                    "conversations_list",
+                    types=types,
+                    exclude_archived=True,
+                    limit=1000,
+                    **({"cursor": cursor} if cursor else {}),
+                )
+            except SourceStopped as exc:
+                if "groups:read" not in str(exc) or types == "public_channel":
+                    raise
+                types, cursor = "public_channel", None  # no private channels without groups:read: public ones only
+                continue
             for c in self._list(data, "conversations.list", "channels"):
                 if "name" in c and "id" in c:
                     found[c["name"]] = c["id"]

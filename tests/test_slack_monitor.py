@@ -278,9 +278,9 @@ def test_a_429_mid_backfill_keeps_the_pages_already_read(slack, clock):
 def test_missing_scope_names_the_scope(slack):
     Workspace(slack)
     slack.script.append(
-        (200, {}, {"ok": False, "error": "missing_scope", "needed": "groups:read", "provided": "channels:read"})
+        (200, {}, {"ok": False, "error": "missing_scope", "needed": "channels:read", "provided": "chat:write"})
     )
-    with pytest.raises(SourceStopped, match="lacks the scope groups:read .*has: channels:read"):
+    with pytest.raises(SourceStopped, match="lacks the scope channels:read .*has: chat:write"):
         monitor(slack).poll(None)
 
 
@@ -305,3 +305,21 @@ def test_the_monitors_client_has_a_timeout_and_no_rate_limit_retry():
     client = monitor_client("xoxb-test", "http://127.0.0.1:9/api/", timeout_s=7)
     assert client.timeout == 7
     assert not any(isinstance(h, RateLimitErrorRetryHandler) for h in client.retry_handlers)
+
+
+def test_without_groups_read_public_channels_still_resolve(slack):
+    ws = Workspace(slack)
+    ws.history["C1"] = [{"ts": ts(10), "user": "U1", "text": "public words"}]
+    lists = ws.list_page
+
+    def no_private(body):
+        if "private_channel" in body.get("types", ""):
+            return (
+                200,
+                {},
+                {"ok": False, "error": "missing_scope", "needed": "groups:read", "provided": "channels:read"},
+            )
+        return lists(body)
+
+    slack.routes["conversations.list"] = no_private
+    assert [m.text for m in monitor(slack).poll(None).messages] == ["public words"]
