@@ -93,6 +93,10 @@ class _OutOfCalls(Exception):
     pass
 
 
+class _ThreadGone(Exception):
+    pass
+
+
 class SlackMonitor:
     name = "slack"
 
@@ -150,6 +154,8 @@ class SlackMonitor:
                 f"Slack {method}: the bot token lacks the scope {needed} (it has: {data.get('provided') or 'none'}): "
                 "add it under OAuth & Permissions, reinstall the app and update SLACK_BOT_TOKEN"
             )
+        if error == "thread_not_found":
+            return _ThreadGone(kwargs.get("ts"))
         if error in AUTH_ERRORS or status in (401, 403):
             return SourceStopped(f"Slack refused the token ({error or status}): check SLACK_BOT_TOKEN and its scopes")
         if error in CHANNEL_ERRORS:
@@ -307,9 +313,13 @@ class SlackMonitor:
         seen = ch["threads"][parent][0]
         # A thread first seen now is read from its start, but never from before the backfill.
         oldest = seen or (parent if _f(parent) >= _f(ch["floor"]) else ch["floor"])
-        data = self._call(
-            "conversations_replies", channel=cid, ts=parent, oldest=oldest, inclusive=False, limit=self.page_size
-        )
+        try:
+            data = self._call(
+                "conversations_replies", channel=cid, ts=parent, oldest=oldest, inclusive=False, limit=self.page_size
+            )
+        except _ThreadGone:
+            del ch["threads"][parent]  # the whole thread was deleted: nothing left to follow
+            return True
         items = self._list(data, "conversations.replies")
         newest = seen
         for item in items:

@@ -323,3 +323,18 @@ def test_without_groups_read_public_channels_still_resolve(slack):
 
     slack.routes["conversations.list"] = no_private
     assert [m.text for m in monitor(slack).poll(None).messages] == ["public words"]
+
+
+def test_a_deleted_thread_is_dropped_not_retried_forever(slack, clock):
+    ws = Workspace(slack)
+    gone, kept = ts(600), ts(500)
+    ws.history["C1"] = [{"ts": gone, "user": "U1", "text": "a"}, {"ts": kept, "user": "U1", "text": "b"}]
+    ws.replies[gone] = [{"ts": ts(400), "user": "U2", "text": "r1", "thread_ts": gone}]
+    ws.replies[kept] = [{"ts": ts(300), "user": "U2", "text": "r2", "thread_ts": kept}]
+    replies = ws.replies_page
+    slack.routes["conversations.replies"] = lambda body: (
+        (200, {}, {"ok": False, "error": "thread_not_found"}) if body["ts"] == gone else replies(body)
+    )
+    result = monitor(slack, clock=clock).poll(None)
+    assert sorted(m.text for m in result.messages) == ["a", "b", "r2"]
+    assert list(json.loads(result.cursor)["ch"]["C1"]["threads"]) == [kept]
