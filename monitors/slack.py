@@ -222,7 +222,8 @@ class SlackMonitor:
             ids = self._resolve(state.get("ids", {}))
             state["ids"] = ids
             self._names = {cid: name for name, cid in ids.items()}
-            channels = state.setdefault("ch", {})
+            # A channel taken out of the config is forgotten: the cursor stays bounded.
+            channels = state["ch"] = {cid: ch for cid, ch in state.get("ch", {}).items() if cid in ids.values()}
             for cid in ids.values():
                 ch = channels.setdefault(cid, {})
                 ch.setdefault("floor", f"{now - self.backfill_s:.6f}")
