@@ -94,6 +94,9 @@ class PollResult:
     reads: int = 0
     # Items that could not become messages, stored with the batch for a person to look at.
     quarantined: list[Quarantined] = field(default_factory=list)
+    # Something the Sources page should say although the poll succeeded (e.g. X's
+    # since_id was too old and the source restarted from a time): plain words, or "".
+    note: str = ""
 
 
 class Monitor(Protocol):

@@ -1,17 +1,35 @@
 """Internal Slack channels through slack-sdk's WebClient.
 
-Channels are configured by name and resolved with conversations_list. Each
-channel keeps its own `oldest` cursor (the newest message ts seen), read
-with conversations_history and cursor pagination. Threads with replies
-newer than what was seen, and active within `thread_window_s`, are read
-with conversations_replies. Joins, leaves, bot and other system messages
-are skipped. Authors are stored as a keyed hash of their Slack user id
-("staff-3f9a..."), never as a name: the product counts colleagues, it does
-not watch them.
+Channels are configured by name and resolved with conversations.list.
 
-429s are retried inside slack-sdk (RateLimitErrorRetryHandler) and then by
-the runner's backoff; a revoked or wrong token, or a channel the bot is
-not in, stops the source with the reason.
+History: each channel keeps a high-water mark (every message up to it was
+read) and, while reading, a window (`oldest`, `latest`) that moves down
+page by page through conversations.history (newest first). The first poll's
+window starts `backfill_s` ago, not at the channel's beginning. The window
+is in the cursor, committed with the pages already read, so a 429 streak or
+a restart continues where it stopped and nothing is read twice.
+
+Threads: conversations.history never returns a parent again once it is
+older than `oldest`, so a parent read before its first reply would lose its
+thread. Every parent seen with replies is followed while it is younger than
+`thread_window_s`: the cursor keeps, per parent, the newest reply read and the
+newest reply known (`latest_reply`). Every `thread_check_s` the history of
+that window is scanned again for `latest_reply` / `reply_count` (one call
+per page, not per thread), and conversations.replies is called only for
+threads that changed, from the newest reply read.
+
+Only messages that are people's words are kept: an allow-list of subtypes
+(plain messages, thread broadcasts, file shares with a comment, /me). Joins,
+topics, reminders, bots, tombstones, hidden and edited-event records are
+skipped. Authors and mentions are stored as a keyed hash of the Slack user
+id ("staff-3f9a..."), never as a name: the product counts colleagues, it does
+not watch them. Channel links become "#name", links their label.
+
+429: this source's own next poll, at Retry-After; never a sleep inside
+slack-sdk (the monitor's client has no rate-limit retry handler). Pages read
+before the 429 are committed. A wrong token or a missing scope stops the
+source with the scope's name; a channel the bot cannot read stops it with
+the channel's name and what to do.
 """
 
 from __future__ import annotations
@@ -19,33 +37,64 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
+import re
 import time
 from datetime import datetime, timezone
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry import ConnectionErrorRetryHandler
+from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 
 from monitors.base import Message, PollResult, RetryAt, SourceStopped
 
-SKIPPED_SUBTYPES = {
-    "channel_join",
-    "channel_leave",
-    "bot_message",
-    "channel_topic",
-    "channel_purpose",
-    "channel_name",
-    "channel_archive",
-    "channel_unarchive",
-    "group_join",
-    "group_leave",
-    "pinned_item",
-    "unpinned_item",
-}
-AUTH_ERRORS = {"not_authed", "invalid_auth", "account_inactive", "token_revoked", "token_expired", "missing_scope"}
+log = logging.getLogger("crisisdesk.slack")
+
+# Subtypes whose text is a person's own words (Slack's message subtype reference);
+# everything else (channel_join, group_topic, reminder_add, bot_message, tombstone,
+# message_changed, huddle_thread, ...) is skipped. None is a plain message.
+PEOPLE_SUBTYPES = {None, "thread_broadcast", "reply_broadcast", "file_share", "me_message"}
+AUTH_ERRORS = {"not_authed", "invalid_auth", "account_inactive", "token_revoked", "token_expired"}
+CHANNEL_ERRORS = {"channel_not_found", "not_in_channel", "is_archived"}
+MAX_THREADS_PER_CHANNEL = 2000
+STATE_VERSION = 2
+
+_MARKUP = re.compile(r"<([^<>]*)>")
 
 
 def pseudonym(key: bytes, user_id: str) -> str:
     return "staff-" + hmac.new(key, user_id.encode(), hashlib.sha256).hexdigest()[:10]
+
+
+def monitor_client(token: str, base_url: str = "https://slack.com/api/", timeout_s: float = 10.0) -> WebClient:
+    """The monitor's own client: a timeout on every call, retries for dropped
+    connections and 5xx, and none for 429 (the monitor turns a 429 into this
+    source's next poll instead of blocking in slack-sdk for Retry-After)."""
+    return WebClient(
+        token=token,
+        base_url=base_url,
+        timeout=int(max(1, timeout_s)),
+        retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=1), ServerErrorRetryHandler(max_retry_count=1)],
+    )
+
+
+def _f(ts) -> float:
+    return float(ts)
+
+
+class _RateLimited(Exception):
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+class _OutOfCalls(Exception):
+    pass
+
+
+class _ThreadGone(Exception):
+    pass
 
 
 class SlackMonitor:
@@ -58,128 +107,318 @@ class SlackMonitor:
         pseudonym_key: bytes,
         *,
         interval_s: float = 60.0,
-        thread_window_s: float = 86400.0,
+        thread_window_s: float = 7 * 86400.0,
+        thread_check_s: float = 300.0,
+        backfill_s: float = 86400.0,
         page_size: int = 200,
+        max_calls: int = 50,
         clock=time.time,
     ) -> None:
         if not channels:
             raise ValueError("the Slack monitor needs at least one channel")
         self.client, self.key = client, pseudonym_key
         self.channels = [c.lstrip("#") for c in channels]
-        self.interval_s, self.thread_window_s, self.page_size, self.clock = (
-            interval_s,
-            thread_window_s,
-            page_size,
-            clock,
-        )
+        self.interval_s = interval_s
+        self.thread_window_s, self.thread_check_s, self.backfill_s = thread_window_s, thread_check_s, backfill_s
+        self.page_size, self.max_calls, self.clock = page_size, max_calls, clock
+        self._names: dict[str, str] = {}
 
     # --- API calls, with errors mapped to what the runner should do ----------
 
     def _call(self, method: str, **kwargs) -> dict:
+        if self._calls_left <= 0:
+            raise _OutOfCalls()
+        self._calls_left -= 1
         try:
             reply = getattr(self.client, method)(**kwargs)
         except SlackApiError as exc:
-            error = exc.response.get("error", "") if isinstance(exc.response.data, dict) else ""
-            status = exc.response.status_code
-            if error in AUTH_ERRORS or status in (401, 403):
-                raise SourceStopped(
-                    f"Slack refused the token ({error or status}): check SLACK_BOT_TOKEN and its scopes"
-                )
-            if error in ("channel_not_found", "not_in_channel"):
-                raise SourceStopped(f"Slack: {error} for {kwargs.get('channel')}: invite the bot to the channel")
-            if status == 429 or error == "ratelimited":
-                retry = float(exc.response.headers.get("Retry-After", 60) or 60)
-                raise RetryAt(self.clock() + retry, f"Slack rate limit (429): waiting {retry:.0f} s") from None
-            raise RuntimeError(f"Slack {method} failed: {error or f'HTTP {status}'}") from None
+            raise self._mapped(exc, method, kwargs) from None
         data = reply.data
+        self._ok_calls += 1
         if not isinstance(data, dict):
             raise ValueError(f"Slack {method} answered with something that is not a JSON object")
         return data
 
-    def _paged(self, method: str, key: str, **kwargs) -> list[dict]:
-        items, cursor = [], None
-        while True:
-            data = self._call(method, limit=self.page_size, **({"cursor": cursor} if cursor else {}), **kwargs)
-            page = data.get(key)
-            if not isinstance(page, list):
-                raise ValueError(f"Slack {method} answered without a {key!r} list")
-            items += page
-            cursor = (data.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                return items
+    def _mapped(self, exc: SlackApiError, method: str, kwargs: dict) -> Exception:
+        data = exc.response.data if isinstance(exc.response.data, dict) else {}
+        error, status = data.get("error", ""), exc.response.status_code
+        if status == 429 or error == "ratelimited":
+            retry = exc.response.headers.get("Retry-After") or exc.response.headers.get("retry-after") or 60
+            try:
+                return _RateLimited(max(0.0, float(retry)))
+            except ValueError:
+                return _RateLimited(60.0)
+        if error == "missing_scope":
+            needed = data.get("needed") or "a scope"
+            return SourceStopped(
+                f"Slack {method}: the bot token lacks the scope {needed} (it has: {data.get('provided') or 'none'}): "
+                "add it under OAuth & Permissions, reinstall the app and update SLACK_BOT_TOKEN"
+            )
+        if error == "thread_not_found":
+            return _ThreadGone(kwargs.get("ts"))
+        if error in AUTH_ERRORS or status in (401, 403):
+            return SourceStopped(f"Slack refused the token ({error or status}): check SLACK_BOT_TOKEN and its scopes")
+        if error in CHANNEL_ERRORS:
+            channel_id = kwargs.get("channel", "")
+            where = f"#{self._names.get(channel_id, '?')} ({channel_id})"
+            advice = {
+                "not_in_channel": f"invite the bot to it (/invite @yourbot in {where.split()[0]})",
+                "is_archived": "it was archived: remove it from [sources.slack] channels",
+            }.get(error, "it was deleted or the bot cannot see it: invite the bot, or remove it from channels")
+            return SourceStopped(f"Slack cannot read {where}: {error}: {advice}")
+        return RuntimeError(f"Slack {method} failed: {error or f'HTTP {status}'}")
+
+    def _list(self, data: dict, method: str, key: str = "messages") -> list[dict]:
+        items = data.get(key)
+        if not isinstance(items, list):
+            raise ValueError(f"Slack {method} answered without a {key!r} list")
+        return [item for item in items if isinstance(item, dict)]
 
     # --- polling ------------------------------------------------------------
 
     def _resolve(self, known: dict[str, str]) -> dict[str, str]:
         if all(name in known for name in self.channels):
-            return known
-        found = {
-            c["name"]: c["id"]
-            for c in self._paged(
-                "conversations_list", "channels", types="public_channel,private_channel", exclude_archived=True
-            )
-            if isinstance(c, dict) and "name" in c and "id" in c
-        }
+            return {name: known[name] for name in self.channels}
+        found, cursor, types = {}, None, "public_channel,private_channel"
+        while True:
+            try:
+                data = self._call(
+                    "conversations_list",
+                    types=types,
+                    exclude_archived=True,
+                    limit=1000,
+                    **({"cursor": cursor} if cursor else {}),
+                )
+            except SourceStopped as exc:
+                if "groups:read" not in str(exc) or types == "public_channel":
+                    raise
+                types, cursor = "public_channel", None  # no private channels without groups:read: public ones only
+                continue
+            for c in self._list(data, "conversations.list", "channels"):
+                if "name" in c and "id" in c:
+                    found[c["name"]] = c["id"]
+            cursor = (data.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
         missing = [f"#{n}" for n in self.channels if n not in found]
         if missing:
-            raise SourceStopped(f"Slack channels not found (or not visible to the bot): {', '.join(missing)}")
+            raise SourceStopped(
+                f"Slack channels not found (or not visible to the bot): {', '.join(missing)}: check the names; "
+                "for a private channel invite the bot and give it groups:read and groups:history"
+            )
         return {name: found[name] for name in self.channels}
 
     def poll(self, cursor: str | None) -> PollResult:
         state = json.loads(cursor) if cursor else {}
-        ids = self._resolve(state.get("ids", {}))
-        oldest: dict[str, str] = dict(state.get("oldest", {}))
-        threads: dict[str, dict[str, str]] = {k: dict(v) for k, v in state.get("threads", {}).items()}
+        if state.get("v") != STATE_VERSION:
+            state = _upgrade(state)
         now = self.clock()
-        out: list[Message] = []
-        for name, channel_id in ids.items():
-            since = oldest.get(channel_id)
-            history = self._paged(
-                "conversations_history", "messages", channel=channel_id, **({"oldest": since} if since else {})
-            )
-            seen = threads.setdefault(channel_id, {})
-            for item in history:
-                message = self._message(item, channel_id, name)
-                if message:
-                    out.append(message)
-                if item.get("reply_count") and item.get("latest_reply"):
-                    seen.setdefault(item["ts"], item["ts"])
-                if since is None or float(item.get("ts", 0)) > float(since):
-                    since = item.get("ts", since)
-            if since:
-                oldest[channel_id] = since
-            for thread_ts, last in list(seen.items()):
-                if now - float(thread_ts) > self.thread_window_s:
-                    del seen[thread_ts]  # no longer followed
-                    continue
-                replies = self._paged(
-                    "conversations_replies", "messages", channel=channel_id, ts=thread_ts, oldest=last
-                )
-                for item in replies:
-                    if item.get("ts") == thread_ts or float(item.get("ts", 0)) <= float(last):
-                        continue
-                    message = self._message(item, channel_id, name)
-                    if message:
-                        out.append(message)
-                    seen[thread_ts] = max(seen[thread_ts], item["ts"], key=float)
-        next_state = {"ids": ids, "oldest": oldest, "threads": threads}
-        return PollResult(out, json.dumps(next_state))
+        if state.get("retry_at", 0) > now:
+            raise RetryAt(state["retry_at"], "Slack rate limit (429): waiting for Retry-After")
+        state.pop("retry_at", None)
+        self._calls_left, self._ok_calls = self.max_calls, 0
+        self._out: dict[str, Message] = {}
+        try:
+            ids = self._resolve(state.get("ids", {}))
+            state["ids"] = ids
+            self._names = {cid: name for name, cid in ids.items()}
+            # A channel taken out of the config is forgotten: the cursor stays bounded.
+            channels = state["ch"] = {cid: ch for cid, ch in state.get("ch", {}).items() if cid in ids.values()}
+            for cid in ids.values():
+                ch = channels.setdefault(cid, {})
+                ch.setdefault("floor", f"{now - self.backfill_s:.6f}")
+                ch.setdefault("threads", {})
+                if ch.get("win") is None:
+                    ch["win"] = {"oldest": ch.get("hw") or ch["floor"], "latest": None, "top": None}
+                self._forget_old_threads(ch, now)
+            # New messages first, then threads known to have new replies, then the scheduled
+            # thread scan and what it found; one page per channel in turn, so one busy channel
+            # never starves another, and a scan never starves known work.
+            for step in (self._history_step, self._replies_step, self._scan_step, self._replies_step):
+                busy = set(ids.values())
+                while busy:
+                    for cid in list(busy):
+                        if not step(cid, channels[cid], now):
+                            busy.discard(cid)
+        except _OutOfCalls:
+            pass
+        except _RateLimited as limited:
+            when = now + limited.retry_after
+            if not self._ok_calls:
+                raise RetryAt(when, f"Slack rate limit (429): waiting {limited.retry_after:.0f} s") from None
+            state["retry_at"] = when  # keep what was read; the next poll waits for Retry-After
+            log.warning("slack: 429 mid-poll; keeping %d messages read, waiting %.0f s", len(self._out), when - now)
+        state["v"] = STATE_VERSION
+        return PollResult(list(self._out.values()), json.dumps(state, separators=(",", ":")))
 
-    def _message(self, item: dict, channel_id: str, name: str) -> Message | None:
-        if not isinstance(item, dict) or item.get("subtype") in SKIPPED_SUBTYPES or item.get("bot_id"):
+    def _forget_old_threads(self, ch: dict, now: float) -> None:
+        horizon = now - self.thread_window_s
+        threads = ch["threads"]
+        for parent in [p for p in threads if _f(p) < horizon]:
+            del threads[parent]
+        if len(threads) > MAX_THREADS_PER_CHANNEL:  # keep the most recently active ones
+            ranked = sorted(threads, key=lambda p: _f(threads[p][1] or p), reverse=True)
+            for parent in ranked[MAX_THREADS_PER_CHANNEL:]:
+                del threads[parent]
+
+    def _history_page(self, cid: str, win: dict) -> tuple[list[dict], bool]:
+        kwargs = dict(channel=cid, limit=self.page_size, oldest=win["oldest"], inclusive=False)
+        if win.get("latest"):
+            kwargs["latest"] = win["latest"]
+        data = self._call("conversations_history", **kwargs)
+        return self._list(data, "conversations.history"), bool(data.get("has_more"))
+
+    def _history_step(self, cid: str, ch: dict, now: float) -> bool:
+        """Read one page of the channel's window; False when the window is done."""
+        win = ch.get("win")
+        if win is None:
+            return False
+        items, more = self._history_page(cid, win)
+        for item in items:
+            self._keep(item, cid)
+            self._note_thread(ch, item)
+        stamps = [item["ts"] for item in items if _is_ts(item.get("ts"))]
+        if stamps:
+            newest, oldest = max(stamps, key=_f), min(stamps, key=_f)
+            if not win.get("top") or _f(newest) > _f(win["top"]):
+                win["top"] = newest
+            win["latest"] = oldest
+        if not more or not stamps:
+            if win.get("top") and (not ch.get("hw") or _f(win["top"]) > _f(ch["hw"])):
+                ch["hw"] = win["top"]
+            ch["win"] = None
+            ch.setdefault("next_scan", now + self.thread_check_s)
+            return False
+        return True
+
+    def _note_thread(self, ch: dict, item: dict) -> None:
+        """Remember a parent with replies (whatever its subtype: a deleted
+        parent's tombstone keeps its thread) and the newest reply Slack knows."""
+        ts, latest = item.get("ts"), item.get("latest_reply")
+        if not _is_ts(ts) or not item.get("reply_count") or not _is_ts(latest):
+            return
+        if item.get("thread_ts") not in (None, ts):
+            return  # a broadcast reply, not a parent
+        if _f(ts) < self.clock() - self.thread_window_s:
+            return  # too old to follow
+        seen, known = ch["threads"].get(ts, [None, None])
+        if not known or _f(latest) > _f(known):
+            ch["threads"][ts] = [seen, latest]
+
+    def _replies_step(self, cid: str, ch: dict, now: float) -> bool:
+        """Read one page of the thread with the newest unread activity."""
+        todo = [p for p, (seen, known) in ch["threads"].items() if known and (not seen or _f(known) > _f(seen))]
+        if not todo:
+            return False
+        parent = max(todo, key=lambda p: _f(ch["threads"][p][1]))
+        seen = ch["threads"][parent][0]
+        # A thread first seen now is read from its start, but never from before the backfill.
+        oldest = seen or (parent if _f(parent) >= _f(ch["floor"]) else ch["floor"])
+        try:
+            data = self._call(
+                "conversations_replies", channel=cid, ts=parent, oldest=oldest, inclusive=False, limit=self.page_size
+            )
+        except _ThreadGone:
+            del ch["threads"][parent]  # the whole thread was deleted: nothing left to follow
+            return True
+        items = self._list(data, "conversations.replies")
+        newest = seen
+        for item in items:
+            ts = item.get("ts")
+            if not _is_ts(ts) or ts == parent or _f(ts) <= _f(oldest):
+                continue
+            self._keep(item, cid)
+            if not newest or _f(ts) > _f(newest):
+                newest = ts
+        if not bool(data.get("has_more")) or not newest or newest == seen:
+            # Done with what Slack has: mark it read up to the newest reply known.
+            known = ch["threads"][parent][1]
+            newest = max([t for t in (newest, known) if t], key=_f)
+        ch["threads"][parent][0] = newest
+        return True
+
+    def _scan_step(self, cid: str, ch: dict, now: float) -> bool:
+        """The scheduled re-read of the followed window's parents, for latest_reply."""
+        scan = ch.get("scan")
+        if scan is None:
+            if ch.get("win") is not None or now < ch.get("next_scan", 0):
+                return False
+            oldest = max(now - self.thread_window_s, _f(ch["floor"]))
+            scan = ch["scan"] = {"oldest": f"{oldest:.6f}", "latest": None, "top": None, "started": now}
+        items, more = self._history_page(cid, scan)
+        for item in items:
+            self._note_thread(ch, item)
+        stamps = [item["ts"] for item in items if _is_ts(item.get("ts"))]
+        if stamps:
+            scan["latest"] = min(stamps, key=_f)
+        if not more or not stamps:
+            ch["next_scan"] = now + self.thread_check_s
+            ch["scan"] = None
+            return False
+        return True
+
+    # --- one message --------------------------------------------------------
+
+    def _keep(self, item: dict, cid: str) -> None:
+        message = self._message(item, cid)
+        if message is not None:
+            self._out.setdefault(message.external_id, message)
+
+    def _message(self, item: dict, cid: str) -> Message | None:
+        if item.get("subtype") not in PEOPLE_SUBTYPES or item.get("hidden") or item.get("bot_id"):
             return None
         ts, text, user = item.get("ts"), item.get("text"), item.get("user")
-        if not ts or not isinstance(text, str) or not text.strip() or not user:
+        if not _is_ts(ts) or not isinstance(text, str) or not text.strip() or not isinstance(user, str) or not user:
             return None
-        try:
-            created = datetime.fromtimestamp(float(ts), tz=timezone.utc)
-        except ValueError:
-            raise ValueError(f"Slack message in #{name} has a malformed ts {ts!r}") from None
+        name = self._names.get(cid, cid)
         return Message(
             source="slack",
-            external_id=f"{channel_id}:{ts}",
-            created_at=created,
-            text=text,
+            external_id=f"{cid}:{ts}",
+            created_at=datetime.fromtimestamp(_f(ts), tz=timezone.utc),
+            text=self.plain_text(text),
             channel=f"#{name}",
             author=pseudonym(self.key, user),
         )
+
+    def plain_text(self, text: str) -> str:
+        """Slack's markup as plain words: mentions as the same pseudonyms the
+        authors get, channel links as #name, links as their label."""
+
+        def one(match: re.Match) -> str:
+            inner = match.group(1)
+            target, _, label = inner.partition("|")
+            if target.startswith("@"):
+                return "@" + pseudonym(self.key, target[1:])
+            if target.startswith("#"):
+                return "#" + (label or self._names.get(target[1:], "channel"))
+            if target.startswith("!"):
+                special = target[1:].split("^", 1)[0]
+                if special in ("here", "channel", "everyone"):
+                    return "@" + special
+                return label or ("@group" if special == "subteam" else "")
+            if target.startswith("mailto:"):
+                return "[email]"
+            if target.startswith("tel:"):
+                return "[phone]"
+            return label or target
+
+        return _MARKUP.sub(one, text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _is_ts(value) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _upgrade(old: dict) -> dict:
+    """A cursor from the earlier monitor ({"ids", "oldest", "threads"}): keep
+    each channel's high-water mark, so an upgrade neither re-reads nor skips."""
+    state = {"ids": old.get("ids", {}), "ch": {}}
+    for cid, hw in (old.get("oldest") or {}).items():
+        state["ch"][cid] = {"hw": hw, "floor": hw, "threads": {}}
+    return state

@@ -99,6 +99,9 @@ class XSource(_Section):
     max_pages: int = Field(5, ge=1, le=50)
     daily_read_cap: int = Field(10_000, ge=1)
     usd_per_1000_reads: float = Field(0.0, ge=0)
+    # Day of the month the project's monthly post cap resets; 0 = ask X's usage endpoint.
+    cap_reset_day: int = Field(0, ge=0, le=31)
+    timeout_s: float = Field(10, gt=0, le=120)
 
     @model_validator(mode="after")
     def _query_when_enabled(self):
@@ -111,7 +114,11 @@ class SlackSource(_Section):
     enabled: bool = False
     channels: list[str] = []
     interval_s: float = Field(60, ge=5)
-    thread_window_h: float = Field(24, gt=0)
+    thread_window_h: float = Field(168, gt=0)
+    thread_check_min: float = Field(5, ge=1)
+    backfill_h: float = Field(24, gt=0, le=2160)
+    max_calls_per_poll: int = Field(50, ge=5, le=1000)
+    timeout_s: float = Field(10, gt=0, le=120)
     base_url: str = "https://slack.com/api/"
 
     @model_validator(mode="after")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import socket
 import threading
 from collections import deque
 
@@ -63,3 +64,18 @@ class FakeX:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class HungX:
+    """An X API that accepts connections and never answers a byte."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)  # the kernel completes the handshake; nobody ever reads or replies
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+
+    attach = FakeX.attach
+
+    def close(self) -> None:
+        self.sock.close()

@@ -1,54 +1,26 @@
 """The Slack monitor against a fake Slack Web API on loopback (base_url)."""
 
+import json
 import time
 
 import pytest
 import sqlalchemy as sa
 
-from crisis.notify import slack_client
 from monitors.base import RetryAt, SourceStopped
-from monitors.slack import SlackMonitor, pseudonym
+from monitors.slack import SlackMonitor, monitor_client, pseudonym
 from sentiment.lexicon import VaderEngine
 from store import queries
 from store.schema import messages
-from tests.fake_slack import FakeSlack
+from tests.conftest import FakeClock
+from tests.fake_slack import FakeSlack, Workspace
 from worker.runner import Runner
 
 KEY = b"test-pseudonym-key"
-NOW = time.time()
+NOW = FakeClock().now  # the tests' clock: message times are relative to it
 
 
 def ts(seconds_ago: float) -> str:
     return f"{NOW - seconds_ago:.6f}"
-
-
-class Workspace:
-    """A tiny Slack: channels, their histories, threads; history pages of 2."""
-
-    def __init__(self, fake: FakeSlack):
-        self.channels = [{"id": "C1", "name": "general"}, {"id": "C2", "name": "support"}]
-        self.history = {"C1": [], "C2": []}
-        self.replies: dict[str, list] = {}
-        fake.routes.update(
-            {
-                "conversations.list": lambda body: (200, {}, {"ok": True, "channels": self.channels}),
-                "conversations.history": self.history_page,
-                "conversations.replies": self.replies_page,
-            }
-        )
-
-    def history_page(self, body):
-        items = [m for m in self.history[body["channel"]] if float(m["ts"]) > float(body.get("oldest", 0))]
-        items.sort(key=lambda m: -float(m["ts"]))
-        start = int(body.get("cursor") or 0)
-        page = items[start : start + 2]
-        meta = {"next_cursor": str(start + 2)} if start + 2 < len(items) else {}
-        return 200, {}, {"ok": True, "messages": page, "response_metadata": meta}
-
-    def replies_page(self, body):
-        thread = self.replies.get(body["ts"], [])
-        items = [m for m in thread if float(m["ts"]) > float(body.get("oldest", 0))]
-        return 200, {}, {"ok": True, "messages": [{"ts": body["ts"], "text": "parent", "user": "U1"}, *items]}
 
 
 @pytest.fixture
@@ -59,10 +31,11 @@ def slack():
 
 
 def monitor(slack, **kw):
-    return SlackMonitor(slack_client("xoxb-test", slack.base_url, timeout_s=2), ["general", "#support"], KEY, **kw)
+    kw.setdefault("clock", FakeClock())
+    return SlackMonitor(monitor_client("xoxb-test", slack.base_url, timeout_s=2), ["general", "#support"], KEY, **kw)
 
 
-def test_history_pages_threads_and_skipped_messages(slack):
+def test_history_pages_threads_and_skipped_messages(slack, clock):
     ws = Workspace(slack)
     ws.history["C1"] = [
         {"ts": ts(300), "user": "U1", "text": "Is the leak real?"},
@@ -72,7 +45,7 @@ def test_history_pages_threads_and_skipped_messages(slack):
         {"ts": ts(120), "user": "U1", "text": "Any line from comms yet?"},
     ]
     ws.replies[ts(150)] = [{"ts": ts(100), "user": "U4", "text": "Same here, 900 tickets", "thread_ts": ts(150)}]
-    result = monitor(slack).poll(None)
+    result = monitor(slack, page_size=2, clock=clock).poll(None)
     texts = sorted(m.text for m in result.messages)
     assert texts == [
         "Any line from comms yet?",
@@ -89,12 +62,13 @@ def test_history_pages_threads_and_skipped_messages(slack):
     ]
     assert len(history_calls) == 3  # five messages, pages of two
 
-    # Next poll: only what is new, including a new reply in a followed thread.
+    # Next polls: only what is new, and new replies in a followed thread once threads are re-checked.
     ws.history["C1"].append({"ts": ts(50), "user": "U5", "text": "All-hands at 3?"})
     ws.replies[ts(150)].append(
         {"ts": ts(40), "user": "U6", "text": "Customers asking about refunds", "thread_ts": ts(150)}
     )
-    again = monitor(slack).poll(result.cursor)
+    clock.advance(301)
+    again = monitor(slack, page_size=2, clock=clock, thread_check_s=300).poll(result.cursor)
     assert sorted(m.text for m in again.messages) == ["All-hands at 3?", "Customers asking about refunds"]
 
 
@@ -130,13 +104,15 @@ def test_errors(slack, reply, expected):
         monitor(slack).poll(None)
 
 
-def test_429_with_retry_after_becomes_this_sources_wait(slack, clock):
+def test_429_is_this_sources_next_poll_not_a_wait_inside_slack_sdk(slack, clock):
     Workspace(slack)
-    slack.script.extend([(429, {"Retry-After": "0"}, {"ok": False, "error": "ratelimited"})] * 2)
-    slack.script.append((429, {"Retry-After": "30"}, {"ok": False, "error": "ratelimited"}))
+    slack.script.append((429, {"Retry-After": "45"}, {"ok": False, "error": "ratelimited"}))
+    started = time.monotonic()
     with pytest.raises(RetryAt) as err:
         monitor(slack, clock=clock).poll(None)
-    assert err.value.when == clock.now + 30
+    assert err.value.when == clock.now + 45 and "429" in err.value.reason
+    assert len(slack.requests) == 1  # asked once: no retry handler sleeping on the runner's time
+    assert time.monotonic() - started < 5
 
 
 def test_unknown_channel_names_stop_the_source(slack):
@@ -156,7 +132,7 @@ def test_slow_responses_time_out(slack):
     slack.routes["conversations.list"] = slow
     started = time.monotonic()
     with pytest.raises(Exception):
-        SlackMonitor(slack_client("xoxb-test", slack.base_url, timeout_s=1), ["general"], KEY).poll(None)
+        SlackMonitor(monitor_client("xoxb-test", slack.base_url, timeout_s=1), ["general"], KEY).poll(None)
     assert time.monotonic() - started < 10
 
 
@@ -166,3 +142,199 @@ def test_source_health_through_the_runner(db, slack, clock):
     m = monitor(slack)
     assert Runner(db, [m], VaderEngine(), clock=clock).poll(m).status == "stopped"
     assert queries.source_health(db).iloc[0]["last_error"].startswith("Slack refused the token (token_revoked)")
+
+
+# --- subtypes, mentions, threads, backfill, 429s, errors -------------------------
+
+# Shapes from Slack's message subtype reference: what conversations.history returns for each.
+SUBTYPES = [
+    ({"user": "U1", "text": "plain words"}, "plain words"),
+    ({"subtype": "thread_broadcast", "user": "U2", "text": "broadcast reply", "thread_ts": ts(9000), "root": {}}, "b"),
+    ({"subtype": "file_share", "user": "U3", "text": "see the screenshot", "files": [{"id": "F1"}]}, "f"),
+    ({"subtype": "file_share", "user": "U3", "text": "", "files": [{"id": "F2"}]}, None),  # no words
+    ({"subtype": "me_message", "user": "U4", "text": "is on the phone with the press"}, "me"),
+    ({"subtype": "channel_join", "user": "U5", "text": "<@U5> has joined the channel"}, None),
+    ({"subtype": "channel_leave", "user": "U5", "text": "<@U5> has left the channel"}, None),
+    ({"subtype": "group_join", "user": "U5", "text": "<@U5> has joined the group"}, None),
+    ({"subtype": "channel_topic", "user": "U6", "text": "set the channel topic: Outage", "topic": "Outage"}, None),
+    ({"subtype": "group_topic", "user": "U6", "text": "set the channel topic: Leak", "topic": "Leak"}, None),
+    ({"subtype": "group_purpose", "user": "U6", "text": "set the channel purpose: x", "purpose": "x"}, None),
+    ({"subtype": "channel_name", "user": "U6", "text": "renamed the channel", "name": "n", "old_name": "o"}, None),
+    ({"subtype": "channel_convert_to_private", "user": "U6", "text": "made this channel private"}, None),
+    ({"subtype": "reminder_add", "user": "U7", "text": "set up a reminder \u201ccall legal\u201d"}, None),
+    ({"subtype": "bot_message", "bot_id": "B1", "username": "deploybot", "text": "deploy done"}, None),
+    ({"bot_id": "B2", "user": "U8", "text": "posted by an app", "app_id": "A1"}, None),
+    ({"subtype": "pinned_item", "user": "U6", "text": "pinned a message"}, None),
+    ({"subtype": "channel_archive", "user": "U6", "text": "archived the channel"}, None),
+    ({"subtype": "huddle_thread", "user": "U6", "text": "A huddle started"}, None),
+    ({"subtype": "sh_room_created", "user": "U6", "text": ""}, None),
+    ({"subtype": "slackbot_response", "user": "USLACKBOT", "text": "canned answer"}, None),
+    ({"subtype": "joiner_notification", "user": "U6", "text": "welcome"}, None),
+    ({"subtype": "ekm_access_denied", "user": "UREVOKED", "text": "Your admins have suspended access"}, None),
+    ({"subtype": "tombstone", "user": "USLACKBOT", "text": "This message was deleted.", "hidden": True}, None),
+    ({"subtype": "message_deleted", "hidden": True, "deleted_ts": "1.0", "text": ""}, None),
+    ({"subtype": "message_changed", "hidden": True, "message": {"text": "edited"}, "text": ""}, None),
+    ({"user": "U9", "text": "hidden plain", "hidden": True}, None),
+    ({"subtype": "some_future_subtype", "user": "U9", "text": "unknown kinds are not assumed to be words"}, None),
+]
+
+
+def test_only_peoples_words_are_kept(slack):
+    ws = Workspace(slack)
+    ws.history["C1"] = [{"type": "message", "ts": ts(1000 - i), **item} for i, (item, _) in enumerate(SUBTYPES)]
+    kept = {m.external_id for m in monitor(slack).poll(None).messages}
+    expected = {f"C1:{ts(1000 - i)}" for i, (_, words) in enumerate(SUBTYPES) if words}
+    assert kept == expected and len(kept) == 4
+
+
+def test_mentions_channels_and_links_become_plain_text_without_names(slack):
+    ws = Workspace(slack)
+    text = (
+        "<@U1> and <@U2|maria.jansen> said <#C2|support> is swamped, see <https://status.example/x?a=1&amp;b=2|status>"
+        " and <https://docs.example/raw> &amp; mail <mailto:maria.j@tidewell.example|maria.j@tidewell.example>"
+        " <!here> <!subteam^S1|@comms-team> 3 &lt; 4 &gt; 2"
+    )
+    ws.history["C1"] = [{"ts": ts(60), "user": "U3", "text": text}, {"ts": ts(50), "user": "U2", "text": "hi <#C1>"}]
+    got = {m.external_id: m for m in monitor(slack).poll(None).messages}
+    first, second = got[f"C1:{ts(60)}"], got[f"C1:{ts(50)}"]
+    assert first.text == (
+        f"@{pseudonym(KEY, 'U1')} and @{pseudonym(KEY, 'U2')} said #support is swamped, see status"
+        " and https://docs.example/raw & mail [email] @here @comms-team 3 < 4 > 2"
+    )
+    assert "maria" not in first.text and "U2" not in first.text
+    assert second.author == pseudonym(KEY, "U2") and f"@{second.author}" in first.text  # same pseudonym
+    assert second.text == "hi #general"
+
+
+def test_a_parent_read_before_its_first_reply_still_gets_its_replies(slack, clock):
+    ws = Workspace(slack)
+    parent = ts(600)
+    ws.history["C1"] = [{"ts": parent, "user": "U1", "text": "Who is answering the journalist?"}]
+    m = monitor(slack, clock=clock, thread_check_s=300)
+    first = m.poll(None)
+    assert [x.text for x in first.messages] == ["Who is answering the journalist?"]
+    # The first reply comes after the parent was read: history with oldest never returns the parent again.
+    clock.advance(120)
+    ws.replies[parent] = [{"ts": f"{clock.now:.6f}", "user": "U2", "text": "Comms is on it", "thread_ts": parent}]
+    clock.advance(60)
+    assert m.poll(first.cursor).messages == []  # not yet time to re-check threads
+    second_cursor = m.poll(first.cursor).cursor
+    clock.advance(300)
+    third = m.poll(second_cursor)
+    assert [x.text for x in third.messages] == ["Comms is on it"]
+    # Replies long after the old 24 h window are still read while the thread is followed (7 days).
+    clock.advance(3 * 86400)
+    ws.replies[parent].append({"ts": f"{clock.now:.6f}", "user": "U3", "text": "Statement is out", "thread_ts": parent})
+    clock.advance(301)
+    fourth = m.poll(third.cursor)
+    assert [x.text for x in fourth.messages] == ["Statement is out"]
+    # After the window the thread is no longer followed, and the cursor forgets it (bounded state).
+    clock.advance(5 * 86400)
+    ws.replies[parent].append({"ts": f"{clock.now:.6f}", "user": "U3", "text": "late", "thread_ts": parent})
+    clock.advance(301)
+    fifth = m.poll(fourth.cursor)
+    assert fifth.messages == [] and parent not in json.loads(fifth.cursor)["ch"]["C1"]["threads"]
+
+
+def test_a_tombstoned_parent_keeps_its_thread(slack, clock):
+    ws = Workspace(slack)
+    parent = ts(600)
+    ws.history["C1"] = [
+        {"ts": parent, "subtype": "tombstone", "user": "USLACKBOT", "text": "This message was deleted.", "hidden": True}
+    ]
+    ws.replies[parent] = [{"ts": ts(500), "user": "U2", "text": "still relevant", "thread_ts": parent}]
+    assert [x.text for x in monitor(slack, clock=clock).poll(None).messages] == ["still relevant"]
+
+
+def test_first_poll_backfills_only_the_configured_window(slack, clock):
+    ws = Workspace(slack)
+    ws.history["C1"] = [
+        {"ts": f"{clock.now - 3 * 3600:.6f}", "user": "U1", "text": "recent"},
+        {"ts": f"{clock.now - 30 * 3600:.6f}", "user": "U1", "text": "too old"},
+    ]
+    result = monitor(slack, clock=clock, backfill_s=24 * 3600).poll(None)
+    assert [x.text for x in result.messages] == ["recent"]
+    oldest = {float(r["body"]["oldest"]) for r in slack.requests if r["method"] == "conversations.history"}
+    assert oldest == {clock.now - 24 * 3600}
+
+
+def test_a_429_mid_backfill_keeps_the_pages_already_read(slack, clock):
+    ws = Workspace(slack)
+    ws.history["C1"] = [{"ts": f"{clock.now - 60 * i:.6f}", "user": "U1", "text": f"m{i}"} for i in range(1, 11)]
+    ws.rate_limit = lambda method, n: 90 if n == 5 else None  # list, C1, C2 (empty), C1, then 429
+    m = monitor(slack, clock=clock, page_size=3)
+    first = m.poll(None)
+    assert len(first.messages) == 6  # two pages kept, not thrown away
+    with pytest.raises(RetryAt) as err:  # Retry-After (90 s) is longer than the interval: wait
+        clock.advance(60)
+        m.poll(first.cursor)
+    assert err.value.when == clock.now - 60 + 90
+    clock.advance(31)
+    second = m.poll(first.cursor)
+    assert {x.text for x in first.messages} | {x.text for x in second.messages} == {f"m{i}" for i in range(1, 11)}
+    assert not {x.external_id for x in first.messages} & {x.external_id for x in second.messages}
+
+
+def test_missing_scope_names_the_scope(slack):
+    Workspace(slack)
+    slack.script.append(
+        (200, {}, {"ok": False, "error": "missing_scope", "needed": "channels:read", "provided": "chat:write"})
+    )
+    with pytest.raises(SourceStopped, match="lacks the scope channels:read .*has: chat:write"):
+        monitor(slack).poll(None)
+
+
+@pytest.mark.parametrize("error, advice", [("not_in_channel", "invite the bot"), ("channel_not_found", "deleted")])
+def test_channel_errors_name_the_channel(slack, error, advice):
+    ws = Workspace(slack)
+    ws.history["C2"] = [{"ts": ts(10), "user": "U1", "text": "x"}]
+
+    def refuse(body):
+        if body["channel"] == "C2":
+            return 200, {}, {"ok": False, "error": error}
+        return ws.history_page(body)
+
+    slack.routes["conversations.history"] = refuse
+    with pytest.raises(SourceStopped, match=rf"#support \(C2\): {error}: .*{advice}"):
+        monitor(slack).poll(None)
+
+
+def test_the_monitors_client_has_a_timeout_and_no_rate_limit_retry():
+    from slack_sdk.http_retry import RateLimitErrorRetryHandler
+
+    client = monitor_client("xoxb-test", "http://127.0.0.1:9/api/", timeout_s=7)
+    assert client.timeout == 7
+    assert not any(isinstance(h, RateLimitErrorRetryHandler) for h in client.retry_handlers)
+
+
+def test_without_groups_read_public_channels_still_resolve(slack):
+    ws = Workspace(slack)
+    ws.history["C1"] = [{"ts": ts(10), "user": "U1", "text": "public words"}]
+    lists = ws.list_page
+
+    def no_private(body):
+        if "private_channel" in body.get("types", ""):
+            return (
+                200,
+                {},
+                {"ok": False, "error": "missing_scope", "needed": "groups:read", "provided": "channels:read"},
+            )
+        return lists(body)
+
+    slack.routes["conversations.list"] = no_private
+    assert [m.text for m in monitor(slack).poll(None).messages] == ["public words"]
+
+
+def test_a_deleted_thread_is_dropped_not_retried_forever(slack, clock):
+    ws = Workspace(slack)
+    gone, kept = ts(600), ts(500)
+    ws.history["C1"] = [{"ts": gone, "user": "U1", "text": "a"}, {"ts": kept, "user": "U1", "text": "b"}]
+    ws.replies[gone] = [{"ts": ts(400), "user": "U2", "text": "r1", "thread_ts": gone}]
+    ws.replies[kept] = [{"ts": ts(300), "user": "U2", "text": "r2", "thread_ts": kept}]
+    replies = ws.replies_page
+    slack.routes["conversations.replies"] = lambda body: (
+        (200, {}, {"ok": False, "error": "thread_not_found"}) if body["ts"] == gone else replies(body)
+    )
+    result = monitor(slack, clock=clock).poll(None)
+    assert sorted(m.text for m in result.messages) == ["a", "b", "r2"]
+    assert list(json.loads(result.cursor)["ch"]["C1"]["threads"]) == [kept]

@@ -10,8 +10,6 @@ from __future__ import annotations
 import importlib
 import logging
 
-import requests
-
 from monitors.base import Monitor
 from settings import Settings
 from settings.registry import KINDS, SourceKind
@@ -32,23 +30,13 @@ class NotConfiguredMonitor:
         raise NotConfigured(self.what)
 
 
-class TimeoutSession(requests.Session):
-    """A requests session whose every request has a timeout (tweepy.Client
-    sends its requests without one: a server that accepts and never answers
-    would hold the poll forever)."""
-
-    def __init__(self, timeout_s: float) -> None:
-        super().__init__()
-        self.timeout_s = timeout_s
-
-    def request(self, method, url, *args, **kwargs):
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.timeout_s
-        return super().request(method, url, *args, **kwargs)
-
-
 def _secrets(kind: SourceKind) -> list[str | None]:
     return [secret(s.env, s.table, s.key) for s in kind.secrets]
+
+
+def _timeout(settings: Settings, own_s: float) -> float:
+    """A source's own client timeout, never over the runner's."""
+    return min(own_s, settings.runner.client_timeout_s)
 
 
 def build_x(settings: Settings) -> list[Monitor]:
@@ -58,20 +46,17 @@ def build_x(settings: Settings) -> list[Monitor]:
     (token,) = _secrets(KINDS["x"])
     if not token:
         return [NotConfiguredMonitor("x", KINDS["x"].missing_hint())]
-    import tweepy
+    from monitors.x import XMonitor, x_client
 
-    from monitors.x import XMonitor
-
-    client = tweepy.Client(bearer_token=token, return_type=dict, wait_on_rate_limit=False)
-    client.session = TimeoutSession(settings.runner.client_timeout_s)
     return [
         XMonitor(
-            client,
+            x_client(token, timeout_s=_timeout(settings, cfg.timeout_s)),
             cfg.query,
             lang=cfg.lang,
             interval_s=cfg.interval_s,
             max_pages=cfg.max_pages,
             daily_read_cap=cfg.daily_read_cap,
+            cap_reset_day=cfg.cap_reset_day,
         )
     ]
 
@@ -83,18 +68,19 @@ def build_slack(settings: Settings) -> list[Monitor]:
     (token,) = _secrets(KINDS["slack"])
     if not token:
         return [NotConfiguredMonitor("slack", KINDS["slack"].missing_hint())]
-    from crisis.notify import slack_client
-    from monitors.slack import SlackMonitor
+    from monitors.slack import SlackMonitor, monitor_client
     from worker.service import pseudonym_key
 
-    client = slack_client(token, cfg.base_url, timeout_s=max(1, round(settings.runner.client_timeout_s)))
     return [
         SlackMonitor(
-            client,
+            monitor_client(token, cfg.base_url, timeout_s=_timeout(settings, cfg.timeout_s)),
             cfg.channels,
             pseudonym_key(settings),
             interval_s=cfg.interval_s,
             thread_window_s=cfg.thread_window_h * 3600,
+            thread_check_s=cfg.thread_check_min * 60,
+            backfill_s=cfg.backfill_h * 3600,
+            max_calls=cfg.max_calls_per_poll,
         )
     ]
 
