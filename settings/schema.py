@@ -131,6 +131,54 @@ class MastodonSource(_Section):
         return self
 
 
+class BlueskySource(_Section):
+    enabled: bool = False
+    # The account's server (PDS) that signs in with the app password; it forwards the search to Bluesky's AppView.
+    base_url: str = Field("https://bsky.social", pattern=r"^https?://[^/@?#\s]+/?$")
+    # The account the app password belongs to (e.g. "tidewell-desk.bsky.social"); not a secret.
+    handle: str = ""
+    query: str = ""
+    lang: str = ""
+    interval_s: float = Field(60, ge=10)
+    max_pages: int = Field(5, ge=1, le=50)
+    timeout_s: float = Field(20, gt=0, le=300)
+
+    @model_validator(mode="after")
+    def _query_when_enabled(self):
+        if self.enabled and not self.query.strip():
+            raise ValueError("query: set a search query, e.g. 'tidewell'")
+        return self
+
+
+class RedditSource(_Section):
+    enabled: bool = False
+    # Subreddits whose new posts are read, without r/ (e.g. ["tidewell", "homesecurity"]).
+    subreddits: list[str] = []
+    # A search across Reddit (newest first); "" = none.
+    query: str = ""
+    interval_s: float = Field(120, ge=10)
+    max_pages: int = Field(3, ge=1, le=10)
+    timeout_s: float = Field(20, gt=0, le=300)
+    # Reddit's OAuth server and API (change only for a proxy or a test server).
+    reddit_url: str = Field("https://www.reddit.com", pattern=r"^https?://[^/@?#\s]+/?$")
+    oauth_url: str = Field("https://oauth.reddit.com", pattern=r"^https?://[^/@?#\s]+/?$")
+
+    @field_validator("subreddits")
+    @classmethod
+    def _names(cls, value: list[str]) -> list[str]:
+        names = [name.strip().removeprefix("/").removeprefix("r/") for name in value]
+        bad = [name for name in names if not re.fullmatch(r"[A-Za-z0-9_]{2,21}", name)]
+        if bad:
+            raise ValueError(f"a subreddit name is 2-21 letters, digits or _ (an r/ in front is fine), got {bad}")
+        return list(dict.fromkeys(names))
+
+    @model_validator(mode="after")
+    def _something_to_read(self):
+        if self.enabled and not (self.subreddits or self.query.strip()):
+            raise ValueError('set subreddits (e.g. ["tidewell"]) or a search query')
+        return self
+
+
 # Query parameters that carry a credential: they belong in secrets.toml ([feeds.NAME] query), not here.
 _CREDENTIAL_PARAM = re.compile(
     r"(?i)^(api[_-]?key|apikey|access[_-]?token|token|auth|password|passwd|secret|sig|signature)$"
@@ -164,6 +212,8 @@ class SourcesSettings(_Section):
     x: XSource = XSource()
     slack: SlackSource = SlackSource()
     mastodon: MastodonSource = MastodonSource()
+    bluesky: BlueskySource = BlueskySource()
+    reddit: RedditSource = RedditSource()
     feeds: list[FeedSource] = []
 
     @field_validator("feeds")

@@ -121,6 +121,14 @@ def build_monitors(settings: Settings) -> list[Monitor]:
         from monitors import mastodon
 
         monitors.append(mastodon.build(cfg.mastodon, secret))
+    if cfg.bluesky.enabled:
+        from monitors import bluesky
+
+        monitors.append(bluesky.build(cfg.bluesky, secret))
+    if cfg.reddit.enabled:
+        from monitors import reddit
+
+        monitors.append(reddit.build(cfg.reddit, secret))
     if cfg.feeds:
         from monitors import feeds
 
