@@ -80,6 +80,7 @@ class BlueskyMonitor:
         self.profile_ttl_s = profile_ttl_s
         self.host = urlsplit(client._base_url).netloc if client else ""
         self._signed_in = False
+        self.calls = 0  # XRPC queries this poll: counted on the Sources page against the rate limit
         self._followers: dict[str, tuple[int, float]] = {}  # did -> (followers, fetched at)
         self._not_before, self._why = 0.0, ""
 
@@ -100,6 +101,7 @@ class BlueskyMonitor:
     def _query(self, nsid: str, params):
         """One XRPC query as raw JSON (so one odd post never fails its page); signs in again once when refused."""
         for attempt in (1, 2):
+            self.calls += 1
             if not self._signed_in:
                 self._call(self._sign_in)
             try:
@@ -133,6 +135,7 @@ class BlueskyMonitor:
         if now < self._not_before:
             raise RetryAt(self._not_before, self._why)
         state = json.loads(cursor) if cursor else {}
+        self.calls = 0
         since = state.get("since")
         pending = state.get("pending") or {}
         page_cursor, newest = pending.get("cursor"), pending.get("newest")
@@ -185,7 +188,7 @@ class BlueskyMonitor:
             when = now + WINDOW_S
             self._not_before = when
             self._why = f"Bluesky rate limit used up (RateLimit-Remaining 0): next poll at {_clock_time(when)}"
-        return PollResult(messages, json.dumps(state), quarantined=quarantined)
+        return PollResult(messages, json.dumps(state), reads=self.calls, quarantined=quarantined)
 
     def _reach(self, dids: set[str], now: float) -> dict[str, int]:
         """Followers per author, from getProfiles, cached: a failed look-up leaves reach 0, never the post."""

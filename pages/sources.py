@@ -17,6 +17,7 @@ ctx = app_context()
 zone = ctx.settings.zone
 now = time.time()
 price = ctx.settings.sources.x.usd_per_1000_reads
+RATE_LIMITED = ("bluesky", "reddit")  # sources whose PollResult.reads counts API calls, not billed reads
 
 
 def local(epoch_s) -> str:
@@ -63,8 +64,11 @@ if health.empty:
         or ctx.settings.sources.x.enabled
         or ctx.settings.sources.slack.enabled
         or ctx.settings.sources.mastodon.enabled
+        or ctx.settings.sources.bluesky.enabled
+        or ctx.settings.sources.reddit.enabled
         or ctx.settings.sources.feeds
-        else "No live source is configured: enable [sources.x], [sources.slack] or [sources.mastodon], "
+        else "No live source is configured: enable [sources.x], [sources.slack], [sources.mastodon], "
+        "[sources.bluesky] or [sources.reddit], "
         "or add [[sources.feeds]]."
     )
 else:
@@ -79,7 +83,9 @@ else:
                 "last success": ago(row.last_success_at),
                 "last error": one_line(row.last_error, 300) if isinstance(row.last_error, str) else "",
                 "messages today": int(row.today_messages) if counts_today else 0,
+                # X bills per post read; Bluesky and Reddit limit API calls per window (README: each source).
                 "reads today": reads if row.name == "x" else None,
+                "API calls today": reads if row.name in RATE_LIMITED else None,
                 "est. spend today": (f"${reads * price / 1000:,.2f}" if price else "set usd_per_1000_reads")
                 if row.name == "x"
                 else "",
