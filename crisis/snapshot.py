@@ -13,6 +13,7 @@ from crisis.notify import notifier_failures
 from incidents import faq
 from publishing import pause
 from store import queries
+from store.schema import INTERNAL_SOURCES
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,13 @@ class WallSnapshot:
 
 
 def wall_snapshot(
-    db: sa.Engine, now: int, *, window_s: int, top_n: int, latest_n: int, internal_source: str = "slack"
+    db: sa.Engine,
+    now: int,
+    *,
+    window_s: int,
+    top_n: int,
+    latest_n: int,
+    internal_source: str | tuple[str, ...] = INTERNAL_SOURCES,
 ) -> WallSnapshot:
     since = now - window_s
     return WallSnapshot(

@@ -66,9 +66,10 @@ if health.empty:
         or ctx.settings.sources.mastodon.enabled
         or ctx.settings.sources.bluesky.enabled
         or ctx.settings.sources.reddit.enabled
+        or ctx.settings.sources.teams.enabled
         or ctx.settings.sources.feeds
         else "No live source is configured: enable [sources.x], [sources.slack], [sources.mastodon], "
-        "[sources.bluesky] or [sources.reddit], "
+        "[sources.bluesky], [sources.reddit] or [sources.teams], "
         "or add [[sources.feeds]]."
     )
 else:

@@ -179,6 +179,40 @@ class RedditSource(_Section):
         return self
 
 
+class TeamsSource(_Section):
+    enabled: bool = False
+    # The Entra (Azure AD) tenant and the app registration that reads (application permission
+    # ChannelMessage.Read.All); its secret comes from TEAMS_CLIENT_SECRET or secrets.toml [teams].
+    tenant_id: str = Field("", pattern=r"^[A-Za-z0-9.-]*$")
+    client_id: str = Field("", pattern=r"^[A-Za-z0-9-]*$")
+    # Channels as "team-id/channel-id" (Teams: a channel's "Get link to channel" holds both).
+    channels: list[str] = []
+    interval_s: float = Field(60, ge=10)
+    max_pages: int = Field(5, ge=1, le=50)
+    backfill_h: float = Field(24, gt=0, le=24 * 8)
+    thread_window_h: float = Field(24, gt=0)
+    timeout_s: float = Field(20, gt=0, le=300)
+    # The sign-in server and Graph (change only for a national cloud, a proxy or a test server).
+    authority_url: str = Field("https://login.microsoftonline.com", pattern=r"^https://[^@?#\s]+$")
+    graph_url: str = Field("https://graph.microsoft.com/v1.0", pattern=r"^https?://[^@?#\s]+$")
+
+    @field_validator("channels")
+    @classmethod
+    def _pairs(cls, value: list[str]) -> list[str]:
+        bad = [c for c in value if not re.fullmatch(r"[^/\s]+/[^/\s]+", c.strip())]
+        if bad:
+            raise ValueError(f'a channel is "team-id/channel-id", got {bad}')
+        return list(dict.fromkeys(c.strip() for c in value))
+
+    @model_validator(mode="after")
+    def _complete_when_enabled(self):
+        if self.enabled and not self.channels:
+            raise ValueError('channels: name at least one "team-id/channel-id"')
+        if self.enabled and not (self.tenant_id and self.client_id):
+            raise ValueError("tenant_id and client_id: the app registration that reads the channels")
+        return self
+
+
 # Query parameters that carry a credential: they belong in secrets.toml ([feeds.NAME] query), not here.
 _CREDENTIAL_PARAM = re.compile(
     r"(?i)^(api[_-]?key|apikey|access[_-]?token|token|auth|password|passwd|secret|sig|signature)$"
@@ -214,6 +248,7 @@ class SourcesSettings(_Section):
     mastodon: MastodonSource = MastodonSource()
     bluesky: BlueskySource = BlueskySource()
     reddit: RedditSource = RedditSource()
+    teams: TeamsSource = TeamsSource()
     feeds: list[FeedSource] = []
 
     @field_validator("feeds")

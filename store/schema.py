@@ -8,7 +8,7 @@ metadata = sa.MetaData()
 
 # Sources whose messages are the company's own staff talking: their text is
 # shown only to roles allowed in config.toml ([access] internal_text_roles).
-INTERNAL_SOURCES = ("slack",)
+INTERNAL_SOURCES = ("slack", "teams")
 
 # SQLite needs INTEGER PRIMARY KEY (not BIGINT) to make it the rowid alias.
 _Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")

@@ -56,3 +56,46 @@ def test_bluesky_and_reddit_are_polled_into_the_store_and_shown_with_their_calls
     finally:
         bluesky.close()
         reddit.close()
+
+
+def test_teams_messages_are_stored_as_internal_with_slacks_pseudonyms(tmp_path, monkeypatch):
+    from monitors.slack import pseudonym
+    from store.schema import INTERNAL_SOURCES
+    from tests.fake_graph import FakeGraph, chat_message
+    from worker.service import pseudonym_key
+
+    graph = FakeGraph()
+    try:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", graph.ca_path)
+        monkeypatch.setenv("TEAMS_CLIENT_SECRET", graph.client_secret)
+        monkeypatch.setenv("CRISISDESK_PSEUDONYM_KEY", "shared-key")
+        graph.add_channel("team-1", "19:c@thread.tacv2", "incident-room")
+        now = time.time()
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(now - 60))
+        message = chat_message("1", "<p>We are <b>worried</b> about the leak</p>", user_id="aad-jane")
+        message["createdDateTime"] = message["lastModifiedDateTime"] = stamp
+        graph.post("team-1", "19:c@thread.tacv2", message)
+        path = live_config(
+            tmp_path,
+            f'[sources.teams]\nenabled = true\ntenant_id = "{graph.tenant}"\nclient_id = "{graph.client_id}"\n'
+            f'channels = ["team-1/19:c@thread.tacv2"]\nauthority_url = "{graph.base_url}"\n'
+            f'graph_url = "{graph.base_url}/v1.0"\n',
+        )
+        settings = load_settings(path)
+        db = open_store(settings)
+        (outcome,) = Runner(db, build_monitors(settings), VaderEngine()).run_pending()
+        assert (outcome.source, outcome.status, outcome.stored) == ("teams", "ok", 1)
+        assert "teams" in INTERNAL_SOURCES
+        assert queries.share_of(db, int(now) - 3600, int(now) + 1, source=INTERNAL_SOURCES)[1] == 1
+        assert queries.channel_trend(db, INTERNAL_SOURCES, int(now) - 3600, int(now) + 1)["channel"].tolist() == [
+            "#incident-room"
+        ]
+        import sqlalchemy as sa
+
+        from store.schema import messages
+
+        with db.connect() as conn:
+            (row,) = conn.execute(sa.select(messages.c.source, messages.c.author, messages.c.text)).all()
+        assert row == ("teams", pseudonym(pseudonym_key(settings), "aad-jane"), "We are worried about the leak")
+    finally:
+        graph.close()

@@ -129,6 +129,10 @@ def build_monitors(settings: Settings) -> list[Monitor]:
         from monitors import reddit
 
         monitors.append(reddit.build(cfg.reddit, secret))
+    if cfg.teams.enabled:
+        from monitors import teams
+
+        monitors.append(teams.build(cfg.teams, pseudonym_key(settings), secret))
     if cfg.feeds:
         from monitors import feeds
 
