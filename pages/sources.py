@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from crisis.notify import notifier_failures
+from delivery.router import failures as delivery_failures
 from pages.common.frame import app_context
 from pages.common.text import one_line
 from store import queries, runners
@@ -124,3 +125,13 @@ if failures:
         st.text(one_line(failure, 300))
 else:
     st.caption("No undelivered alerts.")
+
+st.subheader("Alert deliveries")  # [delivery] routes: Teams, e-mail, webhooks, Slack channels
+undelivered = delivery_failures(ctx.db)
+if undelivered:
+    for failure in undelivered:
+        st.text(one_line(failure, 300))
+elif ctx.settings.delivery.routes:
+    st.caption("Every routed alert was delivered.")
+else:
+    st.caption("No routes in [delivery.routes]: alerts go only to the [notify] Slack channels.")

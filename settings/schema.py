@@ -274,6 +274,92 @@ class NotifySettings(_Section):
     digest_calm_h: float = Field(24, gt=0)
 
 
+Audience = Literal["crisis_team", "executives", "internal_comms", "on_duty"]
+_ROUTE = re.compile(r"^(slack:[#@]?[\w.-]{1,80}|teams:[a-z0-9_-]{1,40}|webhook:[a-z0-9_-]{1,40}|email:.+)$")
+_ADDRESS = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+
+
+class SmtpSettings(_Section):
+    """The mail server alerts are sent through; its password comes from SMTP_PASSWORD or [smtp] password."""
+
+    host: str = ""
+    port: int = Field(587, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str = ""
+    sender: str = ""
+    timeout_s: float = Field(20, gt=0, le=300)
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        if value and not _ADDRESS.match(value.strip()):
+            raise ValueError(f"sender must be an e-mail address, got {value!r}")
+        return value.strip()
+
+
+class BriefSchedule(_Section):
+    """The executive brief sent at set times while the level is above normal."""
+
+    times: list[str] = []  # "HH:MM" in [app] timezone
+    channels: list[str] = []  # route entries: "email:...", "teams:NAME", "webhook:NAME", "slack:#channel"
+
+    @field_validator("times")
+    @classmethod
+    def _times(cls, value: list[str]) -> list[str]:
+        bad = [t for t in value if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", t)]
+        if bad:
+            raise ValueError(f'times are "HH:MM" (24 h), got {bad}')
+        return sorted(set(value))
+
+    @field_validator("channels")
+    @classmethod
+    def _channels(cls, value: list[str]) -> list[str]:
+        return [_check_route(entry) for entry in value]
+
+
+def _check_route(entry: str) -> str:
+    entry = entry.strip()
+    if not _ROUTE.match(entry):
+        raise ValueError(
+            f'{entry!r} is not a channel: use "slack:#channel", "teams:NAME", "webhook:NAME" or "email:ADDRESS"'
+        )
+    if entry.startswith("email:"):
+        addresses = [a.strip() for a in entry[6:].split(",")]
+        bad = [a for a in addresses if a != "on-duty" and not _ADDRESS.match(a)]
+        if bad:
+            raise ValueError(f'{entry!r}: not e-mail addresses: {bad} ("on-duty" = the on-duty person\'s contact)')
+    return entry
+
+
+class DeliverySettings(_Section):
+    enabled: bool = True
+    routes: dict[Audience, list[str]] = {}
+    max_attempts: int = Field(6, ge=1, le=50)
+    retry_base_s: float = Field(30, gt=0)
+    # The dashboard's address as people open it (for acknowledge links), e.g. "https://crisis.tidewell.example".
+    base_url: str = Field("", pattern=r"^(https?://[^\s?#]+)?$")
+    # A level alert paged to the person on duty escalates when nobody acknowledges it in this many minutes.
+    ack_minutes: float = Field(10, gt=0, le=24 * 60)
+    # How long an acknowledge link works.
+    ack_link_h: float = Field(24, gt=0, le=24 * 7)
+    smtp: SmtpSettings = SmtpSettings()
+    briefs: BriefSchedule = BriefSchedule()
+
+    @field_validator("routes")
+    @classmethod
+    def _entries(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        return {audience: [_check_route(entry) for entry in entries] for audience, entries in value.items()}
+
+    @model_validator(mode="after")
+    def _smtp_when_email(self):
+        entries = [e for es in self.routes.values() for e in es] + self.briefs.channels
+        if any(e.startswith("email:") for e in entries) and not (self.smtp.host and self.smtp.sender):
+            raise ValueError("e-mail routes need [delivery.smtp] host and sender")
+        if self.briefs.times and not self.briefs.channels:
+            raise ValueError("briefs: times are set but no channels to send the brief to")
+        return self
+
+
 class PublishingSettings(_Section):
     review_days: float = Field(7, gt=0, le=90)
     max_lateness_min: float = Field(10, gt=0)
@@ -341,6 +427,7 @@ class Settings(_Section):
     sentiment: SentimentSettings = SentimentSettings()
     detection: DetectionSettings = DetectionSettings()
     notify: NotifySettings = NotifySettings()
+    delivery: DeliverySettings = DeliverySettings()
     publishing: PublishingSettings = PublishingSettings()
     drill: DrillSettings = DrillSettings()
     wall: WallSettings = WallSettings()

@@ -102,6 +102,7 @@ class Runner:
         self.engine_note = engine_note or engine.name
         self.detector = detector  # crisis.detector.Detector: judges each minute
         self.notifier = notifier  # crisis.notify.SlackNotifier: sends alerts and digests
+        self.delivery = None  # delivery.setup.Delivery: [delivery] routes, on-duty pages, briefs (set by build_runner)
         self.publisher = publisher  # publishing.publisher.Publisher: sends due scheduled posts
         self._due = {m.name: 0.0 for m in self.monitors}
         self._next_heartbeat = 0.0
@@ -218,6 +219,11 @@ class Runner:
                 self.notifier.send_pending()
             except Exception:
                 log.exception("Slack notification failed this cycle")
+        if self.delivery is not None:
+            try:
+                self.delivery.run_once()
+            except Exception:
+                log.exception("alert delivery failed this cycle")
         if self.publisher is not None:
             try:
                 self.publisher.run_once()
