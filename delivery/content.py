@@ -44,6 +44,8 @@ class AlertContent:
                 lines += [f["text"] for f in block.get("fields", [])]
             elif block["type"] == "context":
                 lines += [e["text"] for e in block.get("elements", [])]
+        if row.kind == "brief":
+            title = f"Executive brief: {LEVELS[row.new_level].upper()} ({row.reason.removeprefix('brief ')})"
         return cls(row.id, row.kind, LEVELS[row.new_level], title, [line for line in lines if line.strip()])
 
     @property

@@ -27,7 +27,8 @@ from store.schema import alerts, deliveries
 
 log = logging.getLogger("crisisdesk.delivery")
 
-AUDIENCES = {"level": ("crisis_team", "internal_comms"), "digest": ("executives",), "brief": ("executives",)}
+# Briefs go to their own channels ([delivery.briefs] channels): delivery.briefs plans them.
+AUDIENCES = {"level": ("crisis_team", "internal_comms"), "digest": ("executives",)}
 PLAN_WINDOW_S = 3600.0  # alerts older than this when first seen are not sent (no flood after a restart)
 CLAIM_S = 120.0
 MAX_BACKOFF_S = 3600.0

@@ -318,3 +318,18 @@ def test_routes_are_checked_in_config():
         DeliverySettings(routes={"executives": ["email:a@b.example"]})
     with pytest.raises(ValueError):
         DeliverySettings(routes={"board": ["teams:x"]})
+
+
+def test_executives_get_digests_through_the_routing_table_without_slack(db, clock, hook, monkeypatch):
+    from delivery.setup import build_delivery
+
+    monkeypatch.setenv("TEAMS_WEBHOOK_EXEC", hook.url)
+    settings = settings_with(routes={"executives": ["teams:exec"]})
+    delivery = build_delivery(settings, db, clock=clock)
+    assert delivery.run_once() == 1  # the first digest is due at once
+    card = hook.json()["attachments"][0]["content"]
+    assert card["body"][0]["text"] == "Digest: normal"
+    assert any(b["text"].startswith("Crisis level: normal") for b in card["body"])
+    clock.advance(3600)
+    assert delivery.run_once() == 0  # calm: the next one in digest_calm_h
+    assert build_delivery(settings_with(), db) is None  # nothing routed: nothing runs
