@@ -333,3 +333,40 @@ def test_executives_get_digests_through_the_routing_table_without_slack(db, cloc
     clock.advance(3600)
     assert delivery.run_once() == 0  # calm: the next one in digest_calm_h
     assert build_delivery(settings_with(), db) is None  # nothing routed: nothing runs
+
+
+def test_a_hung_signed_webhook_times_out_and_is_retried(db, clock, hook):
+    add_level_alert(db)
+    hook.hang_s = 2
+    router = make_router(db, clock, {"crisis_team": ["webhook:pager"]}, {})
+    router.resolve = _short_timeouts(
+        resolver(
+            settings_with(routes={"crisis_team": ["webhook:pager"]}),
+            lambda *a: None,
+            lambda section, name: {"url": hook.url, "hmac_key": "k"},
+        )
+    )
+    router.run_once()
+    (row,) = rows(db)
+    assert row.status == "pending" and row.last_error == "webhook pager did not answer within 0.3 s"
+
+
+def test_slack_route_refused_token_and_rate_limit(db, clock):
+    slack = FakeSlack()
+    try:
+        add_level_alert(db)
+        add_level_alert(db, level=1)
+        settings = settings_with(routes={"crisis_team": ["slack:#war-room"]})
+        settings = settings.model_copy(
+            update={"notify": settings.notify.model_copy(update={"slack_base_url": slack.base_url})}
+        )
+        slack.script.append((200, {}, {"ok": False, "error": "invalid_auth"}))
+        slack.script.extend([(429, {"Retry-After": "1"}, {"ok": False, "error": "ratelimited"})] * 3)
+        router = make_router(db, clock, settings.delivery.routes, {"SLACK_BOT_TOKEN": "xoxb-t"}, settings=settings)
+        assert router.run_once() == 0
+        first, second = rows(db)
+        assert first.status == "failed" and first.last_error == "Slack said invalid_auth (HTTP 200)"
+        assert second.status == "pending" and "ratelimited (HTTP 429)" in second.last_error
+        assert second.next_at == T0 + 1  # Slack's Retry-After, not the backoff
+    finally:
+        slack.close()

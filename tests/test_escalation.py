@@ -202,7 +202,7 @@ def test_the_link_acknowledges_on_the_crisis_level_page_and_shows_every_step(dri
     at.query_params["ack"] = token
     at.run()
     assert not at.exception, at.exception
-    assert any(f"Alert {alert} acknowledged by" in s.value for s in at.success)
+    assert any(f"Alert {alert} acknowledged by" in s.value and "Ben" in s.value for s in at.success)
     table = at.dataframe[-1].value
     assert table[["paged", "as", "status"]].values.tolist() == [["Ben", "on duty", "acknowledged"]]
     at.query_params["ack"] = token[:-3] + "xyz"

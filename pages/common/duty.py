@@ -11,7 +11,7 @@ import streamlit as st
 
 from access.roles import Permission, require
 from delivery import escalation
-from pages.common.text import one_line
+from pages.common.text import md_escape, one_line
 from pages.common.widgets import display_time, gate
 
 STEPS = {0: "on duty", 1: "next in the roster", 2: "crisis lead"}
@@ -35,7 +35,7 @@ def acknowledge_from_link(ctx, actor) -> None:
     paged = person.name if person else f"member {member_id}"
     who = actor.name if actor.name.lower() == paged.lower() else f"{actor.name} (link sent to {paged})"
     if escalation.acknowledge(ctx.db, alert_id, who, time.time(), via="link"):
-        st.success(f"Alert {alert_id} acknowledged by {one_line(who, 120)}: escalation stopped.")
+        st.success(f"Alert {alert_id} acknowledged by {md_escape(who, 120)}: escalation stopped.")
     else:
         st.info(f"Alert {alert_id} was already acknowledged, or is no longer waiting.")
     del st.query_params["ack"]
