@@ -36,6 +36,7 @@ from monitors.mastodon import html_to_text
 from monitors.slack import pseudonym
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
+MAX_THREADS = 50  # threads followed per channel: the most recently active
 SECRET_HELP = (
     "TEAMS_CLIENT_SECRET (environment, or [teams] client_secret in .streamlit/secrets.toml) with tenant_id "
     "and client_id in [sources.teams]"
@@ -158,6 +159,9 @@ class TeamsMonitor:
                 self._keep(item, label, out, bad)
                 if item.get("id") and not item.get("replyToId"):
                     seen.setdefault(item["id"], item.get("createdDateTime") or "")
+            # Graph has no reply count: each followed thread costs a call, so only the liveliest are followed.
+            for stale in sorted(seen, key=lambda k: seen[k] or "")[: max(0, len(seen) - MAX_THREADS)]:
+                del seen[stale]
             for root_id, last in list(seen.items()):
                 started = _root_time(root_id, roots, last)
                 if started and now - started > self.thread_window_s:

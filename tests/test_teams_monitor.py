@@ -157,3 +157,11 @@ def test_config_needs_team_and_channel_ids():
         TeamsSource(channels=["general"])
     with pytest.raises(ValueError, match="tenant_id"):
         TeamsSource(enabled=True, channels=["t/c"])
+
+
+def test_only_the_most_recently_active_threads_are_followed(graph):
+    graph.post(TEAM, CHANNEL, *[chat_message(f"{900 + i}", f"<p>root {i}</p>", minutes=i) for i in range(60)])
+    result = monitor(graph, max_pages=2).poll(None)
+    followed = json.loads(result.cursor)["threads"][f"{TEAM}/{CHANNEL}"]
+    assert len(followed) == 50 and "900" not in followed and "959" in followed
+    assert len([r for r in graph_calls(graph) if r["path"].endswith("/replies")]) == 50
