@@ -53,6 +53,11 @@ def test_a_level_raise_in_the_drill_reaches_slack_teams_and_email_within_one_pol
         assert not at.exception, at.exception
         texts = [t.value for t in at.text]
         assert any("internal_comms → teams:comms" in t and "TEAMS_WEBHOOK_COMMS" in t for t in texts)
+        wall = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        wall.run()  # the wall display's status mark says so too
+        assert not wall.exception, wall.exception
+        assert any(w.value == "Alerts are not getting through:" for w in wall.warning)
+        assert any("teams:comms" in t.value for t in wall.text)
     finally:
         slack.close()
         teams.close()
