@@ -352,6 +352,15 @@ class DeliverySettings(_Section):
 
     @model_validator(mode="after")
     def _smtp_when_email(self):
+        misplaced = [
+            e
+            for audience, es in [*self.routes.items(), ("briefs", self.briefs.channels)]
+            if audience != "on_duty"
+            for e in es
+            if e.startswith("email:") and "on-duty" in e[6:].split(",")
+        ]
+        if misplaced:
+            raise ValueError(f'"email:on-duty" belongs in the on_duty route only, got {misplaced}')
         entries = [e for es in self.routes.values() for e in es] + self.briefs.channels
         if any(e.startswith("email:") for e in entries) and not (self.smtp.host and self.smtp.sender):
             raise ValueError("e-mail routes need [delivery.smtp] host and sender")

@@ -318,6 +318,10 @@ def test_routes_are_checked_in_config():
         DeliverySettings(routes={"executives": ["email:a@b.example"]})
     with pytest.raises(ValueError):
         DeliverySettings(routes={"board": ["teams:x"]})
+    smtp = {"host": "h", "sender": "a@b.example"}
+    with pytest.raises(ValueError, match="on_duty route only"):
+        DeliverySettings(routes={"crisis_team": ["email:on-duty"]}, smtp=smtp)
+    assert DeliverySettings(routes={"on_duty": ["email:on-duty", "teams:duty"]}, smtp=smtp).routes["on_duty"]
 
 
 def test_executives_get_digests_through_the_routing_table_without_slack(db, clock, hook, monkeypatch):
