@@ -10,8 +10,10 @@ import sqlalchemy as sa
 
 from crisis.detector import crisis_status
 from crisis.notify import notifier_failures
+from delivery.router import failures as delivery_failures
 from incidents import faq
 from publishing import pause
+from settings.registry import internal_sources
 from store import queries
 
 
@@ -35,13 +37,20 @@ class WallSnapshot:
 
 
 def wall_snapshot(
-    db: sa.Engine, now: int, *, window_s: int, top_n: int, latest_n: int, internal_source: str = "slack"
+    db: sa.Engine,
+    now: int,
+    *,
+    window_s: int,
+    top_n: int,
+    latest_n: int,
+    internal_source: str | tuple[str, ...] | None = None,
 ) -> WallSnapshot:
     since = now - window_s
+    internal_source = internal_sources() if internal_source is None else internal_source
     return WallSnapshot(
         now=now,
         status=crisis_status(db),
-        notify_failures=notifier_failures(db),
+        notify_failures=notifier_failures(db) + delivery_failures(db, 5),
         volume=queries.volume_by_minute(db, since, now + 1),
         health=queries.source_health(db),
         last_success_at=queries.last_success_at(db),

@@ -13,6 +13,7 @@ from crisis.detector import Detector, crisis_status
 from crisis.levels import LEVELS
 from crisis.notify import notifier_failures
 from crisis.presets import PRESETS
+from pages.common.duty import acknowledge_from_link, duty_pages
 from pages.common.frame import app_context, current_actor
 from pages.common.text import clean_frame, md_escape, one_line
 from pages.common.widgets import display_time, gate
@@ -27,6 +28,7 @@ def local(epoch_s: float | None) -> str:
     return display_time(epoch_s, zone) if epoch_s else "–"
 
 
+acknowledge_from_link(ctx, actor)  # ?ack=... from an on-duty alert (delivery.escalation)
 status = crisis_status(ctx.db)
 data = status["explanation"] or {}
 st.header(f"Crisis level: {status['level'].upper()}")
@@ -110,3 +112,5 @@ st.dataframe(
     hide_index=True,
     width="stretch",
 )
+
+duty_pages(ctx, actor)

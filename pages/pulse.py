@@ -1,4 +1,4 @@
-"""Internal pulse: how colleagues feel, from the Slack channels, in
+"""Internal pulse: how colleagues feel, from the Slack and Teams channels, in
 aggregate. No individual is named or quoted here."""
 
 from __future__ import annotations
@@ -12,20 +12,23 @@ import streamlit as st
 from crisis.explain import new_terms, terms
 from pages.common.frame import app_context
 from pages.common.text import clean_frame, one_line
+from settings.registry import internal_sources
 from store import queries
 
 ctx = app_context()
 zone = ctx.settings.zone
 now = int(time.time())
-SOURCE = "slack"
+SOURCE = internal_sources()  # Slack and Microsoft Teams: staff talking
 
 st.header("Internal pulse")
-st.caption("From the monitored Slack channels, in aggregate: counts and terms, never names or individual messages.")
+st.caption(
+    "From the monitored Slack and Teams channels, in aggregate: counts and terms, never names or individual messages."
+)
 day = queries.share_of(ctx.db, now - 86400, now + 1, source=SOURCE)
 week = queries.share_of(ctx.db, now - 7 * 86400, now + 1, source=SOURCE)
 hour = queries.share_of(ctx.db, now - 3600, now + 1, source=SOURCE)
 if not week[1]:
-    st.info("No internal messages in the last 7 days: is [sources.slack] enabled and the bot invited to the channels?")
+    st.info("No internal messages in the last 7 days: is [sources.slack] or [sources.teams] enabled, reading channels?")
     st.stop()
 
 week_share = week[0] / week[1]

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from crisis.notify import notifier_failures
+from delivery.router import failures as delivery_failures
 from pages.common.frame import app_context, current_actor
 from pages.common.text import clean_frame, one_line, plain
 from settings.registry import monitor_is_internal
@@ -22,6 +23,7 @@ actor = current_actor()
 zone = ctx.settings.zone
 now = time.time()
 price = ctx.settings.sources.x.usd_per_1000_reads
+RATE_LIMITED = ("bluesky", "reddit")  # sources whose PollResult.reads counts API calls, not billed reads
 
 
 def local(epoch_s) -> str:
@@ -69,8 +71,12 @@ if health.empty:
         or ctx.settings.sources.x.enabled
         or ctx.settings.sources.slack.enabled
         or ctx.settings.sources.mastodon.enabled
+        or ctx.settings.sources.bluesky.enabled
+        or ctx.settings.sources.reddit.enabled
+        or ctx.settings.sources.teams.enabled
         or ctx.settings.sources.feeds
-        else "No live source is configured: enable [sources.x], [sources.slack] or [sources.mastodon], "
+        else "No live source is configured: enable [sources.x], [sources.slack], [sources.mastodon], "
+        "[sources.bluesky], [sources.reddit] or [sources.teams], "
         "or add [[sources.feeds]]."
     )
 else:
@@ -85,7 +91,9 @@ else:
                 "last success": ago(row.last_success_at),
                 "last error": one_line(row.last_error, 300) if isinstance(row.last_error, str) else "",
                 "messages today": int(row.today_messages) if counts_today else 0,
+                # X bills per post read; Bluesky and Reddit limit API calls per window (README: each source).
                 "reads today": reads if row.name == "x" else None,
+                "API calls today": reads if row.name in RATE_LIMITED else None,
                 "est. spend today": (f"${reads * price / 1000:,.2f}" if price else "set usd_per_1000_reads")
                 if row.name == "x"
                 else "",
@@ -168,3 +176,13 @@ if failures:
         st.text(one_line(failure, 300))
 else:
     st.caption("No undelivered alerts.")
+
+st.subheader("Alert deliveries")  # [delivery] routes: Teams, e-mail, webhooks, Slack channels
+undelivered = delivery_failures(ctx.db)
+if undelivered:
+    for failure in undelivered:
+        st.text(one_line(failure, 300))
+elif ctx.settings.delivery.routes:
+    st.caption("Every routed alert was delivered.")
+else:
+    st.caption("No routes in [delivery.routes]: alerts go only to the [notify] Slack channels.")

@@ -179,7 +179,7 @@ def live_view() -> None:
         level_line, icon=":material/crisis_alert:" if status["level"] != "normal" else ":material/check_circle:"
     )
     for failure in snap.notify_failures[:1]:
-        st.warning("Slack alerts are not getting through:", icon=":material/notifications_off:")
+        st.warning("Alerts are not getting through:", icon=":material/notifications_off:")
         st.text(one_line(failure, 300))
 
     grid = minute_grid(snap.volume, since, now + 1)

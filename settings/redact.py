@@ -28,7 +28,10 @@ from settings.secrets import SECRETS_FILE
 
 MASK = "[secret]"
 MIN_LENGTH = 6  # shorter strings ("true", a port) would mask ordinary words
-SECRET_ENV = re.compile(r"^(X|SLACK|MASTODON|CRISISDESK)_\w*(TOKEN|SECRET|KEY|PASSWORD)\w*$")
+SECRET_ENV = re.compile(
+    r"^((X|SLACK|MASTODON|BLUESKY|REDDIT|TEAMS|SMTP|WEBHOOK|CRISISDESK)_\w*(TOKEN|SECRET|KEY|PASSWORD)\w*"
+    r"|TEAMS_WEBHOOK_\w+|WEBHOOK_\w+_URL)$"
+)
 URL_ENV = ("CRISISDESK_DATABASE_URL", "CRISISDESK_DATABASE_URL_DRILL")
 
 _lock = threading.Lock()

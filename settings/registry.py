@@ -91,6 +91,37 @@ register(
         secrets=(Secret("MASTODON_ACCESS_TOKEN", "mastodon", "access_token"),),
     )
 )
+register(
+    SourceKind(
+        "bluesky",
+        "sources.bluesky",
+        "worker.sources:build_bluesky",
+        message_source="bluesky",
+        secrets=(Secret("BLUESKY_APP_PASSWORD", "bluesky", "app_password"),),
+    )
+)
+register(
+    SourceKind(
+        "reddit",
+        "sources.reddit",
+        "worker.sources:build_reddit",
+        message_source="reddit",
+        secrets=(
+            Secret("REDDIT_CLIENT_ID", "reddit", "client_id"),
+            Secret("REDDIT_CLIENT_SECRET", "reddit", "client_secret"),
+        ),
+    )
+)
+register(
+    SourceKind(
+        "teams",
+        "sources.teams",
+        "worker.sources:build_teams",
+        message_source="teams",
+        internal=True,
+        secrets=(Secret("TEAMS_CLIENT_SECRET", "teams", "client_secret"),),
+    )
+)
 # Drills replay messages of any source; whether each is internal follows its own source.
 register(SourceKind("drill", "drill", "worker.sources:build_drill", message_source=None))
 

@@ -156,6 +156,88 @@ class MastodonSource(_Section):
         return self
 
 
+class BlueskySource(_Section):
+    enabled: bool = False
+    # The account's server (PDS) that signs in with the app password; it forwards the search to Bluesky's AppView.
+    base_url: str = Field("https://bsky.social", pattern=r"^https?://[^/@?#\s]+/?$")
+    # The account the app password belongs to (e.g. "tidewell-desk.bsky.social"); not a secret.
+    handle: str = ""
+    query: str = ""
+    lang: str = ""
+    interval_s: float = Field(60, ge=10)
+    max_pages: int = Field(5, ge=1, le=50)
+    timeout_s: float = Field(20, gt=0, le=300)
+
+    @model_validator(mode="after")
+    def _query_when_enabled(self):
+        if self.enabled and not self.query.strip():
+            raise ValueError("query: set a search query, e.g. 'tidewell'")
+        return self
+
+
+class RedditSource(_Section):
+    enabled: bool = False
+    # Subreddits whose new posts are read, without r/ (e.g. ["tidewell", "homesecurity"]).
+    subreddits: list[str] = []
+    # A search across Reddit (newest first); "" = none.
+    query: str = ""
+    interval_s: float = Field(120, ge=10)
+    max_pages: int = Field(3, ge=1, le=10)
+    timeout_s: float = Field(20, gt=0, le=300)
+    # Reddit's OAuth server and API (change only for a proxy or a test server).
+    reddit_url: str = Field("https://www.reddit.com", pattern=r"^https?://[^/@?#\s]+/?$")
+    oauth_url: str = Field("https://oauth.reddit.com", pattern=r"^https?://[^/@?#\s]+/?$")
+
+    @field_validator("subreddits")
+    @classmethod
+    def _names(cls, value: list[str]) -> list[str]:
+        names = [name.strip().removeprefix("/").removeprefix("r/") for name in value]
+        bad = [name for name in names if not re.fullmatch(r"[A-Za-z0-9_]{2,21}", name)]
+        if bad:
+            raise ValueError(f"a subreddit name is 2-21 letters, digits or _ (an r/ in front is fine), got {bad}")
+        return list(dict.fromkeys(names))
+
+    @model_validator(mode="after")
+    def _something_to_read(self):
+        if self.enabled and not (self.subreddits or self.query.strip()):
+            raise ValueError('set subreddits (e.g. ["tidewell"]) or a search query')
+        return self
+
+
+class TeamsSource(_Section):
+    enabled: bool = False
+    # The Entra (Azure AD) tenant and the app registration that reads (application permission
+    # ChannelMessage.Read.All); its secret comes from TEAMS_CLIENT_SECRET or secrets.toml [teams].
+    tenant_id: str = Field("", pattern=r"^[A-Za-z0-9.-]*$")
+    client_id: str = Field("", pattern=r"^[A-Za-z0-9-]*$")
+    # Channels as "team-id/channel-id" (Teams: a channel's "Get link to channel" holds both).
+    channels: list[str] = []
+    interval_s: float = Field(60, ge=10)
+    max_pages: int = Field(5, ge=1, le=50)
+    backfill_h: float = Field(24, gt=0, le=24 * 8)
+    thread_window_h: float = Field(24, gt=0)
+    timeout_s: float = Field(20, gt=0, le=300)
+    # The sign-in server and Graph (change only for a national cloud, a proxy or a test server).
+    authority_url: str = Field("https://login.microsoftonline.com", pattern=r"^https://[^@?#\s]+$")
+    graph_url: str = Field("https://graph.microsoft.com/v1.0", pattern=r"^https?://[^@?#\s]+$")
+
+    @field_validator("channels")
+    @classmethod
+    def _pairs(cls, value: list[str]) -> list[str]:
+        bad = [c for c in value if not re.fullmatch(r"[^/\s]+/[^/\s]+", c.strip())]
+        if bad:
+            raise ValueError(f'a channel is "team-id/channel-id", got {bad}')
+        return list(dict.fromkeys(c.strip() for c in value))
+
+    @model_validator(mode="after")
+    def _complete_when_enabled(self):
+        if self.enabled and not self.channels:
+            raise ValueError('channels: name at least one "team-id/channel-id"')
+        if self.enabled and not (self.tenant_id and self.client_id):
+            raise ValueError("tenant_id and client_id: the app registration that reads the channels")
+        return self
+
+
 # Query parameters that carry a credential: they belong in secrets.toml ([feeds.NAME] query), not here.
 _CREDENTIAL_PARAM = re.compile(
     r"(?i)^(api[_-]?key|apikey|access[_-]?token|token|auth|password|passwd|secret|sig|signature)$"
@@ -189,6 +271,9 @@ class SourcesSettings(_Section):
     x: XSource = XSource()
     slack: SlackSource = SlackSource()
     mastodon: MastodonSource = MastodonSource()
+    bluesky: BlueskySource = BlueskySource()
+    reddit: RedditSource = RedditSource()
+    teams: TeamsSource = TeamsSource()
     feeds: list[FeedSource] = []
 
     @field_validator("feeds")
@@ -212,6 +297,101 @@ class NotifySettings(_Section):
     staff_channel: str = ""
     digest_active_min: float = Field(30, gt=0)
     digest_calm_h: float = Field(24, gt=0)
+
+
+Audience = Literal["crisis_team", "executives", "internal_comms", "on_duty"]
+_ROUTE = re.compile(r"^(slack:[#@]?[\w.-]{1,80}|teams:[a-z0-9_-]{1,40}|webhook:[a-z0-9_-]{1,40}|email:.+)$")
+_ADDRESS = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
+
+
+class SmtpSettings(_Section):
+    """The mail server alerts are sent through; its password comes from SMTP_PASSWORD or [smtp] password."""
+
+    host: str = ""
+    port: int = Field(587, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str = ""
+    sender: str = ""
+    timeout_s: float = Field(20, gt=0, le=300)
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        if value and not _ADDRESS.match(value.strip()):
+            raise ValueError(f"sender must be an e-mail address, got {value!r}")
+        return value.strip()
+
+
+class BriefSchedule(_Section):
+    """The executive brief sent at set times while the level is above normal."""
+
+    times: list[str] = []  # "HH:MM" in [app] timezone
+    channels: list[str] = []  # route entries: "email:...", "teams:NAME", "webhook:NAME", "slack:#channel"
+
+    @field_validator("times")
+    @classmethod
+    def _times(cls, value: list[str]) -> list[str]:
+        bad = [t for t in value if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", t)]
+        if bad:
+            raise ValueError(f'times are "HH:MM" (24 h), got {bad}')
+        return sorted(set(value))
+
+    @field_validator("channels")
+    @classmethod
+    def _channels(cls, value: list[str]) -> list[str]:
+        return [_check_route(entry) for entry in value]
+
+
+def _check_route(entry: str) -> str:
+    entry = entry.strip()
+    if not _ROUTE.match(entry):
+        raise ValueError(
+            f'{entry!r} is not a channel: use "slack:#channel", "teams:NAME", "webhook:NAME" or "email:ADDRESS"'
+        )
+    if entry.startswith("email:"):
+        addresses = [a.strip() for a in entry[6:].split(",")]
+        bad = [a for a in addresses if a != "on-duty" and not _ADDRESS.match(a)]
+        if bad:
+            raise ValueError(f'{entry!r}: not e-mail addresses: {bad} ("on-duty" = the on-duty person\'s contact)')
+    return entry
+
+
+class DeliverySettings(_Section):
+    enabled: bool = True
+    routes: dict[Audience, list[str]] = {}
+    max_attempts: int = Field(6, ge=1, le=50)
+    retry_base_s: float = Field(30, gt=0)
+    # The dashboard's address as people open it (for acknowledge links), e.g. "https://crisis.tidewell.example".
+    base_url: str = Field("", pattern=r"^(https?://[^\s?#]+)?$")
+    # A level alert paged to the person on duty escalates when nobody acknowledges it in this many minutes.
+    ack_minutes: float = Field(10, gt=0, le=24 * 60)
+    # How long an acknowledge link works.
+    ack_link_h: float = Field(24, gt=0, le=24 * 7)
+    smtp: SmtpSettings = SmtpSettings()
+    briefs: BriefSchedule = BriefSchedule()
+
+    @field_validator("routes")
+    @classmethod
+    def _entries(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        return {audience: [_check_route(entry) for entry in entries] for audience, entries in value.items()}
+
+    @model_validator(mode="after")
+    def _smtp_when_email(self):
+        misplaced = [
+            e
+            for audience, es in [*self.routes.items(), ("briefs", self.briefs.channels)]
+            if audience != "on_duty"
+            for e in es
+            if e.startswith("email:") and "on-duty" in e[6:].split(",")
+        ]
+        if misplaced:
+            raise ValueError(f'"email:on-duty" belongs in the on_duty route only, got {misplaced}')
+        entries = [e for es in self.routes.values() for e in es] + self.briefs.channels
+        if any(e.startswith("email:") for e in entries) and not (self.smtp.host and self.smtp.sender):
+            raise ValueError("e-mail routes need [delivery.smtp] host and sender")
+        if self.briefs.times and not self.briefs.channels:
+            raise ValueError("briefs: times are set but no channels to send the brief to")
+        return self
 
 
 class PublishingSettings(_Section):
@@ -287,6 +467,7 @@ class Settings(_Section):
     sentiment: SentimentSettings = SentimentSettings()
     detection: DetectionSettings = DetectionSettings()
     notify: NotifySettings = NotifySettings()
+    delivery: DeliverySettings = DeliverySettings()
     publishing: PublishingSettings = PublishingSettings()
     drill: DrillSettings = DrillSettings()
     wall: WallSettings = WallSettings()

@@ -191,14 +191,19 @@ def top_negative(
         return pd.DataFrame(conn.execute(stmt).all(), columns=["created_at", "source", "author", "reach", "text"])
 
 
+def _of(column, source: str | tuple[str, ...]):
+    """One source by name, or several (the internal ones: Slack and Teams)."""
+    return column == source if isinstance(source, str) else column.in_(source)
+
+
 def share_of(
-    db: sa.Engine, since: int, until: int, label: str = "negative", source: str | None = None
+    db: sa.Engine, since: int, until: int, label: str = "negative", source: str | tuple[str, ...] | None = None
 ) -> tuple[int, int]:
     """(messages with `label`, all messages) in [since, until), from the rollups."""
     hit = sa.func.sum(sa.case((_r.c.label == label, _r.c.count), else_=0))
     stmt = sa.select(hit, sa.func.sum(_r.c.count)).where(_r.c.minute >= since - since % 60, _r.c.minute < until)
     if source:
-        stmt = stmt.where(_r.c.source == source)
+        stmt = stmt.where(_of(_r.c.source, source))
     with db.connect() as conn:
         part, whole = conn.execute(stmt).one()
     return int(part or 0), int(whole or 0)
@@ -227,7 +232,7 @@ def volume_by_hour(db: sa.Engine, since: int, until: int) -> pd.DataFrame:
     return frame.astype({"hour": "int64", "messages": "int64", "negative": "int64"})
 
 
-def channel_trend(db: sa.Engine, source: str, since: int, until: int) -> pd.DataFrame:
+def channel_trend(db: sa.Engine, source: str | tuple[str, ...], since: int, until: int) -> pd.DataFrame:
     """Per channel and hour: messages and negative ones (a bounded, indexed slice
     of one source, e.g. the internal Slack channels of the last days)."""
     m = messages.c
@@ -236,7 +241,7 @@ def channel_trend(db: sa.Engine, source: str, since: int, until: int) -> pd.Data
     negative = sa.func.sum(sa.case((label == "negative", 1), else_=0))
     stmt = (
         sa.select(m.channel, hour, sa.func.count(), negative)
-        .where(m.source == source, m.created_at >= since, m.created_at < until)
+        .where(_of(m.source, source), m.created_at >= since, m.created_at < until)
         .group_by(m.channel, hour)
         .order_by(hour)
     )
@@ -245,11 +250,11 @@ def channel_trend(db: sa.Engine, source: str, since: int, until: int) -> pd.Data
     return frame.astype({"hour": "int64", "messages": "int64", "negative": "int64"})
 
 
-def texts_of(db: sa.Engine, source: str, since: int, until: int, limit: int = 3000) -> list[str]:
+def texts_of(db: sa.Engine, source: str | tuple[str, ...], since: int, until: int, limit: int = 3000) -> list[str]:
     m = messages.c
     stmt = (
         sa.select(m.text)
-        .where(m.source == source, m.created_at >= since, m.created_at < until)
+        .where(_of(m.source, source), m.created_at >= since, m.created_at < until)
         .order_by(m.created_at.desc())
         .limit(limit)
     )

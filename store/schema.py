@@ -356,4 +356,44 @@ quarantine = sa.Table(
     sa.Index("ix_quarantine_source_at", "source", "at"),
 )
 
+# Each alert's delivery to each channel of its audience's route ([delivery.routes]):
+# pending, sending (claimed), sent, failed (gave up or refused), unknown (a runner
+# stopped mid-send: never sent twice). Retried with backoff until max_attempts.
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("id", _Id, primary_key=True, autoincrement=True),
+    sa.Column("alert_id", sa.BigInteger, sa.ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("audience", sa.String(32), nullable=False),  # crisis_team, executives, internal_comms, on_duty
+    sa.Column("channel", sa.String(200), nullable=False),  # the route entry: "teams:crisis", "email:a@b.example"
+    sa.Column("recipient", sa.String(200), nullable=False, server_default=""),  # on duty: the person paged
+    sa.Column("status", sa.String(16), nullable=False, server_default="pending"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_at", sa.Float),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("sent_at", sa.Float),
+    sa.UniqueConstraint("alert_id", "audience", "channel", "recipient", name="uq_deliveries_target"),
+    sa.Index("ix_deliveries_status", "status", "next_at"),
+)
+
+# Level alerts paged to the person on duty: one row per step (0 = the first
+# person on duty, then the next in the roster, then the crisis lead), until
+# someone acknowledges (from the signed link in the alert, or on the page).
+duty_pages = sa.Table(
+    "duty_pages",
+    metadata,
+    sa.Column("id", _Id, primary_key=True, autoincrement=True),
+    sa.Column("alert_id", sa.BigInteger, sa.ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("step", sa.Integer, nullable=False),
+    sa.Column("member_id", sa.BigInteger),  # team_members.id (NULL: nobody left to page)
+    sa.Column("member_name", sa.String(200), nullable=False),
+    sa.Column("paged_at", sa.Float, nullable=False),
+    sa.Column("due_at", sa.Float, nullable=False),  # escalates when not acknowledged by then
+    sa.Column("status", sa.String(16), nullable=False, server_default="waiting"),  # waiting/acknowledged/escalated
+    sa.Column("acked_at", sa.Float),
+    sa.Column("acked_by", sa.String(200)),
+    sa.UniqueConstraint("alert_id", "step", name="uq_duty_pages_step"),
+)
+
 UNSCORED = "unscored"

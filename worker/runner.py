@@ -150,6 +150,7 @@ class Runner:
         self.engine_note = engine_note or engine.name
         self.detector = detector  # crisis.detector.Detector: judges each minute
         self.notifier = notifier  # crisis.notify.SlackNotifier: sends alerts and digests
+        self.delivery = None  # delivery.setup.Delivery: [delivery] routes, on-duty pages, briefs (set by build_runner)
         self.publisher = publisher  # publishing.publisher.Publisher: sends due scheduled posts
         self._due = {m.name: 0.0 for m in self.monitors}
         self._next_heartbeat = 0.0
@@ -312,6 +313,7 @@ class Runner:
         recorded on its alert for the pages)."""
         self.detect()
         self.notify()
+        self.deliver()
         self.publish()
 
     def detect(self) -> None:
@@ -341,6 +343,16 @@ class Runner:
             self.notifier.send_pending()
         except Exception:
             log.exception("Slack notification failed this cycle")
+
+    def deliver(self) -> None:
+        """The [delivery] routes (Teams, email, webhooks, the person on duty),
+        escalation of unacknowledged pages, and scheduled briefs."""
+        if self.delivery is None:
+            return
+        try:
+            self.delivery.run_once()
+        except Exception:
+            log.exception("alert delivery failed this cycle")
 
     def publish(self) -> None:
         if self.publisher is not None:
@@ -410,6 +422,7 @@ class Runner:
         lanes += [
             self._lane("detect", self._housekeeping, stop),
             self._lane("notify", lambda: self.notify() or self.cycle_s, stop),
+            self._lane("deliver", lambda: self.deliver() or self.cycle_s, stop),
             self._lane("publish", lambda: self.publish() or self.cycle_s, stop),
         ]
         while not stop.is_set():

@@ -157,4 +157,7 @@ def build_runner(settings: Settings, db: sa.Engine) -> Runner:
         retain_text_days=settings.store.retain_text_days,
     )
     runner.publisher = build_publisher(settings, db, runner.owner)
+    from delivery.setup import build_delivery
+
+    runner.delivery = build_delivery(settings, db)
     return runner

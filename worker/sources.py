@@ -114,6 +114,34 @@ def build_mastodon(settings: Settings) -> list[Monitor]:
     return [mastodon.build(cfg, secret)]
 
 
+def build_bluesky(settings: Settings) -> list[Monitor]:
+    cfg = settings.sources.bluesky
+    if not cfg.enabled:
+        return []
+    from monitors import bluesky
+
+    return [bluesky.build(cfg, secret)]
+
+
+def build_reddit(settings: Settings) -> list[Monitor]:
+    cfg = settings.sources.reddit
+    if not cfg.enabled:
+        return []
+    from monitors import reddit
+
+    return [reddit.build(cfg, secret)]
+
+
+def build_teams(settings: Settings) -> list[Monitor]:
+    cfg = settings.sources.teams
+    if not cfg.enabled:
+        return []
+    from monitors import teams
+    from worker.service import pseudonym_key
+
+    return [teams.build(cfg, pseudonym_key(settings), secret)]
+
+
 def build_drill(settings: Settings) -> list[Monitor]:
     from monitors.replay import ReplayMonitor
 

@@ -1,0 +1,110 @@
+"""Fakes on loopback for alert delivery: an HTTP endpoint that records POSTs
+(a Teams incoming webhook / Workflows URL, or any signed webhook) with canned
+answers, and an SMTP server (aiosmtpd) that keeps what it receives."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import socket
+import threading
+import time
+import warnings
+from email import message_from_bytes, policy
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
+
+
+class FakeHook:
+    """Teams answers 200 "1" (incoming webhook) or 202 (Workflows); `script` queues (status, headers, body)."""
+
+    def __init__(self, path: str = "/webhookb2/abc/IncomingWebhook/secret-part-Zz9") -> None:
+        self.path, self.received, self.script, self.hang_s = path, [], [], 0.0
+        fake = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if fake.hang_s:
+                    time.sleep(fake.hang_s)
+                    return
+                fake.received.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                code, headers, answer = fake.script.pop(0) if fake.script else (200, {}, b"1")
+                self.send_response(code)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def json(self, index: int = -1) -> dict:
+        return json.loads(self.received[index]["body"])
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class FakeSmtp:
+    """aiosmtpd on loopback; `users` turns on AUTH (without TLS, loopback only); `refuse` answers RCPT with a code."""
+
+    def __init__(self, users: dict[str, str] | None = None) -> None:
+        self.messages: list = []
+        self.refuse: str | None = None  # e.g. "451 4.7.1 Rate limited, try later"
+        fake = self
+
+        class Handler:
+            async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+                if fake.refuse:
+                    return fake.refuse
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
+            async def handle_DATA(self, server, session, envelope):
+                mail = message_from_bytes(envelope.content, policy=policy.default)
+                fake.messages.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos), "mail": mail})
+                return "250 Message accepted for delivery"
+
+        def authenticator(server, session, envelope, mechanism, auth_data):
+            ok = users is not None and users.get(auth_data.login.decode()) == auth_data.password.decode()
+            return AuthResult(success=ok, handled=False)
+
+        kwargs = {"authenticator": authenticator, "auth_require_tls": False, "auth_required": True} if users else {}
+        self.port = free_port()
+        with warnings.catch_warnings():  # AUTH without TLS: on loopback, in a test, on purpose
+            warnings.simplefilter("ignore", UserWarning)
+            self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, **kwargs)
+        self.controller.start()
+
+    def close(self) -> None:
+        self.controller.stop()
+
+
+class SilentServer:
+    """Accepts connections and never says a word: a hung mail server."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(5)
+        self.port = self.sock.getsockname()[1]
+
+    def close(self) -> None:
+        self.sock.close()
