@@ -140,7 +140,9 @@ class SlackNotifier:
         digest_active_s: float = 1800,
         digest_calm_s: float = 86400,
     ) -> None:
-        self.db, self.client, self.channels, self.clock = db, make_send_safe(client), channels, clock
+        # No client: a queue only (digests for the [delivery] routes when Slack is not set up).
+        self.client = make_send_safe(client) if client is not None else None
+        self.db, self.channels, self.clock = db, channels, clock
         self.digest_active_s, self.digest_calm_s = digest_active_s, digest_calm_s
 
     def send_pending(self, limit: int = 20) -> int:

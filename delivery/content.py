@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 
 from crisis.levels import LEVELS
-from incidents.faq import markdown_escape
+from safety.text import sanitise
 
 COLORS = {"normal": "Good", "watch": "Warning", "crisis": "Attention"}
 WORD_JOINER = "\u2060"  # keeps Teams from turning an escaped address into a link
@@ -115,8 +115,14 @@ class AlertContent:
         ).encode()
 
 
+# Adaptive Cards speak a small CommonMark subset with no Streamlit directives, so
+# the pages' escaper (which also escapes ":" for Streamlit) would show its
+# backslashes here: cards get CommonMark's own escapes.
+_CARD_SPECIALS = frozenset("\\`*_{}[]()#+-.!|<>~")
+
+
 def _inert(text: str) -> str:
     """Markdown-escaped, with a word joiner where Teams would start a link (a scheme, www, an address)."""
-    escaped = markdown_escape(text)
+    escaped = "".join("\\" + ch if ch in _CARD_SPECIALS else ch for ch in sanitise(text, None))
     escaped = escaped.replace("://", ":" + WORD_JOINER + "//").replace("www", "w" + WORD_JOINER + "ww")
     return escaped.replace("@", "@" + WORD_JOINER)

@@ -28,7 +28,7 @@ from worker.sources import build_monitors
 
 def test_the_registry_says_which_sources_are_internal():
     assert set(KINDS) >= {"x", "slack", "feeds", "drill"}
-    assert internal_sources() == ("slack",)
+    assert internal_sources() == ("slack", "teams")
     assert kind_of_monitor("feed:ledger") is KINDS["feeds"] and kind_of_monitor("x") is KINDS["x"]
     assert monitor_is_internal("slack") and not monitor_is_internal("feed:slack") and not monitor_is_internal("x")
     assert KINDS["slack"].missing_hint() == (
@@ -37,41 +37,41 @@ def test_the_registry_says_which_sources_are_internal():
 
 
 @pytest.fixture
-def teams():
-    """A new internal kind (say Microsoft Teams), registered for one test."""
+def yammer():
+    """A new internal kind (say Viva Engage), registered for one test."""
     kind = register(
         SourceKind(
-            "teams",
-            "sources.teams",
-            "tests.test_registry:build_teams",
-            message_source="teams",
+            "yammer",
+            "sources.yammer",
+            "tests.test_registry:build_yammer",
+            message_source="yammer",
             internal=True,
-            secrets=(Secret("TEAMS_TOKEN", "teams", "token"),),
+            secrets=(Secret("YAMMER_TOKEN", "yammer", "token"),),
         )
     )
     yield kind
-    unregister("teams")
+    unregister("yammer")
 
 
-def build_teams(settings):
+def build_yammer(settings):
     from worker.sources import NotConfiguredMonitor
 
-    return [NotConfiguredMonitor("teams", KINDS["teams"].missing_hint())]
+    return [NotConfiguredMonitor("yammer", KINDS["yammer"].missing_hint())]
 
 
-def test_a_new_internal_kind_is_hidden_by_every_query_without_changing_them(db, teams):
-    assert internal_sources() == ("slack", "teams")
-    batch = [message("1", "staff grumble", source="teams"), message("2", "public post", source="x")]
+def test_a_new_internal_kind_is_hidden_by_every_query_without_changing_them(db, yammer):
+    assert internal_sources() == ("slack", "teams", "yammer")
+    batch = [message("1", "staff grumble", source="yammer"), message("2", "public post", source="x")]
     with write(db) as conn:
         store_messages(conn, batch, [None, None], None, 1_800_000_000)
     assert list(queries.latest_messages(db, 10)["source"]) == ["x"]
-    assert set(queries.latest_messages(db, 10, internal_text=True)["source"]) == {"x", "teams"}
+    assert set(queries.latest_messages(db, 10, internal_text=True)["source"]) == {"x", "yammer"}
     window = MentionFilter(since=1_700_000_000, until=1_900_000_000)
     total, rows = page(db, window, offset=0, limit=10)
     assert (total, list(rows["source"])) == (1, ["x"])
 
 
-def test_build_monitors_builds_every_registered_kind(tmp_path, teams, monkeypatch):
+def test_build_monitors_builds_every_registered_kind(tmp_path, yammer, monkeypatch):
     monkeypatch.delenv("X_BEARER_TOKEN", raising=False)
     path = write_config(
         tmp_path,
@@ -80,8 +80,8 @@ def test_build_monitors_builds_every_registered_kind(tmp_path, teams, monkeypatc
         '[[sources.feeds]]\nname = "ledger"\nurl = "http://127.0.0.1:9/rss"\n',
     )
     monitors = build_monitors(load_settings(path))
-    assert [m.name for m in monitors] == ["x", "feed:ledger", "teams"]
-    assert monitors[2].what.startswith("set TEAMS_TOKEN")
+    assert [m.name for m in monitors] == ["x", "feed:ledger", "yammer"]
+    assert monitors[2].what.startswith("set YAMMER_TOKEN")
 
 
 def test_store_and_crisis_never_import_monitors_or_worker():
