@@ -15,7 +15,7 @@ from crisis.notify import notifier_failures
 from crisis.presets import PRESETS
 from pages.common.frame import app_context, current_actor
 from pages.common.text import one_line
-from pages.common.widgets import display_time, gate
+from pages.common.widgets import display_time, gate, narratives_table
 from store import queries
 
 ctx = app_context()
@@ -48,10 +48,8 @@ if data.get("rising"):
     st.dataframe(rising, hide_index=True, width="stretch")
 left, right = st.columns(2)
 with left:
-    st.subheader("New terms")
-    st.dataframe(
-        pd.DataFrame(data.get("new_terms", []), columns=["term", "messages"]), hide_index=True, width="stretch"
-    )
+    st.subheader("Top narratives at this evaluation")
+    st.dataframe(narratives_table(data.get("narratives", []), zone, 160), hide_index=True, width="stretch")
     st.subheader("Top sources")
     st.dataframe(
         pd.DataFrame(data.get("top_sources", []), columns=["source", "messages"]), hide_index=True, width="stretch"

@@ -20,6 +20,7 @@ from crisis.levels import LEVELS
 from crisis.snapshot import wall_snapshot
 from pages.common.frame import app_context
 from pages.common.text import md_escape, one_line
+from pages.common.widgets import narratives_table
 
 LABEL_COLORS = {"negative": "#e5484d", "neutral": "#8b8d98", "positive": "#30a46c", "unscored": "#5b5d68"}
 TIME_AXIS = alt.Axis(format="%H:%M", title=None, labelAngle=0)
@@ -211,6 +212,17 @@ def live_view() -> None:
         left, right = st.columns(2)
         left.altair_chart(volume_chart(grid, expected_per_min), width="stretch")
         right.altair_chart(negative_share_chart(grid, expected_share), width="stretch")
+
+    st.subheader("What people are saying, last 3 hours")
+    if snap.narratives:
+        st.dataframe(
+            narratives_table(snap.narratives, zone),
+            hide_index=True,
+            width="stretch",
+            column_config={"what people are saying": st.column_config.TextColumn(width="large")},
+        )
+    else:
+        st.caption("No story has more than one post yet.")
 
     left, middle, right = st.columns([5, 4, 3])
     with left:
