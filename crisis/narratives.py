@@ -63,6 +63,7 @@ WINDOW_S = 3 * 3600  # what the pages list: stories by posts in the last 3 hours
 _RT = re.compile(r"^\s*(?:rt\b:?\s*(?:@[\w.@-]+:?)?\s*)+", re.IGNORECASE)
 _LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _MENTION = re.compile(r"(?<![\w@])@[\w.-]+(?:@[\w.-]+)?")
+_LINK_OR_MENTION = re.compile(f"{_LINK.pattern}|{_MENTION.pattern}", re.IGNORECASE)
 _NOT_WORD = re.compile(r"[\W_]+")
 _STOP = frozenset(
     """a an the and or but if so of to in on at by for from with into onto about as is are was were be been being am
@@ -77,7 +78,7 @@ _STOP = frozenset(
 
 def normalise(text: str) -> str:
     """The text a repost shares with its original: no RT prefix, links, handles, case or punctuation."""
-    text = _MENTION.sub(" ", _LINK.sub(" ", _RT.sub("", text)))
+    text = _LINK_OR_MENTION.sub(" ", _RT.sub("", text))
     return " ".join(_NOT_WORD.sub(" ", text.lower()).split())
 
 
@@ -117,10 +118,7 @@ class Post:
     created_at: int
     negative: bool
     reach: int
-    key: str = ""
-
-    def __post_init__(self) -> None:
-        self.key = self.key or text_key(self.text)
+    key: str = ""  # text_key(text), filled in by absorb when empty
 
 
 @dataclass(eq=False)
@@ -137,87 +135,118 @@ class Story:
     reach: int = 0
     first_seen: int = 0
     last_seen: int = 0
-    joined: list[tuple[Post, np.ndarray]] = field(default_factory=list)  # representative candidates, this batch
     batch: list[Post] = field(default_factory=list)  # posts that joined in this batch
 
     @property
     def centroid(self) -> np.ndarray:
         return _unit(self.vector_sum)
 
-    def add(self, posts: list[Post], vectors: np.ndarray) -> None:
-        self.vector_sum = self.vector_sum + vectors.sum(axis=0)
-        self.count += len(posts)
-        self.negative += sum(p.negative for p in posts)
-        self.reach += sum(p.reach for p in posts)
-        times = [p.created_at for p in posts]
-        self.first_seen = min([self.first_seen, *times]) if self.first_seen else min(times)
-        self.last_seen = max([self.last_seen, *times])
-        self.joined.append((posts[0], vectors[0]))  # one per group: the group shares its text
-        self.batch.extend(posts)
 
-    def choose_representative(self) -> None:
-        """The post nearest the centroid; an original over a repost."""
-        centre = self.centroid
-        best = None
-        if self.rep is not None and self.rep_vector is not None:
-            best = (not self.rep_is_repost, float(self.rep_vector @ centre), self.rep, self.rep_vector)
-        for post, vector in self.joined:
-            candidate = (not is_repost(post.text), float(vector @ centre), (post.source, post.external_id), vector)
-            if best is None or candidate[:2] > best[:2]:
-                best = candidate
-        if best is not None:
-            self.rep_is_repost, self.rep, self.rep_vector = not best[0], best[2], best[3]
+def _segments(order: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Start positions of each run of equal labels in labels[order]."""
+    sorted_labels = labels[order]
+    return np.flatnonzero(np.r_[True, sorted_labels[1:] != sorted_labels[:-1]])
 
 
 def cluster(
     stories: list[Story], posts: list[Post], vectors: np.ndarray, threshold: float, by_key: dict
 ) -> list[Story]:
     """Put each post in a story: by its key first, else the most similar centroid at or
-    above `threshold`, else a new story. Returns the stories touched or made (in `stories` too)."""
+    above `threshold`, else a new story; then update the stories' totals and
+    representatives, vectorised. Returns the stories touched or made (in `stories` too)."""
     groups: dict[str, list[int]] = {}
     for i, post in enumerate(posts):
         groups.setdefault(post.key, []).append(i)
-    unmatched: list[tuple[str, list[int], np.ndarray]] = []
-    touched: dict[int, Story] = {}
-    for key, idx in groups.items():
-        story = by_key.get(key)
-        if story is not None:
-            story.add([posts[i] for i in idx], vectors[idx])
-            touched[id(story)] = story
+    group_keys = list(groups)
+    group_of = np.empty(len(posts), dtype=np.int64)
+    for g, key in enumerate(group_keys):
+        group_of[groups[key]] = g
+    order = np.argsort(group_of, kind="stable")
+    group_sums = np.add.reduceat(vectors[order], _segments(order, group_of), axis=0)
+    target_of: list[Story | None] = [by_key.get(key) for key in group_keys]
+    unmatched = [g for g, story in enumerate(target_of) if story is None]
+    if unmatched:
+        group_vectors = _unit(group_sums[unmatched])
+        existing = list(stories)
+        if existing:
+            sims = group_vectors @ _unit(np.stack([s.vector_sum for s in existing])).T
+            best_i = sims.argmax(axis=1)
+            best_s = sims[np.arange(len(unmatched)), best_i].tolist()
+            best_i = best_i.tolist()
         else:
-            unmatched.append((key, idx, _unit(vectors[idx].sum(axis=0))))
-    if not unmatched:
-        return list(touched.values())
-    existing = list(stories)
-    group_vectors = np.stack([v for _, _, v in unmatched])
-    if existing:
-        sims = group_vectors @ np.stack([s.centroid for s in existing]).T
-        best_i = sims.argmax(axis=1)
-        best_s = sims[np.arange(len(unmatched)), best_i]
-    else:
-        best_i = np.zeros(len(unmatched), dtype=int)
-        best_s = np.full(len(unmatched), -1.0)
-    made: list[Story] = []
-    made_centres = np.zeros((len(unmatched), vectors.shape[1]), dtype=np.float32)
-    for g, (key, idx, vector) in enumerate(unmatched):
-        target, score = (existing[best_i[g]], best_s[g]) if existing else (None, -1.0)
-        if made:
-            new_sims = made_centres[: len(made)] @ vector
-            j = int(new_sims.argmax())
-            if new_sims[j] > score:
-                target, score = made[j], float(new_sims[j])
-        if target is None or score < threshold:
-            target = Story(None, np.zeros(vectors.shape[1], dtype=np.float32), None, None)
-            made.append(target)
-            stories.append(target)
-        target.add([posts[i] for i in idx], vectors[idx])
-        by_key[key] = target
-        touched[id(target)] = target
-        if target.id is None:
-            made_centres[next(i for i, s in enumerate(made) if s is target)] = target.centroid
-    for story in touched.values():
-        story.choose_representative()
-    return list(touched.values())
+            best_i, best_s = [0] * len(unmatched), [-1.0] * len(unmatched)
+        made: list[Story] = []
+        sums = np.zeros((16, vectors.shape[1]), dtype=np.float32)  # new stories' running sums, grown as needed
+        centres = np.zeros_like(sums)
+        for u, g in enumerate(unmatched):
+            if best_s[u] >= threshold:
+                target_of[g] = existing[best_i[u]]
+                continue
+            j = -1  # a new story, unless one made in this batch is near enough
+            if made:
+                new_sims = centres[: len(made)] @ group_vectors[u]
+                j = int(new_sims.argmax())
+                j = j if new_sims[j] >= threshold else -1
+            if j < 0:
+                if len(made) == len(sums):
+                    sums, centres = np.vstack([sums, np.zeros_like(sums)]), np.vstack([centres, np.zeros_like(centres)])
+                made.append(Story(None, np.zeros(vectors.shape[1], dtype=np.float32), None, None))
+                stories.append(made[-1])
+                j = len(made) - 1
+            sums[j] += group_sums[g]
+            centres[j] = _unit(sums[j])
+            target_of[g] = made[j]
+    for key, story in zip(group_keys, target_of):
+        by_key[key] = story
+    return _update(target_of, group_of, posts, vectors)
+
+
+def _update(target_of: list[Story], group_of: np.ndarray, posts: list[Post], vectors: np.ndarray) -> list[Story]:
+    touched: dict[int, int] = {}
+    for story in target_of:
+        touched.setdefault(id(story), len(touched))
+    touched_list = [None] * len(touched)
+    for story in target_of:
+        touched_list[touched[id(story)]] = story
+    story_of = np.array([touched[id(s)] for s in target_of], dtype=np.int64)[group_of]
+    order = np.argsort(story_of, kind="stable")
+    starts = _segments(order, story_of)
+    which = story_of[order][starts]
+    n = len(touched_list)
+    sums = np.add.reduceat(vectors[order], starts, axis=0)
+    counts = np.bincount(story_of, minlength=n)
+    negative = np.bincount(story_of, weights=[p.negative for p in posts], minlength=n)
+    reach = np.bincount(story_of, weights=[float(p.reach) for p in posts], minlength=n)
+    times = np.array([p.created_at for p in posts], dtype=np.int64)[order]
+    firsts = np.minimum.reduceat(times, starts)
+    lasts = np.maximum.reduceat(times, starts)
+    for k, s in enumerate(which.tolist()):
+        story = touched_list[s]
+        story.vector_sum = story.vector_sum + sums[k]
+        story.first_seen = min(story.first_seen, int(firsts[k])) if story.first_seen else int(firsts[k])
+        story.last_seen = max(story.last_seen, int(lasts[k]))
+    for s, story in enumerate(touched_list):
+        story.count += int(counts[s])
+        story.negative += int(negative[s])
+        story.reach += int(reach[s])
+    for i in order.tolist():
+        touched_list[story_of[i]].batch.append(posts[i])
+    # Representatives: per story, the original (not a repost) nearest its centroid, if
+    # nearer than the one it has.
+    centres = _unit(np.stack([story.vector_sum for story in touched_list]))
+    post_sims = np.einsum("ij,ij->i", vectors, centres[story_of])
+    score = post_sims + 10.0 * np.array([not is_repost(p.text) for p in posts])
+    by_score = np.lexsort((score, story_of))
+    last = np.r_[np.flatnonzero(story_of[by_score][1:] != story_of[by_score][:-1]), len(posts) - 1]
+    for i in by_score[last].tolist():
+        story = touched_list[story_of[i]]
+        if story.rep is not None and story.rep_vector is not None:
+            kept = float(story.rep_vector @ centres[story_of[i]]) + (0.0 if story.rep_is_repost else 10.0)
+            if kept >= score[i]:
+                continue
+        post = posts[i]
+        story.rep, story.rep_vector, story.rep_is_repost = (post.source, post.external_id), vectors[i], score[i] < 5
+    return touched_list
 
 
 # --- the store -------------------------------------------------------------
@@ -337,6 +366,8 @@ def absorb(db: sa.Engine, posts: list[Post], vectors: np.ndarray | None, kind: s
         return 0
     with write(db) as conn:
         state = _lock(conn)
+        for p in posts:
+            p.key = p.key or text_key(p.text)
         index = {(p.source, p.external_id): i for i, p in enumerate(posts)}
         fresh = _new_posts(conn, posts)
         if not fresh:
@@ -384,9 +415,8 @@ def _load_active(conn: sa.Connection, kind: str, fresh: list[Post]) -> tuple[lis
 
 
 def _save(conn: sa.Connection, touched: list[Story], kind: str) -> None:
-    members, buckets = [], {}
-    for story in touched:
-        values = {
+    def values(story: Story) -> dict:
+        return {
             "vector_kind": kind,
             "vector_sum": story.vector_sum.astype(np.float32).tobytes(),
             "rep_source": story.rep[0],
@@ -398,10 +428,24 @@ def _save(conn: sa.Connection, touched: list[Story], kind: str) -> None:
             "first_seen": story.first_seen,
             "last_seen": story.last_seen,
         }
-        if story.id is None:
-            story.id = int(conn.execute(narratives.insert().values(**values).returning(narratives.c.id)).scalar())
-        else:
-            conn.execute(narratives.update().where(narratives.c.id == story.id).values(**values))
+
+    made = [s for s in touched if s.id is None]
+    if made:
+        ids = conn.execute(
+            narratives.insert().returning(narratives.c.id, sort_by_parameter_order=True), [values(s) for s in made]
+        ).scalars()
+        for story, new_id in zip(made, ids):
+            story.id = int(new_id)
+    kept = [s for s in touched if s not in made]
+    if kept:
+        columns = list(values(kept[0]))
+        conn.execute(
+            narratives.update()
+            .where(narratives.c.id == sa.bindparam("story_id"))
+            .values({c: sa.bindparam(f"new_{c}") for c in columns}),
+            [{"story_id": s.id, **{f"new_{c}": v for c, v in values(s).items()}} for s in kept],
+        )
+    members, buckets = [], {}
     for story in touched:
         for post in story.batch:
             members.append(
