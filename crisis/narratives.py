@@ -347,16 +347,15 @@ def _centred(conn: sa.Connection, state: sa.Row, vecs: np.ndarray) -> np.ndarray
     dim = vecs.shape[1]
     mean = np.frombuffer(state.mean_vector, dtype=np.float32) if state.mean_vector else None
     weight = float(state.mean_weight) if mean is not None and mean.size == dim else 0.0
-    mean = mean if weight else np.zeros(dim, np.float32)
-    total = mean * weight + vecs.sum(axis=0)
+    before = mean if weight else vecs.mean(axis=0)  # what posts shared before this batch
+    total = before * weight + vecs.sum(axis=0)
     weight += len(vecs)
-    mean = (total / weight).astype(np.float32)
     conn.execute(
         narrative_state.update()
         .where(narrative_state.c.id == 1)
-        .values(mean_vector=mean.tobytes(), mean_weight=min(weight, MEAN_WEIGHT))
+        .values(mean_vector=(total / weight).astype(np.float32).tobytes(), mean_weight=min(weight, MEAN_WEIGHT))
     )
-    return _unit(vecs - mean)
+    return _unit(vecs - before)
 
 
 def absorb(db: sa.Engine, posts: list[Post], vectors: np.ndarray | None, kind: str, now: float) -> int:
