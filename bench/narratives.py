@@ -1,6 +1,7 @@
 """What updating narratives costs per poll, without the embedding itself.
 
     python -m bench.narratives [--polls 20] [--posts 1000] [--stories 400] [--database-url URL]
+    python -m bench.narratives --drill [--at 1500]
 
 A fresh store (SQLite in WAL mode, or the PostgreSQL database given by
 --database-url, which it empties) gets `--stories` active narratives, then
@@ -13,6 +14,12 @@ deployments) is timed with its vectorising included. CPU time of this
 process (time.process_time) per poll, one line per kind:
 
     store=sqlite kind=minilm-l6 posts_per_poll=1000 active_stories=400 cpu_ms_median=X cpu_ms_max=X wall_ms_median=X
+
+--drill plays the bundled scenario's outside posts up to --at seconds after
+its start through 60 s polls with the MiniLM engine's embeddings (each
+distinct text encoded once) and prints the top three narratives:
+
+    scenario=tidewell-camera-leak at_s=1500 rank=1 posts=N negative_share=X reach=N growth="..." text="..."
 """
 
 from __future__ import annotations
@@ -96,13 +103,79 @@ def run(db, kind: str, polls: int, n: int, stories: int, seed: int) -> tuple[lis
     return cpu, wall
 
 
+def drill(at_s: float) -> None:
+    import json
+    from pathlib import Path
+
+    from sentiment.minilm import MiniLMHeadEngine
+    from sentiment.preprocess import for_model
+
+    path = Path(__file__).resolve().parent.parent / "scenarios" / "tidewell-camera-leak.jsonl"
+    lines = [json.loads(line) for line in path.open(encoding="utf-8")][1:]
+    lines = [x for x in lines if x.get("kind", "message") == "message" and x["offset"] <= at_s]
+    outside = [x for x in lines if x["source"] != "slack"]
+    engine = MiniLMHeadEngine()
+    distinct = sorted({x["text"] for x in outside})
+    vector_of = dict(zip(distinct, engine.encoder.embed([for_model(t) for t in distinct])))
+    labels = dict(zip(distinct, (s.label for s in engine.score(distinct))))
+    with fresh_store(None) as (db, _):
+        from datetime import datetime, timezone
+
+        from monitors.base import Message
+        from sentiment.engine import Score
+        from store.connection import write
+        from store.ingest import store_messages
+
+        batch = [
+            Message(
+                x["source"],
+                f"drill:{i}",
+                datetime.fromtimestamp(T0 + x["offset"], tz=timezone.utc),
+                x["text"],
+                reach=x["reach"],
+            )
+            for i, x in enumerate(outside)
+        ]
+        with write(db) as conn:
+            store_messages(conn, batch, [Score(labels[m.text], 0.0) for m in batch], ("bench", "1"), T0 + at_s)
+        by_minute: dict[int, list] = {}
+        for m in batch:
+            by_minute.setdefault(int(m.created_at.timestamp()) // 60, []).append(m)
+        for minute in sorted(by_minute):
+            ms = by_minute[minute]
+            posts = [
+                nar.Post(
+                    m.source,
+                    m.external_id,
+                    m.text,
+                    int(m.created_at.timestamp()),
+                    labels[m.text] == "negative",
+                    m.reach,
+                )
+                for m in ms
+            ]
+            nar.absorb(db, posts, np.stack([vector_of[m.text] for m in ms]), engine.vector_kind, minute * 60 + 60)
+        for rank, story in enumerate(nar.top_narratives(db, T0 + at_s, limit=3), 1):
+            print(
+                f"scenario=tidewell-camera-leak at_s={at_s:g} rank={rank} posts={story['posts']} "
+                f"negative_share={story['negative_share']} reach={story['reach']} growth={json.dumps(story['growth'])} "
+                f"text={json.dumps(story['text'])}",
+                flush=True,
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--polls", type=int, default=20)
     parser.add_argument("--posts", type=int, default=1000)
     parser.add_argument("--stories", type=int, default=400)
     parser.add_argument("--database-url", default=None, help="a PostgreSQL database the benchmark EMPTIES")
+    parser.add_argument("--drill", action="store_true", help="the bundled drill's top narratives instead")
+    parser.add_argument("--at", type=float, default=1500.0, help="with --drill: seconds into the drill")
     args = parser.parse_args()
+    if args.drill:
+        drill(args.at)
+        return
     for kind in ("minilm-l6", "hashed"):
         with fresh_store(args.database_url) as (db, store):
             cpu, wall = run(db, kind, args.polls, args.posts, args.stories, seed=1)

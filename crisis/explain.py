@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from crisis.assess import SeriesAssessment
 from crisis.levels import LEVELS
-from crisis.narratives import one_line, top_narratives
+from crisis.narratives import STOP_WORDS, one_line, top_narratives
 from store.schema import INTERNAL_SOURCES, messages
 
 _WORD = re.compile(r"[#@]?[a-z][a-z0-9'’-]{2,}")
@@ -34,7 +34,7 @@ _STOP = set(
 def terms(texts: list[str]) -> Counter:
     counts: Counter = Counter()
     for text in texts:
-        counts.update({w.strip("'’-") for w in _WORD.findall(text.lower())} - _STOP)
+        counts.update({w.strip("'’-") for w in _WORD.findall(text.lower())} - _STOP - STOP_WORDS)
     return counts
 
 
@@ -49,7 +49,8 @@ def new_terms(window: list[str], before: list[str], top: int = 6) -> list[tuple[
         ratio = (count / n_now) / ((then.get(term, 0) + 0.5) / n_then)
         if ratio > 2:
             scored.append((count * math.log(ratio), term, count))
-    return [(term, count) for _, term, count in sorted(scored, reverse=True)[:top]]
+    chosen = sorted(scored, reverse=True)[:top]
+    return [(term, count) for _, term, count in sorted(chosen, key=lambda c: (-c[2], c[1]))]  # shown by count
 
 
 def _texts(conn, since: int, until: int, limit: int, external_only: bool = False):

@@ -32,6 +32,7 @@ from typing import Sequence
 
 import numpy as np
 import sqlalchemy as sa
+from scipy import sparse
 
 from store.connection import write
 from store.ingest import dialect_insert
@@ -65,7 +66,7 @@ _LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _MENTION = re.compile(r"(?<![\w@])@[\w.-]+(?:@[\w.-]+)?")
 _LINK_OR_MENTION = re.compile(f"{_LINK.pattern}|{_MENTION.pattern}", re.IGNORECASE)
 _NOT_WORD = re.compile(r"[\W_]+")
-_STOP = frozenset(
+STOP_WORDS = frozenset(
     """a an the and or but if so of to in on at by for from with into onto about as is are was were be been being am
     do does did doing done have has had having i me my mine we us our you your he him his she her it its they them
     their this that these those there here what which who whom whose when where why how all any both each few more
@@ -91,7 +92,7 @@ def is_repost(text: str) -> bool:
 
 
 def _tokens(text: str) -> list[str]:
-    words = [w for w in normalise(text).split() if len(w) > 2 and w not in _STOP and not w.isdigit()]
+    words = [w for w in normalise(text).split() if len(w) > 2 and w not in STOP_WORDS and not w.isdigit()]
     return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
 
 
@@ -136,6 +137,7 @@ class Story:
     first_seen: int = 0
     last_seen: int = 0
     batch: list[Post] = field(default_factory=list)  # posts that joined in this batch
+    rep_changed: bool = False
 
     @property
     def centroid(self) -> np.ndarray:
@@ -146,6 +148,14 @@ def _segments(order: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Start positions of each run of equal labels in labels[order]."""
     sorted_labels = labels[order]
     return np.flatnonzero(np.r_[True, sorted_labels[1:] != sorted_labels[:-1]])
+
+
+def _sums_by(labels: np.ndarray, n: int, rows: np.ndarray) -> np.ndarray:
+    """Row sums per label (0..n-1), as one sparse product: no copies, no Python loop."""
+    one_hot = sparse.csr_matrix(
+        (np.ones(len(labels), dtype=np.float32), (labels, np.arange(len(labels)))), shape=(n, len(labels))
+    )
+    return np.asarray(one_hot @ rows, dtype=np.float32)
 
 
 def cluster(
@@ -161,8 +171,7 @@ def cluster(
     group_of = np.empty(len(posts), dtype=np.int64)
     for g, key in enumerate(group_keys):
         group_of[groups[key]] = g
-    order = np.argsort(group_of, kind="stable")
-    group_sums = np.add.reduceat(vectors[order], _segments(order, group_of), axis=0)
+    group_sums = _sums_by(group_of, len(group_keys), vectors)
     target_of: list[Story | None] = [by_key.get(key) for key in group_keys]
     unmatched = [g for g, story in enumerate(target_of) if story is None]
     if unmatched:
@@ -211,26 +220,26 @@ def _update(target_of: list[Story], group_of: np.ndarray, posts: list[Post], vec
     story_of = np.array([touched[id(s)] for s in target_of], dtype=np.int64)[group_of]
     order = np.argsort(story_of, kind="stable")
     starts = _segments(order, story_of)
-    which = story_of[order][starts]
+    which = story_of[order][starts].tolist()
     n = len(touched_list)
-    sums = np.add.reduceat(vectors[order], starts, axis=0)
-    counts = np.bincount(story_of, minlength=n)
-    negative = np.bincount(story_of, weights=[p.negative for p in posts], minlength=n)
-    reach = np.bincount(story_of, weights=[float(p.reach) for p in posts], minlength=n)
+    sums = _sums_by(story_of, n, vectors)
+    counts = np.bincount(story_of, minlength=n).tolist()
+    negative = np.bincount(story_of, weights=[p.negative for p in posts], minlength=n).tolist()
+    reach = np.bincount(story_of, weights=[float(p.reach) for p in posts], minlength=n).tolist()
     times = np.array([p.created_at for p in posts], dtype=np.int64)[order]
-    firsts = np.minimum.reduceat(times, starts)
-    lasts = np.maximum.reduceat(times, starts)
-    for k, s in enumerate(which.tolist()):
+    firsts = np.minimum.reduceat(times, starts).tolist()
+    lasts = np.maximum.reduceat(times, starts).tolist()
+    for k, s in enumerate(which):
         story = touched_list[s]
-        story.vector_sum = story.vector_sum + sums[k]
-        story.first_seen = min(story.first_seen, int(firsts[k])) if story.first_seen else int(firsts[k])
-        story.last_seen = max(story.last_seen, int(lasts[k]))
-    for s, story in enumerate(touched_list):
-        story.count += int(counts[s])
+        story.vector_sum = story.vector_sum + sums[s]
+        story.first_seen = min(story.first_seen, firsts[k]) if story.first_seen else firsts[k]
+        story.last_seen = max(story.last_seen, lasts[k])
+        story.count += counts[s]
         story.negative += int(negative[s])
         story.reach += int(reach[s])
-    for i in order.tolist():
-        touched_list[story_of[i]].batch.append(posts[i])
+    story_list = story_of.tolist()
+    for i, s in enumerate(story_list):
+        touched_list[s].batch.append(posts[i])
     # Representatives: per story, the original (not a repost) nearest its centroid, if
     # nearer than the one it has.
     centres = _unit(np.stack([story.vector_sum for story in touched_list]))
@@ -239,13 +248,14 @@ def _update(target_of: list[Story], group_of: np.ndarray, posts: list[Post], vec
     by_score = np.lexsort((score, story_of))
     last = np.r_[np.flatnonzero(story_of[by_score][1:] != story_of[by_score][:-1]), len(posts) - 1]
     for i in by_score[last].tolist():
-        story = touched_list[story_of[i]]
+        story = touched_list[story_list[i]]
         if story.rep is not None and story.rep_vector is not None:
-            kept = float(story.rep_vector @ centres[story_of[i]]) + (0.0 if story.rep_is_repost else 10.0)
+            kept = float(story.rep_vector @ centres[story_list[i]]) + (0.0 if story.rep_is_repost else 10.0)
             if kept >= score[i]:
                 continue
         post = posts[i]
         story.rep, story.rep_vector, story.rep_is_repost = (post.source, post.external_id), vectors[i], score[i] < 5
+        story.rep_changed = True
     return touched_list
 
 
@@ -414,35 +424,42 @@ def _load_active(conn: sa.Connection, kind: str, fresh: list[Post]) -> tuple[lis
 
 
 def _save(conn: sa.Connection, touched: list[Story], kind: str) -> None:
-    def values(story: Story) -> dict:
-        return {
-            "vector_kind": kind,
+    def values(story: Story, with_rep: bool = True) -> dict:
+        row = {
             "vector_sum": story.vector_sum.astype(np.float32).tobytes(),
-            "rep_source": story.rep[0],
-            "rep_external_id": story.rep[1],
-            "rep_vector": story.rep_vector.astype(np.float32).tobytes(),
             "count": story.count,
             "negative": story.negative,
             "reach": story.reach,
             "first_seen": story.first_seen,
             "last_seen": story.last_seen,
         }
+        if with_rep:
+            row.update(
+                vector_kind=kind,
+                rep_source=story.rep[0],
+                rep_external_id=story.rep[1],
+                rep_vector=story.rep_vector.astype(np.float32).tobytes(),
+            )
+        return row
 
     made = [s for s in touched if s.id is None]
+    new = {id(s) for s in made}
     if made:
         ids = conn.execute(
             narratives.insert().returning(narratives.c.id, sort_by_parameter_order=True), [values(s) for s in made]
         ).scalars()
         for story, new_id in zip(made, ids):
             story.id = int(new_id)
-    kept = [s for s in touched if s not in made]
-    if kept:
-        columns = list(values(kept[0]))
+    for with_rep in (True, False):  # the representative's columns only where it changed
+        kept = [s for s in touched if id(s) not in new and s.rep_changed == with_rep]
+        if not kept:
+            continue
+        rows = [values(s, with_rep) for s in kept]
         conn.execute(
             narratives.update()
             .where(narratives.c.id == sa.bindparam("story_id"))
-            .values({c: sa.bindparam(f"new_{c}") for c in columns}),
-            [{"story_id": s.id, **{f"new_{c}": v for c, v in values(s).items()}} for s in kept],
+            .values({c: sa.bindparam(f"new_{c}") for c in rows[0]}),
+            [{"story_id": s.id, **{f"new_{c}": v for c, v in row.items()}} for s, row in zip(kept, rows)],
         )
     members, buckets = [], {}
     for story in touched:
