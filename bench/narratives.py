@@ -13,7 +13,8 @@ engine makes them while scoring anyway; the hashed fallback (VADER
 deployments) is timed with its vectorising included. CPU time of this
 process (time.process_time) per poll, one line per kind:
 
-    store=sqlite kind=minilm-l6 posts_per_poll=1000 active_stories=400 cpu_ms_median=X cpu_ms_max=X wall_ms_median=X
+    store=sqlite kind=minilm-l6 posts_per_poll=1000 active_stories=400 cpu_ms_median=X cpu_ms_min=X
+    cpu_ms_max=X wall_ms_median=X load_avg_1m=X   (one line)
 
 --drill plays the bundled scenario's outside posts up to --at seconds after
 its start through 60 s polls with the MiniLM engine's embeddings (each
@@ -25,6 +26,7 @@ distinct text encoded once) and prints the top three narratives:
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
@@ -181,8 +183,8 @@ def main() -> None:
             cpu, wall = run(db, kind, args.polls, args.posts, args.stories, seed=1)
         print(
             f"store={store} kind={kind} posts_per_poll={args.posts} active_stories={args.stories} "
-            f"cpu_ms_median={statistics.median(cpu):.1f} cpu_ms_max={max(cpu):.1f} "
-            f"wall_ms_median={statistics.median(wall):.1f}",
+            f"cpu_ms_median={statistics.median(cpu):.1f} cpu_ms_min={min(cpu):.1f} cpu_ms_max={max(cpu):.1f} "
+            f"wall_ms_median={statistics.median(wall):.1f} load_avg_1m={os.getloadavg()[0]:.1f}",
             flush=True,
         )
 
