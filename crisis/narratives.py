@@ -166,13 +166,11 @@ def cluster(
     """Put each post in a story: by its key first, else the most similar centroid at or
     above `threshold`, else a new story; then update the stories' totals and
     representatives, vectorised. Returns the stories touched or made (in `stories` too)."""
-    groups: dict[str, list[int]] = {}
-    for i, post in enumerate(posts):
-        groups.setdefault(post.key, []).append(i)
-    group_keys = list(groups)
-    group_of = np.empty(len(posts), dtype=np.int64)
-    for g, key in enumerate(group_keys):
-        group_of[groups[key]] = g
+    group_index: dict[str, int] = {}
+    group_of = np.fromiter(
+        (group_index.setdefault(p.key, len(group_index)) for p in posts), dtype=np.int64, count=len(posts)
+    )
+    group_keys = list(group_index)
     group_sums = _sums_by(group_of, len(group_keys), vectors)
     target_of: list[Story | None] = [by_key.get(key) for key in group_keys]
     unmatched = [g for g, story in enumerate(target_of) if story is None]
