@@ -6,7 +6,7 @@
 A fresh store (SQLite in WAL mode, or the PostgreSQL database given by
 --database-url, which it empties) gets `--stories` active narratives, then
 `--polls` polls of `--posts` new posts each go through
-crisis.narratives.absorb: the posts of a poll are drawn from the known
+crisis.narrative_store.absorb: the posts of a poll are drawn from the known
 stories, a few new ones, and reposts. Sentence vectors are synthetic unit
 vectors of the MiniLM engine's size (384), made beforehand, because the
 engine makes them while scoring anyway; the hashed fallback (VADER
@@ -33,6 +33,7 @@ import time
 import numpy as np
 
 from bench.stores import fresh_store
+from crisis import narrative_store as ns
 from crisis import narratives as nar
 
 T0 = 1_800_000_000
@@ -84,7 +85,7 @@ def fill(db, rng: np.random.Generator, stories: int, now: int) -> np.ndarray:
         for k in range(5):
             posts.append(nar.Post("x", f"seed-{s}-{k}", story_text(rng, s), now - 600 + k, False, 10))
             vectors.append(vector(rng, centres[s]))
-    nar.absorb(db, posts, np.stack(vectors), "minilm-l6", now)
+    ns.absorb(db, posts, np.stack(vectors), "minilm-l6", now)
     return centres.astype(np.float32)
 
 
@@ -93,13 +94,13 @@ def run(db, kind: str, polls: int, n: int, stories: int, seed: int) -> tuple[lis
     centres = fill(db, rng, stories, T0)
     if kind == "hashed":  # the hashed stories too, so both kinds see as many candidates
         seeds = [nar.Post("x", f"hseed-{s}", story_text(rng, s), T0 - 600, False, 10) for s in range(stories)]
-        nar.absorb(db, seeds, None, "hashed", T0)
+        ns.absorb(db, seeds, None, "hashed", T0)
     cpu, wall = [], []
     for p in range(polls):
         at = T0 + 60 * (p + 1)
         posts, vectors = synthetic_poll(rng, centres, n, at, f"{kind}-{p}")
         c0, w0 = time.process_time(), time.perf_counter()
-        nar.absorb(db, posts, vectors if kind != "hashed" else None, kind, at)
+        ns.absorb(db, posts, vectors if kind != "hashed" else None, kind, at)
         cpu.append((time.process_time() - c0) * 1000)
         wall.append((time.perf_counter() - w0) * 1000)
     return cpu, wall
@@ -156,8 +157,8 @@ def drill(at_s: float) -> None:
                 )
                 for m in ms
             ]
-            nar.absorb(db, posts, np.stack([vector_of[m.text] for m in ms]), engine.vector_kind, minute * 60 + 60)
-        for rank, story in enumerate(nar.top_narratives(db, T0 + at_s, limit=3), 1):
+            ns.absorb(db, posts, np.stack([vector_of[m.text] for m in ms]), engine.vector_kind, minute * 60 + 60)
+        for rank, story in enumerate(ns.top_narratives(db, T0 + at_s, limit=3), 1):
             print(
                 f"scenario=tidewell-camera-leak at_s={at_s:g} rank={rank} posts={story['posts']} "
                 f"negative_share={story['negative_share']} reach={story['reach']} growth={json.dumps(story['growth'])} "

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 
 from crisis.detector import crisis_status
 from crisis.levels import LEVELS
-from crisis.narratives import one_line, top_narratives
+from crisis.narrative_store import top_narratives
+from crisis.narratives import one_line
 from incidents.faq import markdown_escape
 from incidents.faq import status_line as faq_status
 from publishing import pause
@@ -41,7 +42,7 @@ class Brief:
     expected_per_hour: float | None
     expected_negative_share: float | None
     negative_reach_24h: int
-    narratives: list[dict] = field(default_factory=list)  # crisis.narratives.top_narratives
+    narratives: list[dict] = field(default_factory=list)  # crisis.narrative_store.top_narratives
     sources_24h: list[tuple[str, int, int]] = field(default_factory=list)  # source, messages, negative
     posts: dict[str, int] = field(default_factory=dict)
     paused: bool = False

@@ -2,7 +2,7 @@
 
 The same explanation is shown on the pages and sent to Slack: which series
 rose (observed vs expected, the factor, the window), since when, the top
-narratives (crisis/narratives.py: stories, each with a real outside post), the
+narratives (crisis/narrative_store.py: stories, each with a real outside post), the
 terms that are new compared with the baseline (for the posts' risk flags), the
 top sources, the top external authors by reach, and three sample messages. Internal (Slack) messages
 never appear by author or text: staff are counted, not quoted.
@@ -19,7 +19,8 @@ import sqlalchemy as sa
 
 from crisis.assess import SeriesAssessment
 from crisis.levels import LEVELS
-from crisis.narratives import STOP_WORDS, one_line, top_narratives
+from crisis.narrative_store import top_narratives
+from crisis.narratives import STOP_WORDS, one_line
 from store.schema import INTERNAL_SOURCES, messages
 
 _WORD = re.compile(r"[#@]?[a-z][a-z0-9'’-]{2,}")

@@ -9,7 +9,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from crisis.detector import crisis_status
-from crisis.narratives import top_narratives
+from crisis.narrative_store import top_narratives
 from crisis.notify import notifier_failures
 from incidents import faq
 from publishing import pause
@@ -33,7 +33,7 @@ class WallSnapshot:
     by_source: pd.DataFrame
     alerts: list
     faq: dict | None  # the active incident's FAQ at a glance, or None
-    narratives: list[dict]  # the top stories, last 3 h (crisis/narratives.py)
+    narratives: list[dict]  # the top stories, last 3 h (crisis/narrative_store.py)
 
 
 def wall_snapshot(

@@ -333,7 +333,8 @@ key_account_scan = sa.Table(
     sa.Column("last_message_id", sa.BigInteger, nullable=False),
 )
 
-# Narratives: recent external posts clustered by what they say (crisis/narratives.py).
+# Narratives: recent external posts clustered by what they say (crisis/narratives.py,
+# kept by crisis/narrative_store.py).
 # One row per story: the running sum of its members' vectors (float32 bytes), its
 # representative post (a real external message, joined for its text so that text
 # retention applies) and its totals. vector_kind says which vectors it lives in.

@@ -54,7 +54,7 @@ def test_the_crisis_page_and_the_summary_name_the_top_narratives(drill_store):
     db = drill_store(20)
     status = crisis_status(db)
     stories = status["explanation"]["narratives"]
-    assert stories and "top story: \"" in status["summary"]
+    assert stories and 'top story: "' in status["summary"]
     assert stories == sorted(stories, key=lambda s: -s["posts"])
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     at.switch_page("pages/crisis.py").run()

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 
+from crisis import narrative_store as ns
 from crisis import narratives as nar
 from monitors.base import PollResult
 from sentiment.engine import Score
@@ -65,10 +66,10 @@ def test_counts_negative_share_reach_first_seen_and_growth(db):
         post(20 + i, "Loving the new Tidewell doorbell chime sounds", at=now - 600, negative=False) for i in range(2)
     ]
     stored(db, before + recent + other)
-    assert nar.absorb(db, before, None, "hashed", now - 5000) == 3
-    assert nar.absorb(db, recent + other, None, "hashed", now) == 8
+    assert ns.absorb(db, before, None, "hashed", now - 5000) == 3
+    assert ns.absorb(db, recent + other, None, "hashed", now) == 8
 
-    top = nar.top_narratives(db, now)
+    top = ns.top_narratives(db, now)
     assert [s["posts"] for s in top] == [9, 2]  # sorted by posts
     first = top[0]
     assert first["text"] in {p.text for p in before}  # an original, not a repost, represents it
@@ -82,17 +83,17 @@ def test_counts_negative_share_reach_first_seen_and_growth(db):
 
 def test_absorbing_the_same_posts_again_changes_nothing(db):
     posts = stored(db, [post(i, "Tidewell app login is broken again") for i in range(4)])
-    assert nar.absorb(db, posts, None, "hashed", T) == 4
-    assert nar.absorb(db, posts, None, "hashed", T + 60) == 0
-    assert [s["posts"] for s in nar.top_narratives(db, T + 60)] == [4]
+    assert ns.absorb(db, posts, None, "hashed", T) == 4
+    assert ns.absorb(db, posts, None, "hashed", T + 60) == 0
+    assert [s["posts"] for s in ns.top_narratives(db, T + 60)] == [4]
 
 
 def test_a_story_from_before_the_window_is_not_listed_and_old_ones_are_pruned(db):
     posts = stored(db, [post(i, "Tidewell outage in Lisbon", at=T - 5 * 3600) for i in range(3)])
-    nar.absorb(db, posts, None, "hashed", T - 5 * 3600)
-    assert nar.top_narratives(db, T) == []  # last 3 hours only
+    ns.absorb(db, posts, None, "hashed", T - 5 * 3600)
+    assert ns.top_narratives(db, T) == []  # last 3 hours only
     later = stored(db, [post(9, "Something else entirely about Tidewell pricing", at=T + 50 * 3600)])
-    nar.absorb(db, later, None, "hashed", T + 50 * 3600)  # prunes what is older than 48 h
+    ns.absorb(db, later, None, "hashed", T + 50 * 3600)  # prunes what is older than 48 h
     with db.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(narratives)).scalar() == 1
         assert conn.execute(sa.select(sa.func.count()).select_from(narrative_members)).scalar() == 1
@@ -147,7 +148,7 @@ def test_the_runner_clusters_outside_posts_with_the_engines_vectors_and_never_qu
     runner = Runner(db, [ListMonitor(batch)], engine, clock=lambda: T + 60)
     assert runner.run_pending()[0].stored == 5
     assert sorted(engine.asked) == sorted(m.text for m in batch if m.source != "slack")
-    top = nar.top_narratives(db, T + 60, min_count=1)
+    top = ns.top_narratives(db, T + 60, min_count=1)
     assert [(s["text"], s["posts"], s["reach"]) for s in top] == [
         ("Tidewell leak: clips exposed", 2, 550),
         ("doorbell chime fixed", 1, 0),
@@ -178,7 +179,7 @@ def test_two_workers_updating_at_once_lose_nothing(db):
     def run(posts):
         try:
             for start in range(0, len(posts), 20):
-                nar.absorb(db, posts[start : start + 20], None, "hashed", T + 200)
+                ns.absorb(db, posts[start : start + 20], None, "hashed", T + 200)
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -211,10 +212,10 @@ def test_a_poll_of_1000_posts_stays_cheap_beside_400_active_stories(tmp_path):
     centres = fill(db, rng, stories=400, now=T)
     posts, vectors = synthetic_poll(rng, centres, 1000, T + 60, "poll")
     started = time.process_time()
-    assert nar.absorb(db, posts, vectors, "minilm-l6", T + 60) == 1000
+    assert ns.absorb(db, posts, vectors, "minilm-l6", T + 60) == 1000
     assert time.process_time() - started < 0.3
     with db.connect() as conn:  # candidates are capped, however many stories are stored
-        assert conn.execute(sa.select(sa.func.count()).select_from(narratives)).scalar() > nar.MAX_ACTIVE
+        assert conn.execute(sa.select(sa.func.count()).select_from(narratives)).scalar() > ns.MAX_ACTIVE
 
 
 # --- sentence embeddings: paraphrases, reposts, two stories, the drill ----------------
@@ -268,8 +269,8 @@ def test_paraphrases_and_reposts_group_and_two_stories_stay_apart(sqlite_db, enc
     texts = CALM + LEAK + SUPPORT
     vectors = encoder.embed([for_model(t) for t in texts])
     posts = stored(db, [post(i, t, at=T + i) for i, t in enumerate(texts)])
-    nar.absorb(db, posts[: len(CALM)], vectors[: len(CALM)], "minilm-l6", T)
-    nar.absorb(db, posts[len(CALM) :], vectors[len(CALM) :], "minilm-l6", T + 60)
+    ns.absorb(db, posts[: len(CALM)], vectors[: len(CALM)], "minilm-l6", T)
+    ns.absorb(db, posts[len(CALM) :], vectors[len(CALM) :], "minilm-l6", T + 60)
     with db.connect() as conn:
         story_of = dict(
             conn.execute(sa.select(narrative_members.c.external_id, narrative_members.c.narrative_id)).all()
@@ -277,7 +278,7 @@ def test_paraphrases_and_reposts_group_and_two_stories_stay_apart(sqlite_db, enc
     leak = {story_of[p.external_id] for p in posts if p.text in LEAK}
     support = {story_of[p.external_id] for p in posts if p.text in SUPPORT}
     assert len(leak) == 1 and len(support) == 1 and leak != support
-    top = nar.top_narratives(db, T + 120)
+    top = ns.top_narratives(db, T + 120)
     assert top[0]["posts"] == len(LEAK) and top[0]["text"] in LEAK and not top[0]["text"].startswith("RT")
     assert top[1]["posts"] == len(SUPPORT) and top[1]["text"] in SUPPORT
 
@@ -306,8 +307,8 @@ def test_the_drill_s_top_narrative_is_the_leak_with_a_real_post(sqlite_db, encod
         by_minute.setdefault(p.created_at // 60, []).append(p)
     for minute in sorted(by_minute):
         batch = by_minute[minute]
-        nar.absorb(db, batch, np.stack([vector_of[p.text] for p in batch]), "minilm-l6", minute * 60 + 60)
-    top = nar.top_narratives(db, T + 1500)
+        ns.absorb(db, batch, np.stack([vector_of[p.text] for p in batch]), "minilm-l6", minute * 60 + 60)
+    top = ns.top_narratives(db, T + 1500)
     assert top[0]["text"] in distinct  # a real post
     assert any(word in top[0]["text"].lower() for word in ("leak", "clips", "open server", "exposed", "bucket"))
     assert top[0]["negative_share"] > 0 and top[0]["growth"] == "new this hour"

@@ -44,7 +44,7 @@ def gate(actor: Actor, permission: Permission, disabled: bool = False) -> dict:
 
 
 def narratives_table(stories: list[dict], zone: ZoneInfo, width: int = 200) -> pd.DataFrame:
-    """Narratives (crisis.narratives.top_narratives) as a table: the representative
+    """Narratives (crisis.narrative_store.top_narratives) as a table: the representative
     post is outside text, cleaned to one plain line, never Markdown."""
     return pd.DataFrame(
         {
