@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
-from scipy import sparse
 
 # Cosine similarity to a story's centroid from which a post joins it, per vector kind (sentence
 # vectors are compared with the running mean taken out, so the bar is lower than raw cosine).
@@ -125,6 +124,8 @@ def _segments(order: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 def _sums_by(labels: np.ndarray, n: int, rows: np.ndarray) -> np.ndarray:
     """Row sums per label (0..n-1), as one sparse product: no copies, no Python loop."""
+    from scipy import sparse  # here: the worker and the pages start faster without it
+
     one_hot = sparse.csr_matrix(
         (np.ones(len(labels), dtype=np.float32), (labels, np.arange(len(labels)))), shape=(n, len(labels))
     )
