@@ -223,6 +223,7 @@ def _save(conn: sa.Connection, touched: list[Story], kind: str) -> None:
             )
         return row
 
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     made = [s for s in touched if s.id is None]
     new = {id(s) for s in made}
     if made:
@@ -236,11 +237,10 @@ def _save(conn: sa.Connection, touched: list[Story], kind: str) -> None:
         if not kept:
             continue
         rows = [values(s, with_rep) for s in kept]
-        conn.execute(
-            narratives.update()
-            .where(narratives.c.id == sa.bindparam("story_id"))
-            .values({c: sa.bindparam(f"new_{c}") for c in rows[0]}),
-            [{"story_id": s.id, **{f"new_{c}": v for c, v in row.items()}} for s, row in zip(kept, rows)],
+        columns = list(rows[0])
+        conn.exec_driver_sql(  # hundreds of rows: straight to the driver's executemany
+            f"UPDATE narratives SET {', '.join(f'{c} = {mark}' for c in columns)} WHERE id = {mark}",
+            [(*row.values(), s.id) for s, row in zip(kept, rows)],
         )
     members, buckets = [], {}
     for story in touched:
@@ -251,7 +251,6 @@ def _save(conn: sa.Connection, touched: list[Story], kind: str) -> None:
             b[1] += int(post.negative)
             b[2] += post.reach
     # A thousand plain rows: straight to the driver's executemany (SQLAlchemy's per-row work is most of the cost).
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     conn.exec_driver_sql(
         "INSERT INTO narrative_members (source, external_id, narrative_id, text_key, created_at) "
         f"VALUES ({', '.join([mark] * 5)})",
