@@ -33,6 +33,7 @@ class Permission(Enum):
     PAUSE_PUBLISHING = ("pause all publishing", "editor")
     EDIT_RECORD = ("change the incident record", "editor")
     KEY_ACCOUNTS = ("change the key accounts", "editor")
+    ALERT_FEEDBACK = ("mark alerts and missed crises", "editor")
     PUBLISH_NOW = ("publish a post now", "lead")
     RESUME_PUBLISHING = ("resume publishing", "lead")
     APPROVE_ANSWERS = ("approve FAQ answers", "lead")

@@ -11,6 +11,8 @@ import sqlalchemy as sa
 
 from crisis.detector import crisis_status
 from crisis.levels import LEVELS
+from crisis.narrative_store import top_narratives
+from crisis.narratives import one_line
 from incidents.faq import status_line as faq_status
 from publishing import pause
 from safety.spreadsheet import write_rows
@@ -39,7 +41,7 @@ class Brief:
     expected_per_hour: float | None
     expected_negative_share: float | None
     negative_reach_24h: int
-    narratives: list[tuple[str, int]] = field(default_factory=list)
+    narratives: list[dict] = field(default_factory=list)  # crisis.narrative_store.top_narratives
     sources_24h: list[tuple[str, int, int]] = field(default_factory=list)  # source, messages, negative
     posts: dict[str, int] = field(default_factory=dict)
     paused: bool = False
@@ -66,15 +68,34 @@ class Brief:
             ("Messages, last hour", f"{self.messages_1h:,}{expected}; hour before: {self.messages_prev_1h:,}"),
             ("Negative share, last hour", share + normal),
             ("Reach of negative posts, last 24 h", f"{self.negative_reach_24h:,}"),
-            ("Top narratives", ", ".join(f"{t} ({n})" for t, n in self.narratives) or "none stand out"),
+            *self._narrative_rows(),
             ("By source, last 24 h", ", ".join(f"{s} {m:,} ({n:,} negative)" for s, m, n in self.sources_24h) or "–"),
+            *self.team_rows(),
+        ]
+        return rows
+
+    def team_rows(self) -> list[tuple[str, str]]:
+        """What the team is doing."""
+        return [
             ("Crisis FAQ", self._faq_line()),
             ("Scheduled posts", ", ".join(f"{n} {s}" for s, n in sorted(self.posts.items())) or "none"),
             ("Publishing", f"ALL PAUSED: {self.pause_reason}" if self.paused else "running"),
             ("Alerts sent to Slack, last 24 h", str(self.alerts_sent_24h)),
             ("Mentions triaged, last 24 h", str(self.triaged_24h)),
         ]
-        return rows
+
+    def _narrative_rows(self) -> list[tuple[str, str]]:
+        if not self.narratives:
+            return [("Top narratives, last 3 h", "none stand out")]
+        return [
+            (
+                f"Narrative {i}",
+                f"{one_line(story, 160)}, {story['reach']:,} reach, first seen "
+                f"{datetime.fromtimestamp(story['first_seen'], tz=timezone.utc).astimezone(ZoneInfo(self.zone)):%H:%M}"
+                f", {story['growth']}",
+            )
+            for i, story in enumerate(self.narratives, 1)
+        ]
 
     def _faq_line(self) -> str:
         if not self.faq:
@@ -128,7 +149,7 @@ def build_brief(db: sa.Engine, now: float, zone: str) -> Brief:
         expected_per_hour=total["expected"] / total["window_minutes"] * 60 if total.get("window_minutes") else None,
         expected_negative_share=total.get("expected_negative_share"),
         negative_reach_24h=queries.negative_reach(db, now_i - 86400, now_i + 1),
-        narratives=[tuple(t) for t in data.get("new_terms", [])],
+        narratives=top_narratives(db, now, limit=5),
         sources_24h=[(r.source, int(r.messages), int(r.negative)) for r in by_source.itertuples()],
         posts=queries.posts_by_status(db),
         paused=switch.paused,

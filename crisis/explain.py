@@ -1,9 +1,10 @@
 """Why the level is what it is, in data and in one line.
 
 The same explanation is shown on the pages and sent to Slack: which series
-rose (observed vs expected, the factor, the window), since when, the terms
-that are new compared with the baseline, the top sources, the top external
-authors by reach, and three sample messages. Internal (Slack) messages
+rose (observed vs expected, the factor, the window), since when, the top
+narratives (crisis/narrative_store.py: stories, each with a real outside post), the
+terms that are new compared with the baseline (for the posts' risk flags), the
+top sources, the top external authors by reach, and three sample messages. Internal (Slack) messages
 never appear by author or text: staff are counted, not quoted.
 """
 
@@ -18,6 +19,8 @@ import sqlalchemy as sa
 
 from crisis.assess import SeriesAssessment
 from crisis.levels import LEVELS
+from crisis.narrative_store import top_narratives
+from crisis.narratives import STOP_WORDS, one_line
 from settings.registry import internal_sources
 from store.schema import messages
 
@@ -33,7 +36,7 @@ _STOP = set(
 def terms(texts: list[str]) -> Counter:
     counts: Counter = Counter()
     for text in texts:
-        counts.update({w.strip("'’-") for w in _WORD.findall(text.lower())} - _STOP)
+        counts.update({w.strip("'’-") for w in _WORD.findall(text.lower())} - _STOP - STOP_WORDS)
     return counts
 
 
@@ -48,7 +51,8 @@ def new_terms(window: list[str], before: list[str], top: int = 6) -> list[tuple[
         ratio = (count / n_now) / ((then.get(term, 0) + 0.5) / n_then)
         if ratio > 2:
             scored.append((count * math.log(ratio), term, count))
-    return [(term, count) for _, term, count in sorted(scored, reverse=True)[:top]]
+    chosen = sorted(scored, reverse=True)[:top]
+    return [(term, count) for _, term, count in sorted(chosen, key=lambda c: (-c[2], c[1]))]  # shown by count
 
 
 def _texts(conn, since: int, until: int, limit: int, external_only: bool = False):
@@ -86,6 +90,7 @@ def explain(db: sa.Engine, found: list[SeriesAssessment], level: int, now: float
         "rising": [_series(a) for a in rising[:4]],
         "total": _series(total) if total else None,
         "new_terms": new_terms([r.text for r in window_rows], [r.text for r in before_rows]),
+        "narratives": top_narratives(db, now, limit=3),
         "top_sources": sources.most_common(4),
         "top_authors": [{"author": a, "source": s, "reach": r} for a, (s, r) in authors.items()],
         "samples": [{"source": r.source, "author": r.author, "reach": r.reach, "text": r.text[:280]} for r in samples],
@@ -109,7 +114,7 @@ def _series(a: SeriesAssessment) -> dict:
 
 
 def summary(data: dict) -> str:
-    """One line: level, what rose and by how much, since when, new terms."""
+    """One line: level, what rose and by how much, since when, the top story."""
     parts = [data["level"].upper()]
     lead = data["rising"][0] if data["rising"] else data["total"]
     if lead:
@@ -121,6 +126,6 @@ def summary(data: dict) -> str:
         )
     if data["since"] and data["rising"]:
         parts.append("rising since " + datetime.fromtimestamp(data["since"], tz=timezone.utc).strftime("%H:%M UTC"))
-    if data["new_terms"]:
-        parts.append("new: " + ", ".join(term for term, _ in data["new_terms"][:4]))
+    if data.get("narratives"):
+        parts.append("top story: " + one_line(data["narratives"][0], 80))
     return " · ".join(parts)

@@ -3,7 +3,7 @@ executives (every 30 minutes while the level is above normal, daily
 otherwise).
 
 Messages use Block Kit with a plain-text fallback. Text that comes from
-outside (terms, sample posts, authors) goes into plain_text objects, so a
+outside (narratives, sample posts, authors) goes into plain_text objects, so a
 post can never mention @channel or inject a link into an alert. Each alert
 is claimed in the store before sending (one UPDATE whose row count says
 whether this runner won it, so two runners never both send it) and sent at
@@ -92,10 +92,13 @@ def blocks_for(row, on_duty: list[str] | None = None, key_accounts: list[str] | 
         )
     if fields:
         blocks.append({"type": "section", "fields": fields})
-    if data.get("new_terms"):
-        blocks.append(
-            {"type": "section", "text": _plain("New terms: " + ", ".join(f"{t} ({n})" for t, n in data["new_terms"]))}
-        )
+    if data.get("narratives"):
+        lines = [
+            f"{i}. {story['text'][:200]} ({story['posts']} posts, {story['negative_share']:.0%} negative, "
+            f"{story['reach']:,} reach, {story['growth']})"
+            for i, story in enumerate(data["narratives"][:3], 1)
+        ]
+        blocks.append({"type": "section", "text": _plain("What people are saying:\n" + "\n".join(lines), 1500)})
     if data.get("top_authors"):
         authors = ", ".join(f"{a['author']} ({a['source']}, {a['reach']:,} reach)" for a in data["top_authors"])
         blocks.append({"type": "section", "text": _plain("Top authors by reach: " + authors)})

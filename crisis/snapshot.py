@@ -9,6 +9,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from crisis.detector import crisis_status
+from crisis.narrative_store import top_narratives
 from crisis.notify import notifier_failures
 from delivery.router import failures as delivery_failures
 from incidents import faq
@@ -34,6 +35,7 @@ class WallSnapshot:
     by_source: pd.DataFrame
     alerts: list
     faq: dict | None  # the active incident's FAQ at a glance, or None
+    narratives: list[dict]  # the top stories, last 3 h (crisis/narrative_store.py)
 
 
 def wall_snapshot(
@@ -63,4 +65,5 @@ def wall_snapshot(
         by_source=queries.volume_by_source(db, since, now + 1),
         alerts=queries.recent_alerts(db, 5),
         faq=faq.status_line(db),
+        narratives=top_narratives(db, now, limit=3),
     )

@@ -4,11 +4,13 @@ team's own call (declare a crisis, or stand down), recorded with who and why."""
 from __future__ import annotations
 
 import time
+from datetime import datetime
 
 import pandas as pd
 import streamlit as st
 
 from access.roles import NotAllowed, Permission
+from crisis import feedback
 from crisis.detector import Detector, crisis_status
 from crisis.levels import LEVELS
 from crisis.notify import notifier_failures
@@ -16,7 +18,7 @@ from crisis.presets import PRESETS
 from pages.common.duty import acknowledge_from_link, duty_pages
 from pages.common.frame import app_context, current_actor
 from pages.common.text import clean_frame, md_escape, one_line
-from pages.common.widgets import display_time, gate
+from pages.common.widgets import display_time, gate, narratives_table
 from store import queries
 
 ctx = app_context()
@@ -50,12 +52,8 @@ if data.get("rising"):
     st.dataframe(clean_frame(rising), hide_index=True, width="stretch")
 left, right = st.columns(2)
 with left:
-    st.subheader("New terms")
-    st.dataframe(
-        clean_frame(pd.DataFrame(data.get("new_terms", []), columns=["term", "messages"])),
-        hide_index=True,
-        width="stretch",
-    )
+    st.subheader("Top narratives at this evaluation")
+    st.dataframe(clean_frame(narratives_table(data.get("narratives", []), zone, 160)), hide_index=True, width="stretch")
     st.subheader("Top sources")
     st.dataframe(
         clean_frame(pd.DataFrame(data.get("top_sources", []), columns=["source", "messages"])),
@@ -114,3 +112,89 @@ st.dataframe(
 )
 
 duty_pages(ctx, actor)
+
+st.subheader("Alert feedback, last 30 days")
+st.caption(
+    "Mark each raised alert useful, a false alarm or late, and record the crises the detector missed: "
+    "this is how the team learns whether to trust the sensitivity."
+)
+now = time.time()
+judged = feedback.summary(ctx.db, now)
+m1, m2, m3, m4, m5 = st.columns(5)
+m1.metric(
+    "Precision of alerts",
+    "–" if judged.precision is None else f"{judged.precision:.0%}",
+    help="Of the alerts people marked: useful or late (a real crisis), not a false alarm.",
+)
+m2.metric("Alerts marked", f"{judged.marked} of {judged.alerts}")
+m3.metric("False alarms", judged.false_alarm)
+m4.metric("Late", judged.late)
+m5.metric("Missed crises", len(judged.misses))
+
+raised = feedback.raised_alerts(ctx.db, now)
+st.dataframe(
+    clean_frame(
+        pd.DataFrame(
+            {
+                "when": [local(r.at) for r in raised],
+                "to": [LEVELS[r.new_level] for r in raised],
+                "why": [r.reason for r in raised],
+                "verdict": [feedback.VERDICTS.get(r.verdict, "not marked") for r in raised],
+                "by": [r.who or "" for r in raised],
+                "note": [one_line(r.note or "", 200) for r in raised],
+                "summary": [one_line(r.summary, 300) for r in raised],
+            },
+            columns=["when", "to", "why", "verdict", "by", "note", "summary"],
+        )
+    ),
+    hide_index=True,
+    width="stretch",
+)
+mark_col, miss_col = st.columns(2)
+with mark_col, st.form("alert_feedback"):
+    labels = {r.id: f"{local(r.at)} · {LEVELS[r.new_level].upper()} ({r.reason})" for r in raised}
+    alert_id = st.selectbox("Alert", list(labels), format_func=labels.get, key="feedback_alert")
+    verdict = st.radio(
+        "Verdict", list(feedback.VERDICTS), format_func=feedback.VERDICTS.get, horizontal=True, key="feedback_verdict"
+    )
+    note = st.text_input("Note (optional)", key="feedback_note")
+    mark = st.form_submit_button("Record the verdict", **gate(actor, Permission.ALERT_FEEDBACK, disabled=not labels))
+if mark and alert_id is not None:
+    try:
+        feedback.mark_alert(ctx.db, actor, int(alert_id), verdict, time.time(), note)
+    except (NotAllowed, ValueError) as exc:
+        st.error(md_escape(str(exc), 600))
+    else:
+        st.rerun()
+with miss_col, st.form("missed_crisis"):
+    today = datetime.now(zone)
+    day = st.date_input("We missed a crisis here: day", value=today.date(), key="missed_day")
+    at = st.time_input(
+        f"began at ({ctx.settings.app.timezone})",
+        value=today.time().replace(second=0, microsecond=0),
+        key="missed_time",
+    )
+    what = st.text_input("What was missed", key="missed_note")
+    missed = st.form_submit_button("Record the miss", **gate(actor, Permission.ALERT_FEEDBACK))
+if missed:
+    try:
+        began = datetime.combine(day, at, tzinfo=zone).timestamp()
+        feedback.record_miss(ctx.db, actor, began, what, time.time())
+    except (NotAllowed, ValueError) as exc:
+        st.error(md_escape(str(exc), 600))
+    else:
+        st.rerun()
+if judged.misses:
+    st.dataframe(
+        clean_frame(
+            pd.DataFrame(
+                {
+                    "began": [local(r.at) for r in judged.misses],
+                    "what was missed": [one_line(r.note, 300) for r in judged.misses],
+                    "recorded by": [r.who for r in judged.misses],
+                }
+            )
+        ),
+        hide_index=True,
+        width="stretch",
+    )

@@ -12,6 +12,7 @@ import streamlit as st
 from crisis.brief import build_brief
 from pages.common.frame import app_context
 from pages.common.text import clean_frame, md_escape
+from pages.common.widgets import narratives_table
 
 ctx = app_context()
 zone = ctx.settings.zone
@@ -80,12 +81,17 @@ if len(hours):
         )
     right.altair_chart(share.properties(height=260, title="Negative share per hour (dashed: normal)"), width="stretch")
 
-left, middle, right = st.columns(3)
-with left:
-    st.subheader("Top narratives")
+st.subheader("Top narratives, last 3 hours")
+if brief.narratives:
     st.dataframe(
-        clean_frame(pd.DataFrame(brief.narratives, columns=["term", "messages"])), hide_index=True, width="stretch"
+        clean_frame(narratives_table(brief.narratives, ctx.settings.zone)),
+        hide_index=True,
+        width="stretch",
+        column_config={"what people are saying": st.column_config.TextColumn(width="large")},
     )
+else:
+    st.caption("No story has more than one post yet.")
+middle, right = st.columns(2)
 with middle:
     st.subheader("By source, last 24 h")
     st.dataframe(
@@ -96,7 +102,7 @@ with middle:
     st.metric("Reach of negative posts, last 24 h", f"{brief.negative_reach_24h:,}")
 with right:
     st.subheader("What the team is doing")
-    st.dataframe(clean_frame(pd.DataFrame(brief.rows()[6:], columns=["", "now"])), hide_index=True, width="stretch")
+    st.dataframe(clean_frame(pd.DataFrame(brief.team_rows(), columns=["", "now"])), hide_index=True, width="stretch")
 
 d1, d2 = st.columns(2)
 d1.download_button("Download the brief (Markdown)", brief.to_markdown(), "crisis-brief.md", "text/markdown")

@@ -21,6 +21,7 @@ from crisis.snapshot import wall_snapshot
 from pages.common.frame import app_context
 from pages.common.signin import recheck_display_link
 from pages.common.text import clean_frame, md_escape, one_line
+from pages.common.widgets import narratives_table
 from store.health import describe, store_errors
 from store.health import health as store_health
 
@@ -225,6 +226,17 @@ def live_view() -> None:
         left, right = st.columns(2)
         left.altair_chart(volume_chart(grid, expected_per_min), width="stretch")
         right.altair_chart(negative_share_chart(grid, expected_share), width="stretch")
+
+    st.subheader("What people are saying, last 3 hours")
+    if snap.narratives:
+        st.dataframe(
+            narratives_table(snap.narratives, zone),
+            hide_index=True,
+            width="stretch",
+            column_config={"what people are saying": st.column_config.TextColumn(width="large")},
+        )
+    else:
+        st.caption("No story has more than one post yet.")
 
     left, middle, right = st.columns([5, 4, 3])
     with left:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import threading
+from collections import OrderedDict
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Sequence
@@ -107,19 +109,56 @@ class LinearHead:
         return exp / exp.sum(axis=1, keepdims=True)
 
 
+# Embeddings kept per thread after scoring, for narratives (crisis/narratives.py), at most this many texts.
+REMEMBER_TEXTS = 4096
+
+
 class MiniLMHeadEngine:
     name = "minilm-head"
+    vector_kind = "minilm-l6"  # narratives cluster in this engine's sentence-embedding space
 
     def __init__(self, *, head_path: Path = HEAD_PATH, encoder: MiniLMEncoder | None = None, device: str | None = None):
         self.head = LinearHead(head_path)  # first: a missing head fails before the model loads
         self.encoder = encoder or MiniLMEncoder(device=device)
         self.version = f"{self.encoder.version}+head-{self.head.digest}"
+        self._recent = threading.local()  # per thread: a runner's source threads never see each other's
 
     def score(self, texts: Sequence[str]) -> list[Score]:
         if not texts:
             return []
-        probs = self.head.probabilities(features(self.encoder, texts))
+        cleaned = [for_model(t) for t in texts]
+        embedded = self.encoder.embed(cleaned)
+        probs = self.head.probabilities(np.hstack([embedded, lexicon_features(cleaned)]))
+        self._remember(texts, embedded)
         return [probs_to_score(row) for row in probs]
+
+    def _remember(self, texts: Sequence[str], embedded: np.ndarray) -> None:
+        memo = getattr(self._recent, "memo", None)
+        if memo is None:
+            memo = self._recent.memo = OrderedDict()
+        for text, vector in zip(texts, embedded):
+            memo[text] = vector
+            memo.move_to_end(text)
+        while len(memo) > REMEMBER_TEXTS:
+            memo.popitem(last=False)
+
+    def embeddings_for(self, texts: Sequence[str]) -> np.ndarray:
+        """The sentence embeddings of `texts` (unit length): those this thread just
+        scored come from memory, so nothing is encoded twice; the rest are encoded."""
+        memo = getattr(self._recent, "memo", None) or {}
+        out = np.zeros((len(texts), self.encoder.model.config.hidden_size), dtype=np.float32)
+        missing = []
+        for i, text in enumerate(texts):
+            vector = memo.get(text)
+            if vector is None:
+                missing.append(i)
+            else:
+                out[i] = vector
+        if missing:
+            out[missing] = self.encoder.embed([for_model(texts[i]) for i in missing])
+        for text in texts:
+            memo.pop(text, None)
+        return out
 
 
 def probs_to_score(probs: np.ndarray) -> Score:

@@ -396,4 +396,88 @@ duty_pages = sa.Table(
     sa.UniqueConstraint("alert_id", "step", name="uq_duty_pages_step"),
 )
 
+# Narratives: recent external posts clustered by what they say (crisis/narratives.py,
+# kept by crisis/narrative_store.py).
+# One row per story: the running sum of its members' vectors (float32 bytes), its
+# representative post (a real external message, joined for its text so that text
+# retention applies) and its totals. vector_kind says which vectors it lives in.
+narratives = sa.Table(
+    "narratives",
+    metadata,
+    sa.Column("id", _Id, primary_key=True, autoincrement=True),
+    sa.Column("vector_kind", sa.String(32), nullable=False),
+    sa.Column("vector_sum", sa.LargeBinary, nullable=False),
+    sa.Column("rep_source", sa.String(32), nullable=False),
+    sa.Column("rep_external_id", sa.String(200), nullable=False),
+    sa.Column("rep_vector", sa.LargeBinary, nullable=False),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("negative", sa.Integer, nullable=False),
+    sa.Column("reach", sa.BigInteger, nullable=False),
+    sa.Column("first_seen", sa.BigInteger, nullable=False),  # epoch s of its first post
+    sa.Column("last_seen", sa.BigInteger, nullable=False),
+    sa.Index("ix_narratives_kind_last_seen", "vector_kind", "last_seen"),
+)
+
+# Each clustered post once: makes an update idempotent, and finds the story of a
+# repost by its normalised text (key).
+narrative_members = sa.Table(
+    "narrative_members",
+    metadata,
+    sa.Column("source", sa.String(32), primary_key=True),
+    sa.Column("external_id", sa.String(200), primary_key=True),
+    sa.Column("narrative_id", sa.BigInteger, nullable=False),
+    sa.Column("text_key", sa.String(32), nullable=False),
+    sa.Column("created_at", sa.BigInteger, nullable=False),
+    sa.Index("ix_narrative_members_text_key", "text_key"),
+    sa.Index("ix_narrative_members_created_at", "created_at"),
+)
+
+# Per narrative and 10 minutes: counts for windows and growth without reading members.
+narrative_buckets = sa.Table(
+    "narrative_buckets",
+    metadata,
+    sa.Column("narrative_id", sa.BigInteger, primary_key=True),
+    sa.Column("bucket", sa.BigInteger, primary_key=True),  # epoch s, start of the 10 minutes
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("negative", sa.Integer, nullable=False),
+    sa.Column("reach", sa.BigInteger, nullable=False),
+    sa.Index("ix_narrative_buckets_bucket", "bucket"),
+)
+
+# One row: locked by the runner updating narratives, so two never interleave;
+# also holds the hashed vectors' document frequencies and the last prune.
+narrative_state = sa.Table(
+    "narrative_state",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("doc_freq", sa.LargeBinary),
+    sa.Column("docs", sa.Float, nullable=False, server_default="0"),
+    sa.Column("mean_vector", sa.LargeBinary),
+    sa.Column("mean_weight", sa.Float, nullable=False, server_default="0"),
+    sa.Column("pruned_at", sa.BigInteger, nullable=False, server_default="0"),
+)
+
+# What the team thought of an alert: useful, false alarm, or late (one verdict per alert, the latest wins).
+alert_feedback = sa.Table(
+    "alert_feedback",
+    metadata,
+    sa.Column("alert_id", sa.BigInteger, sa.ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("verdict", sa.String(16), nullable=False),
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    sa.Column("who", sa.String(200), nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+)
+
+# "We missed a crisis here": a time the detector should have raised, and why.
+missed_crises = sa.Table(
+    "missed_crises",
+    metadata,
+    sa.Column("id", _Id, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.Float, nullable=False),  # when the crisis began
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("who", sa.String(200), nullable=False),
+    sa.Column("recorded_at", sa.Float, nullable=False),
+    sa.Index("ix_missed_crises_at", "at"),
+)
+
 UNSCORED = "unscored"

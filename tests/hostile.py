@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
+from crisis import narrative_store
 from crisis.detector import Detector
 from crisis.presets import PRESETS
 from incidents import faq, key_accounts, team
@@ -66,6 +67,8 @@ def seed(db: sa.Engine, now: float | None = None) -> None:
     with write(db) as conn:
         store_messages(conn, batch, [Score("negative", 0.9)] * len(batch), ("test", "1"), now)
         ids = [r.id for r in conn.execute(sa.text("SELECT id FROM messages ORDER BY id")).all()]
+    # As the runner does after storing: the corpus becomes narratives (x and news: two posts per story).
+    assert narrative_store.observe(db, batch, [Score("negative", 0.9)] * len(batch), None, now) == 2 * len(CORPUS)
     mentions.decide(db, ids[:3], "monitor", NAME, CORPUS[0], ANA, now)
     for text in CORPUS[:4]:
         posts.create(

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from access import policy
 from access.roles import PERSON_ROLES, ROLES, Actor, NotAllowed, Permission, require
+from crisis import feedback
 from crisis.detector import Detector
 from crisis.presets import PRESETS
 from incidents import faq, key_accounts, team
@@ -22,7 +23,7 @@ from store import mentions
 from store.connection import write
 from store.corrections import correct
 from store.ingest import store_messages
-from store.schema import audit_log, drill_log
+from store.schema import alerts, audit_log, drill_log
 from tests.conftest import message
 from worker.service import start_drill
 
@@ -139,8 +140,34 @@ CASES = {
         Permission.KEY_ACCOUNTS,
         lambda db, w, by: key_accounts.add_account(db, "Acme", ["@acme"], [], [], "Dana", "", by, T),
     ),
+    "mark an alert": (
+        Permission.ALERT_FEEDBACK,
+        lambda db, w, by: feedback.mark_alert(db, by, raised_alert(db), "useful", T),
+    ),
+    "record a missed crisis": (
+        Permission.ALERT_FEEDBACK,
+        lambda db, w, by: feedback.record_miss(db, by, T - 3600, "the outage on the forums", T),
+    ),
 }
 READING = {Permission.READ_WALL, Permission.READ, Permission.READ_AUDIT}
+
+
+def raised_alert(db) -> int:
+    with write(db) as conn:
+        return conn.execute(
+            alerts.insert()
+            .values(
+                at=T,
+                kind="level",
+                audience="crisis_team",
+                old_level=0,
+                new_level=1,
+                reason="detected",
+                summary="WATCH",
+                explanation="{}",
+            )
+            .returning(alerts.c.id)
+        ).scalar_one()
 
 
 def below(role: str) -> list[str]:

@@ -32,10 +32,12 @@ def test_overview_shows_the_brief_and_offers_downloads(drill_store):
     assert figures["24 h ago"][0] == "NORMAL"
     assert figures["Messages, last hour"][0] == f"{brief.messages_1h:,}"
     narratives = at.dataframe[0].value
-    assert list(narratives["term"]) == [t for t, _ in brief.narratives] and len(narratives) > 0
+    assert list(narratives["what people are saying"]) == [s["text"] for s in brief.narratives]
+    assert 0 < len(narratives) <= 5 and list(narratives["posts"]) == sorted(narratives["posts"], reverse=True)
     markdown = brief.to_markdown()
     assert markdown.startswith("# Crisis brief, ") and "| Crisis level |" in markdown
-    assert "\\#tidewellleak" in markdown  # outside terms are escaped in the brief
+    assert '| Narrative 1 | "' in markdown and f"({brief.narratives[0]['posts']} posts, " in markdown
+    assert "Narrative 1" in brief.to_csv()
     assert brief.to_csv().splitlines()[0] == '"item","value"'
     assert len(at.get("download_button")) == 2
 

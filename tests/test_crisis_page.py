@@ -1,5 +1,7 @@
 """The crisis level on the wall and on its own page (AppTest)."""
 
+import json
+
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
@@ -42,4 +44,25 @@ def test_declare_and_stand_down_from_the_crisis_page(drill_store):
         ("declared", "local user", "reporter from the Ledger is calling"),
         ("stood down", "local user", "statement published"),
     ]
-    assert at.dataframe[-1].value["why"].tolist() == ["stood down", "declared"]
+    history = next(d.value for d in at.dataframe if "sent to Slack" in d.value.columns)
+    assert history["why"].tolist() == ["stood down", "declared"]
+
+
+def test_the_crisis_page_and_the_summary_name_the_top_narratives(drill_store):
+    from crisis.detector import crisis_status
+
+    db = drill_store(20)
+    status = crisis_status(db)
+    stories = status["explanation"]["narratives"]
+    assert stories and 'top story: "' in status["summary"]
+    assert stories == sorted(stories, key=lambda s: -s["posts"])
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page("pages/crisis.py").run()
+    assert not at.exception, at.exception
+    table = next(d.value for d in at.dataframe if "what people are saying" in d.value.columns)
+    assert list(table["posts"]) == [s["posts"] for s in stories]
+    lines = [json.loads(line) for line in (ROOT / "scenarios" / "tidewell-camera-leak.jsonl").open()][1:]
+    lines = [x for x in lines if x.get("kind", "message") == "message"]
+    outside = {x["text"] for x in lines if x["source"] != "slack"}
+    staff = {x["text"] for x in lines if x["source"] == "slack"}
+    assert set(table["what people are saying"]) <= outside - staff  # real outside posts, never a staff message

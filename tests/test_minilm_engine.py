@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from sentiment.minilm import HEAD_PATH, LinearHead, MiniLMHeadEngine
+from sentiment.preprocess import for_model
 
 
 @pytest.fixture(scope="module")
@@ -75,3 +76,16 @@ def test_head_with_wrong_classes_is_refused(tmp_path):
     path.write_text(json.dumps(data))
     with pytest.raises(ValueError, match="classes must be"):
         LinearHead(path)
+
+
+def test_the_embeddings_made_while_scoring_are_handed_to_narratives_not_encoded_again(engine, monkeypatch):
+    texts = ["Tidewell left camera clips on an open server", "@a my doorbell works https://x.example"]
+    engine.score(texts)
+    calls = []
+    real = engine.encoder.embed
+    monkeypatch.setattr(engine.encoder, "embed", lambda batch: calls.append(list(batch)) or real(batch))
+    vectors = engine.embeddings_for(texts)
+    assert calls == []  # from memory: nothing encoded twice
+    np.testing.assert_allclose(vectors, real([for_model(t) for t in texts]), atol=1e-5)
+    again = engine.embeddings_for(texts[:1])  # handed over once: a second ask encodes
+    assert calls == [[for_model(texts[0])]] and np.allclose(again[0], vectors[0], atol=1e-5)

@@ -49,6 +49,20 @@ def add_alert(db, *, level=2, old=0, suppressed=False, at=T0, samples=None):
             }
         ],
         "new_terms": [["#tidewellleak", 9], ["clips", 7]],
+        "narratives": [
+            {
+                "text": "Tidewell left camera clips on an open server",
+                "source": "x",
+                "author": "@a",
+                "posts": 40,
+                "negative_share": 0.9,
+                "reach": 52000,
+                "first_seen": at - 600,
+                "last_hour": 40,
+                "hour_before": 0,
+                "growth": "new this hour",
+            }
+        ],
         "top_authors": [{"author": "@mira_secures", "source": "x", "reach": 84000}],
         "samples": samples or [{"source": "x", "author": "@someone", "reach": 10, "text": HOSTILE}],
     }
@@ -82,7 +96,11 @@ def test_a_level_change_goes_to_the_crisis_team_with_blocks_and_fallback(db, sla
         "text": {"type": "plain_text", "text": "Crisis level CRISIS (was normal, detected)", "emoji": False},
     }
     texts = [b["text"]["text"] for b in blocks if b["type"] == "section" and "text" in b]
-    assert "New terms: #tidewellleak (9), clips (7)" in texts
+    assert (
+        "What people are saying:\n1. Tidewell left camera clips on an open server "
+        "(40 posts, 90% negative, 52,000 reach, new this hour)"
+    ) in texts
+    assert not any("New terms" in t for t in texts)
     assert any("@mira_secures (x, 84,000 reach)" in t for t in texts)
     # Outside text travels only as plain_text: no @channel, no link, no formatting.
     hostile = [b for b in blocks if b["type"] == "section" and HOSTILE in b.get("text", {}).get("text", "")]

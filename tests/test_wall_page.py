@@ -57,7 +57,12 @@ def test_wall_shows_the_bundled_drill_thirty_minutes_in(drill_config, monkeypatc
         "Negative share, 5-minute window (dashed: normal)",
         "By source, last 6 h",
     ]
-    top, latest = at.dataframe[0].value, at.dataframe[1].value
+    stories, top, latest = at.dataframe[0].value, at.dataframe[1].value, at.dataframe[2].value
+    # What people are saying: stories sorted by posts, each shown by a real outside post.
+    assert list(stories.columns) == ["what people are saying", "posts", "negative", "reach", "first seen", "growth"]
+    assert 0 < len(stories) <= 3 and list(stories["posts"]) == sorted(stories["posts"], reverse=True)
+    outside = {json.loads(line).get("text") for line in settings.scenario_path.open() if '"slack"' not in line}
+    assert set(stories["what people are saying"]) <= outside
     assert list(top.columns) == ["age", "source", "author", "reach", "message"]
     assert len(top) == settings.wall.top_negative and "slack" not in set(top["source"])
     assert list(top["reach"]) == sorted(top["reach"], reverse=True)

@@ -41,6 +41,7 @@ from typing import Callable, Sequence
 
 import sqlalchemy as sa
 
+from crisis import narrative_store
 from monitors.base import Message, Monitor, PollResult, Quarantined, RetryAt, SourceStopped
 from sentiment.engine import Engine, Score
 from settings.redact import error_text, redact
@@ -181,6 +182,7 @@ class Runner:
                 )
         except Exception as exc:  # a source's failure must never stop the runner
             return self._failed(monitor, claim, exc)
+        narrative_store.observe(self.db, result.messages, scores, self.engine, done)  # never raises
         self._due[monitor.name] = next_at
         if stored:
             log.info("%s: stored %d new of %d fetched", monitor.name, stored, len(result.messages))

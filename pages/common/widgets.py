@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from access.roles import Actor, Permission
-from pages.common.text import clean_frame
+from pages.common.text import clean_frame, one_line
 
 
 def selectable_table(table: pd.DataFrame, key: str, wide: tuple[str, ...] = ("message",)) -> list[int]:
@@ -41,3 +41,19 @@ def gate(actor: Actor, permission: Permission, disabled: bool = False) -> dict:
         "disabled": disabled or not allowed,
         "help": None if allowed else f"Needs the role {permission.min_role} or higher; you are {actor.role}.",
     }
+
+
+def narratives_table(stories: list[dict], zone: ZoneInfo, width: int = 200) -> pd.DataFrame:
+    """Narratives (crisis.narrative_store.top_narratives) as a table: the representative
+    post is outside text, cleaned to one plain line, never Markdown."""
+    return pd.DataFrame(
+        {
+            "what people are saying": [one_line(s["text"], width) for s in stories],
+            "posts": [s["posts"] for s in stories],
+            "negative": [f"{s['negative_share']:.0%}" for s in stories],
+            "reach": [s["reach"] for s in stories],
+            "first seen": [display_time(s["first_seen"], zone, "%H:%M") for s in stories],
+            "growth": [s["growth"] for s in stories],
+        },
+        columns=["what people are saying", "posts", "negative", "reach", "first seen", "growth"],
+    )

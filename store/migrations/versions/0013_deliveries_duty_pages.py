@@ -1,15 +1,15 @@
 """Alert deliveries per routed channel, and on-duty pages with acknowledgement and escalation.
 
-Revision ID: 0019
-Revises: 0014
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-11-23
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019"
-down_revision = "0014"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
