@@ -36,7 +36,8 @@ def test_overview_shows_the_brief_and_offers_downloads(drill_store):
     assert 0 < len(narratives) <= 5 and list(narratives["posts"]) == sorted(narratives["posts"], reverse=True)
     markdown = brief.to_markdown()
     assert markdown.startswith("# Crisis brief, ") and "| Crisis level |" in markdown
-    assert '| Narrative 1 | "' in markdown and f"({brief.narratives[0]['posts']} posts, " in markdown
+    # The representative post is quoted and escaped like every outside text.
+    assert '| Narrative 1 | \\"' in markdown and f"\\({brief.narratives[0]['posts']} posts, " in markdown
     assert "Narrative 1" in brief.to_csv()
     assert brief.to_csv().splitlines()[0] == '"item","value"'
     assert len(at.get("download_button")) == 2
