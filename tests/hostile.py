@@ -17,6 +17,7 @@ from incidents import faq, key_accounts, team
 from monitors.base import Message
 from publishing import pause, posts
 from sentiment.engine import Score
+from settings.registry import internal_sources
 from store import mentions, sources
 from store.connection import write
 from store.ingest import store_messages
@@ -67,8 +68,9 @@ def seed(db: sa.Engine, now: float | None = None) -> None:
     with write(db) as conn:
         store_messages(conn, batch, [Score("negative", 0.9)] * len(batch), ("test", "1"), now)
         ids = [r.id for r in conn.execute(sa.text("SELECT id FROM messages ORDER BY id")).all()]
-    # As the runner does after storing: the corpus becomes narratives (x and news: two posts per story).
-    assert narrative_store.observe(db, batch, [Score("negative", 0.9)] * len(batch), None, now) == 2 * len(CORPUS)
+    # As the runner does after storing: the corpus becomes narratives (every external source's posts).
+    external = [m for m in batch if m.source not in internal_sources()]
+    assert narrative_store.observe(db, batch, [Score("negative", 0.9)] * len(batch), None, now) == len(external)
     mentions.decide(db, ids[:3], "monitor", NAME, CORPUS[0], ANA, now)
     for text in CORPUS[:4]:
         posts.create(
