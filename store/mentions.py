@@ -60,6 +60,13 @@ class MentionFilter:
         return clauses
 
 
+def count(db: sa.Engine, filters: MentionFilter) -> int:
+    """How many mentions match (the join to triage only when filtering on it)."""
+    source = messages.outerjoin(triage, triage.c.message_id == m.id) if filters.decisions else messages
+    with db.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(source).where(*filters.where())).scalar()
+
+
 def page(db: sa.Engine, filters: MentionFilter, offset: int, limit: int) -> tuple[int, pd.DataFrame]:
     """(total matching, one page newest first)."""
     label = sa.func.coalesce(m.label_override, m.label, "unscored").label("label")
