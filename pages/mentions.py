@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 
 import pandas as pd
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from access.roles import NotAllowed, Permission
 from pages.common.frame import app_context, current_actor
@@ -98,6 +99,15 @@ def to_url() -> None:
 
 def local(epoch_s: float) -> str:
     return display_time(epoch_s, zone, "%d %b %H:%M:%S", with_zone=False)
+
+
+def rerun_view() -> None:
+    """Redraw the list after an action: only this fragment when the click came
+    from it (the usual case), the whole page when it ran as part of a full run."""
+    try:
+        st.rerun(scope="fragment")
+    except StreamlitAPIException:
+        st.rerun()
 
 
 st.header("Mentions")
@@ -214,7 +224,7 @@ def mentions_view() -> None:
         else:
             st.session_state["m_flash"] = f"{done} mention(s): {mentions.DECISIONS[decision]}"
             pinned.clear()
-            st.rerun()
+            rerun_view()
     b1, b2, b3 = st.columns([2, 1, 4])
     new_label = b1.selectbox("Correct sentiment to", LABELS, key="m_label")
     if b2.button(
@@ -227,7 +237,7 @@ def mentions_view() -> None:
         else:
             st.session_state["m_flash"] = f"{changed} mention(s) labelled {new_label}"
             pinned.clear()
-            st.rerun()
+            rerun_view()
     last = mentions.last_action(ctx.db, actor) if actor.may(Permission.TRIAGE) else None
     if last is not None and b3.button(
         f"Undo my last triage ({len(last.ids)} mention(s) set to {mentions.DECISIONS[last.decision]} at "
@@ -242,7 +252,7 @@ def mentions_view() -> None:
             kept = f"; {skipped} triaged again by someone since, left as they are" if skipped else ""
             st.session_state["m_flash"] = f"Undone: {restored} mention(s) back to their previous triage{kept}"
             pinned.clear()
-            st.rerun()
+            rerun_view()
     if selected and decision is None:
         st.caption("Choose a decision for the ticked mentions: nothing is preselected.")
     if "m_flash" in st.session_state:
