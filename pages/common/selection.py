@@ -39,8 +39,8 @@ class PinnedList:
         """(rows to show, held): the held rows while anything is ticked and the
         filters are unchanged, else freshly loaded ones."""
         held = st.session_state.get(f"{self.key}__rows")
-        if self.ticked():
-            if held is not None and held[0] == signature:
+        if self.ticked() and held is not None:
+            if held[0] == signature:
                 return held[1], True
             self.clear()  # the filters changed under a selection: start afresh, nothing ticked
         fresh = load()
