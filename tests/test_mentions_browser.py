@@ -3,8 +3,11 @@ hits exactly the ticked messages, and filters and page survive a reload."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -12,7 +15,7 @@ from sentiment.engine import Score
 from store.connection import write
 from store.ingest import store_messages
 from store.schema import messages, triage
-from tests.browser import ARTIFACTS, browser_page, require_chromium, streamlit_server
+from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, browser_page, require_chromium, streamlit_server
 from tests.conftest import message
 from worker.service import open_store
 
@@ -103,14 +106,27 @@ def test_bulk_triage_on_a_live_list_hits_exactly_the_ticked_mentions(drill_confi
     print(f"mentions tick answered in {tick_ms:.0f} ms, triage click in {click_ms:.0f} ms (browser, 10 messages)")
 
 
-def test_filters_and_page_survive_a_reload(drill_config, tmp_path):
+@contextlib.contextmanager
+def browser_in_zone(zone: str):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page(viewport={"width": 1920, "height": 1080}, timezone_id=zone)
+        finally:
+            browser.close()
+
+
+def test_filters_and_page_survive_a_reload_and_times_are_in_the_viewers_zone(drill_config, tmp_path):
     require_chromium()
-    path, settings = drill_config()
+    path, settings = drill_config()  # [app] timezone is UTC: the browser's zone wins
     db = open_store(settings)
     now = time.time()
     add(db, "x", 60, now - 3000)
     add(db, "news", 5, now - 100, source="news")
-    with streamlit_server(path, tmp_path / "streamlit.log") as url, browser_page() as page:
+    newest = datetime.fromtimestamp(now - 100 + 4, ZoneInfo("America/New_York"))
+    with streamlit_server(path, tmp_path / "streamlit.log") as url, browser_in_zone("America/New_York") as page:
         page.goto(url + "/mentions")
         page.get_by_text("65 mentions match").wait_for(timeout=60_000)
         settle(page)
@@ -127,3 +143,10 @@ def test_filters_and_page_survive_a_reload(drill_config, tmp_path):
         settle(page)
         assert page.get_by_label("Page (of 2)").input_value() == "2"
         assert "source=x" in page.url and "page=2" in page.url
+        # Times in the viewer's zone, named: the newest news mention, opened.
+        page.goto(url + "/mentions?source=news")
+        page.get_by_text("5 mentions match").wait_for(timeout=60_000)
+        settle(page)
+        tick_row(page, 0)
+        stamp = newest.strftime("%d %b %H:%M:%S ") + newest.strftime("%Z")  # EST (UTC-5) in November
+        page.get_by_text(stamp).first.wait_for(timeout=20_000)
