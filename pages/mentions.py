@@ -38,7 +38,7 @@ URL_TEXT = {"window": "m_window", "q": "m_keyword", "lang": "m_lang"}
 URL_INTS = {"reach": "m_reach", "page": "m_page"}
 
 
-@st.cache_data(ttl=60, show_spinner=False)
+@st.cache_data(ttl=60, max_entries=8, show_spinner=False)
 def known_sources(_db, store: str, minute: int) -> list[str]:
     """Sources seen in the last 7 days (one query a minute, not one a click)."""
     now = minute * 60

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -178,13 +179,17 @@ class TriageAction:
     before: dict[str, dict | None]
 
 
-def last_action(db: sa.Engine, by: Actor) -> TriageAction | None:
-    """This person's latest triage action not yet undone (None when there is none)."""
+UNDO_WINDOW_S = 86400  # how far back undo looks (the audit log's time index keeps the look-up short)
+
+
+def last_action(db: sa.Engine, by: Actor, now: float | None = None) -> TriageAction | None:
+    """This person's latest triage action of the last day not yet undone (None when there is none)."""
     a = audit_log.c
+    since = (time.time() if now is None else now) - UNDO_WINDOW_S
     with db.connect() as conn:
         rows = conn.execute(
             sa.select(a.id, a.at, a.action, a.details)
-            .where(a.who == by.name, a.action.in_([BATCH, UNDO]))
+            .where(a.at >= since, a.who == by.name, a.action.in_([BATCH, UNDO]))
             .order_by(a.id.desc())
             .limit(200)
         ).all()
@@ -205,7 +210,7 @@ def undo_last(db: sa.Engine, by: Actor, now: float) -> tuple[int, int]:
     someone triaged again since keeps that newer decision (skipped).
     Returns (restored, skipped); audited."""
     require(by, Permission.TRIAGE)
-    action = last_action(db, by)
+    action = last_action(db, by, now)
     if action is None:
         raise ValueError("you have no triage action to undo")
     t = triage.c

@@ -48,11 +48,11 @@ def test_triage_hits_exactly_the_ids_and_never_an_unseen_internal_message(db):
 def test_undo_restores_the_previous_state_audited_and_keeps_newer_decisions(db):
     ids = seed(db)
     a, b, c = ids["x0"], ids["x1"], ids["x2"]
-    assert mentions.last_action(db, ANA) is None
+    assert mentions.last_action(db, ANA, T + 60) is None
     mentions.decide(db, [a], "respond_privately", "Ana", "dm sent", ANA, T)
     mentions.decide(db, [a, b, c], "ignore", "", "", ANA, T + 10)
     mentions.decide(db, [c], "monitor", "", "", BEN, T + 20)  # someone else since: theirs stays
-    last = mentions.last_action(db, ANA)
+    last = mentions.last_action(db, ANA, T + 60)
     assert (last.decision, last.ids) == ("ignore", sorted([a, b, c]))
     assert mentions.undo_last(db, ANA, T + 30) == (2, 1)
     assert decisions(db) == {a: ("respond_privately", "ana"), c: ("monitor", "ben")}
@@ -64,9 +64,10 @@ def test_undo_restores_the_previous_state_audited_and_keeps_newer_decisions(db):
     assert (owner, note) == ("Ana", "dm sent")
     assert json.loads(entry)["skipped"] == [c]
     # Undo again: the action before (the first one) is undone next.
-    assert mentions.last_action(db, ANA).ids == [a]
+    assert mentions.last_action(db, ANA, T + 60).ids == [a]
     assert mentions.undo_last(db, ANA, T + 40) == (1, 0)
     assert a not in decisions(db)
     with pytest.raises(ValueError, match="no triage action to undo"):
         mentions.undo_last(db, ANA, T + 50)
-    assert mentions.last_action(db, BEN).ids == [c]  # each person undoes only their own
+    assert mentions.last_action(db, BEN, T + 60).ids == [c]  # each person undoes only their own
+    assert mentions.last_action(db, BEN, T + 20 + 86400 + 1) is None  # a day later: nothing to undo
