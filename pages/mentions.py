@@ -158,7 +158,9 @@ def mentions_view() -> None:
     st.session_state["m_page"] = min(max(int(st.session_state.get("m_page", 1) or 1), 1), pages)
     p1, p2 = st.columns([1, 3])
     page_no = int(p1.number_input(f"Page (of {pages})", min_value=1, max_value=pages, key="m_page"))
-    rows, is_held = pinned.rows((*sig, page_no), lambda: mentions.page(ctx.db, filters, (page_no - 1) * PAGE, PAGE)[1])
+    rows, is_held = pinned.rows(
+        (*sig, page_no), lambda: mentions.page(ctx.db, filters, (page_no - 1) * PAGE, PAGE, with_total=False)[1]
+    )
     if is_held:
         p2.caption(
             f"{total:,} mentions matched · list held while rows are ticked, so your ticks stay on the same "
@@ -259,7 +261,7 @@ def mentions_view() -> None:
         st.success(st.session_state.pop("m_flash"))
 
     def export_csv() -> str:
-        _, export = mentions.page(ctx.db, filters, 0, 10_000)
+        _, export = mentions.page(ctx.db, filters, 0, 10_000, with_total=False)
         return csv_safe(
             export.drop(columns=["id"]).assign(
                 created_at=[datetime.fromtimestamp(t, tz=timezone.utc).isoformat() for t in export["created_at"]]

@@ -68,8 +68,10 @@ def count(db: sa.Engine, filters: MentionFilter) -> int:
         return conn.execute(sa.select(sa.func.count()).select_from(source).where(*filters.where())).scalar()
 
 
-def page(db: sa.Engine, filters: MentionFilter, offset: int, limit: int) -> tuple[int, pd.DataFrame]:
-    """(total matching, one page newest first)."""
+def page(
+    db: sa.Engine, filters: MentionFilter, offset: int, limit: int, with_total: bool = True
+) -> tuple[int | None, pd.DataFrame]:
+    """(total matching, or None without with_total; one page newest first)."""
     label = sa.func.coalesce(m.label_override, m.label, "unscored").label("label")
     joined = messages.outerjoin(triage, triage.c.message_id == m.id)
     count = sa.select(sa.func.count()).select_from(joined).where(*filters.where())
@@ -97,7 +99,7 @@ def page(db: sa.Engine, filters: MentionFilter, offset: int, limit: int) -> tupl
         .limit(limit)
     )
     with db.connect() as conn:
-        total = conn.execute(count).scalar()
+        total = conn.execute(count).scalar() if with_total else None
         frame = pd.DataFrame(conn.execute(stmt).all(), columns=list(stmt.selected_columns.keys()))
     return total, frame
 
