@@ -113,3 +113,18 @@ def test_filters_and_page_come_from_and_go_to_the_url(page):
     at = page(sentiment="furious", page="x", window="forever")
     assert at.multiselect(key="m_labels").value == []
     assert at.selectbox(key="m_window").value == "last 24 hours"
+
+
+def test_the_one_time_formatter_names_the_zone():
+    from zoneinfo import ZoneInfo
+
+    from pages.common.timefmt import display_time, time_header, viewer_zone, zone_name
+
+    t = 1_800_000_000  # 2027-01-15 08:00 UTC
+    assert display_time(t, ZoneInfo("Europe/Amsterdam"), "%H:%M") == "09:00 CET"
+    assert display_time(t, ZoneInfo("America/Sao_Paulo"), "%H:%M") == "05:00 UTC-03:00"  # no letters for this zone
+    assert display_time(t, ZoneInfo("UTC"), "%H:%M", with_zone=False) == "08:00"
+    assert display_time(None, ZoneInfo("UTC")) == "–"
+    assert zone_name(ZoneInfo("Europe/Amsterdam"), t + 200 * 86400) == "CEST"  # summer time
+    assert time_header("when", ZoneInfo("UTC")) == "when (UTC)"
+    assert viewer_zone(ZoneInfo("Asia/Tokyo")) == ZoneInfo("Asia/Tokyo")  # no browser here: the configured default
