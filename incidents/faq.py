@@ -383,3 +383,47 @@ def publish(db, client, channel: str, incident_id: int, by: Actor, now: float, c
             {"published": [None, sorted(to_send)], "channel": [None, channel]},
         )
     return len(to_send)
+
+
+# --- reading a change -------------------------------------------------------------
+
+TIME_FIELDS = ("at", "updated_at", "declared_at", "resolved_at", "published_at")
+
+
+def _field_text(field: str, value, zone: ZoneInfo) -> str:
+    if value is None:
+        return ""
+    if field in TIME_FIELDS and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(float(value), tz=timezone.utc).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def side_by_side(changes: dict, zone: ZoneInfo) -> pd.DataFrame:
+    """One change of the history as rows a person reads across: the field,
+    what it said before, what it says after, and whether the line was
+    changed, added or removed (unchanged lines of long text shown once on
+    each side for context). Times are shown in `zone`, not as Unix seconds."""
+    import difflib
+
+    rows = []
+    for field, (old, new) in changes.items():
+        before = _field_text(field, old, zone).splitlines() or [""]
+        after = _field_text(field, new, zone).splitlines() or [""]
+        name = field.replace("_", " ")
+        for op, a0, a1, b0, b1 in difflib.SequenceMatcher(a=before, b=after, autojunk=False).get_opcodes():
+            if op == "equal":
+                rows += [{"field": name, "before": line, "after": line, "change": ""} for line in before[a0:a1]]
+                continue
+            olds, news = before[a0:a1], after[b0:b1]
+            for i in range(max(len(olds), len(news))):
+                left = olds[i] if i < len(olds) else ""
+                right = news[i] if i < len(news) else ""
+                kind = "changed" if i < len(olds) and i < len(news) else ("removed" if i < len(olds) else "added")
+                if kind == "changed" and not left:
+                    kind = "added"
+                elif kind == "changed" and not right:
+                    kind = "removed"
+                rows.append({"field": name, "before": left, "after": right, "change": kind})
+    return pd.DataFrame(rows, columns=["field", "before", "after", "change"])

@@ -4,7 +4,6 @@ change is kept and can be diffed; approved answers go to the staff channel."""
 
 from __future__ import annotations
 
-import difflib
 import json
 import time
 from datetime import datetime
@@ -17,11 +16,12 @@ from crisis.detector import crisis_status
 from incidents import faq
 from pages.common.frame import app_context, current_actor
 from pages.common.text import clean_frame, md_escape, one_line, plain
-from pages.common.widgets import display_time, gate
+from pages.common.timefmt import display_time, time_header, viewer_zone, zone_name
+from pages.common.widgets import gate
 from settings.secrets import secret
 
 ctx = app_context()
-zone = ctx.settings.zone
+zone = viewer_zone(ctx.settings.zone)
 actor = current_actor()
 editor = actor.may(Permission.EDIT_RECORD)
 
@@ -63,7 +63,7 @@ if len(rec.facts):
         clean_frame(
             pd.DataFrame(
                 {
-                    "when": [display_time(t, zone) for t in rec.facts["at"]],
+                    time_header("when", zone): [display_time(t, zone, with_zone=False) for t in rec.facts["at"]],
                     "fact": rec.facts["statement"].map(lambda s: one_line(s, 400)),
                     "source": rec.facts["source"],
                     "verified": rec.facts["verified"].map({True: "verified", False: "unverified"}),
@@ -125,7 +125,7 @@ if editor:
             verified = st.checkbox("Verified", key="fact_verified")
             c1, c2 = st.columns(2)
             day = c1.date_input("Date", key="fact_day")
-            at = c2.time_input("Time", key="fact_time")
+            at = c2.time_input(f"Time ({zone_name(zone)})", key="fact_time")
             if st.form_submit_button("Add fact"):
                 try:
                     faq.add_fact(
@@ -184,9 +184,7 @@ if editor:
 
 st.subheader("Share")
 c1, c2 = st.columns(2)
-c1.download_button(
-    "Export as Markdown", faq.to_markdown(rec, ctx.settings.app.timezone), "crisis-faq.md", "text/markdown"
-)
+c1.download_button("Export as Markdown", faq.to_markdown(rec, zone.key), "crisis-faq.md", "text/markdown")
 channel = ctx.settings.notify.staff_channel
 token = secret("SLACK_BOT_TOKEN", "slack", "bot_token")
 if not channel or not token:
@@ -217,7 +215,9 @@ st.dataframe(
     clean_frame(
         pd.DataFrame(
             {
-                "when": [display_time(t, zone, "%Y-%m-%d %H:%M:%S") for t in h["at"]],
+                time_header("when", zone): [
+                    display_time(t, zone, "%Y-%m-%d %H:%M:%S", with_zone=False) for t in h["at"]
+                ],
                 "who": h["who"],
                 "what": h["kind"] + " " + h["item_id"].astype(str),
                 "action": h["action"],
@@ -237,8 +237,10 @@ if len(h):
             f"{h.loc[i, 'action']} {h.loc[i, 'kind']}"
         ),
     )
-    for field, (old, new) in json.loads(h.loc[pick, "changes"]).items():
-        diff = difflib.unified_diff(
-            str(old or "").splitlines(), str(new or "").splitlines(), "before", "after", lineterm=""
-        )
-        st.code(plain(f"{field}:\n" + "\n".join(diff), 20_000), language="diff")
+    st.dataframe(
+        clean_frame(faq.side_by_side(json.loads(h.loc[pick, "changes"]), zone)),
+        hide_index=True,
+        width="stretch",
+        column_config={side: st.column_config.TextColumn(width="large") for side in ("before", "after")},
+        key="history_diff",
+    )

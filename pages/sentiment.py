@@ -10,8 +10,10 @@ import streamlit as st
 
 from access.roles import NotAllowed, Permission
 from pages.common.frame import app_context, current_actor
+from pages.common.selection import PinnedList
 from pages.common.text import clean_frame, md_escape, one_line
-from pages.common.widgets import display_time, gate, selectable_table
+from pages.common.timefmt import display_time, time_header, viewer_zone
+from pages.common.widgets import gate, selectable_table
 from sentiment.engine import LABELS
 from settings.registry import internal_sources
 from store import queries, runners
@@ -19,11 +21,11 @@ from store.corrections import correct
 
 ctx = app_context()
 actor = current_actor()
-zone = ctx.settings.zone
+zone = viewer_zone(ctx.settings.zone)
 
 
 def local(epoch_s: float) -> str:
-    return display_time(epoch_s, zone, "%Y-%m-%d %H:%M:%S")
+    return display_time(epoch_s, zone, "%Y-%m-%d %H:%M:%S", with_zone=False)
 
 
 st.header("Sentiment")
@@ -41,7 +43,7 @@ else:
                     "engine": alive["engine"],
                     "version": alive["engine_version"],
                     "why this engine": alive["engine_note"],
-                    "last seen": [local(t) for t in alive["heartbeat_at"]],
+                    time_header("last seen", zone): [local(t) for t in alive["heartbeat_at"]],
                 }
             )
         ),
@@ -71,17 +73,23 @@ if not actor.reads_internal_text:
     known = [s for s in known if s not in internal_sources()]
 sources = f2.multiselect("Source", known, key="filter_sources")
 limit = f3.selectbox("Show", [50, 100, 200, 500], key="limit")
-review = queries.messages_for_review(ctx.db, limit, labels or None, sources or None, actor.reads_internal_text)
+pinned = PinnedList("review_table")
+review, is_held = pinned.rows(
+    (str(labels), str(sources), limit),
+    lambda: queries.messages_for_review(ctx.db, limit, labels or None, sources or None, actor.reads_internal_text),
+)
+if is_held:
+    st.caption("List held while rows are ticked, so your ticks stay on the same messages; untick all to refresh.")
 table = pd.DataFrame(
     {
-        "time": [local(t) for t in review["created_at"]],
+        time_header("time", zone): [local(t) for t in review["created_at"]],
         "source": review["source"],
         "message": review["text"].map(one_line),
         "engine said": review["engine_label"].fillna("unscored"),
         "corrected to": review["label_override"].fillna(""),
     }
 )
-selected = [int(review["id"].iloc[i]) for i in selectable_table(table, "review_table")]
+selected = pinned.ids(review, selectable_table(table, pinned.table_key))
 a1, a2, a3 = st.columns([1, 1, 2])
 new_label = a1.selectbox("Set label to", LABELS, key="new_label")
 new_or_none = {"apply": new_label, "remove": None}
@@ -105,6 +113,7 @@ if pressed:
             if pressed == "apply"
             else f"correction removed from {changed} message(s)"
         )
+        pinned.clear()
         st.rerun()
 
 st.subheader("Recent corrections")
@@ -116,7 +125,7 @@ else:
         clean_frame(
             pd.DataFrame(
                 {
-                    "when": [local(t) for t in history["at"]],
+                    time_header("when", zone): [local(t) for t in history["at"]],
                     "who": history["who"],
                     "message": history["text"].map(one_line),
                     "engine said": history["model_label"].fillna("unscored"),

@@ -12,11 +12,12 @@ from access.roles import NotAllowed, Permission
 from incidents import key_accounts, team
 from pages.common.frame import app_context, current_actor
 from pages.common.text import clean_frame, md_escape, one_line
-from pages.common.widgets import display_time, gate
+from pages.common.timefmt import time_header
+from pages.common.widgets import display_time, gate, viewer_zone
 from worker.service import start_drill
 
 ctx = app_context()
-zone = ctx.settings.zone
+zone = viewer_zone(ctx.settings.zone)
 actor = current_actor()
 
 st.header("Team")
@@ -98,14 +99,28 @@ c1, c2 = st.columns([1, 3])
 minutes_in = c1.number_input(
     "Start how many minutes into the scenario", min_value=0, max_value=600, value=0, key="drill_at"
 )
-if c2.button("Start a drill", key="drill_start", **gate(actor, Permission.RUN_DRILL)):
-    try:
-        start_drill(ctx.settings, actor, float(minutes_in) * 60)
-    except NotAllowed as exc:
-        st.error(md_escape(str(exc), 600))
-    else:
-        st.toast("Drill started in the drill store")
-        st.rerun()
+if c2.button("Start a drill…", key="drill_start", **gate(actor, Permission.RUN_DRILL)):
+    st.session_state["drill_confirm"] = float(minutes_in)
+if "drill_confirm" in st.session_state:
+    with st.container(border=True):
+        st.warning(
+            f"Start the drill {st.session_state['drill_confirm']:.0f} minutes into the scenario? This empties the "
+            "drill store: its messages, alerts, crisis level, triage, corrections, FAQ, pause and scheduled posts "
+            "start again from scratch. Live data is never touched."
+        )
+        y, n, _ = st.columns([1, 1, 3])
+        if y.button("Yes, start the drill", key="drill_yes", type="primary", **gate(actor, Permission.RUN_DRILL)):
+            at_min = st.session_state.pop("drill_confirm")
+            try:
+                start_drill(ctx.settings, actor, at_min * 60)
+            except NotAllowed as exc:
+                st.error(md_escape(str(exc), 600))
+            else:
+                st.toast("Drill started in the drill store")
+                st.rerun()
+        if n.button("Cancel", key="drill_no"):
+            st.session_state.pop("drill_confirm")
+            st.rerun()
 log = team.drills(ctx.db)
 if log.empty:
     st.caption("No drill on record.")
@@ -114,7 +129,7 @@ else:
         clean_frame(
             pd.DataFrame(
                 {
-                    "when": [display_time(t, zone) for t in log["at"]],
+                    time_header("when", zone): [display_time(t, zone, with_zone=False) for t in log["at"]],
                     "who": log["who"],
                     "scenario": log["scenario"],
                     "started at (min)": log["start_offset_s"] / 60,

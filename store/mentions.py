@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import time
 from dataclasses import dataclass, field
 
 import pandas as pd
 import sqlalchemy as sa
 
-from access.roles import Actor, Permission, require
+from access.roles import Actor, NotAllowed, Permission, require
 from settings.registry import internal_sources
 from store.audit import record
 from store.connection import write
 from store.ingest import dialect_insert
-from store.schema import messages, triage
+from store.schema import audit_log, messages, triage
 
 DECISIONS = {
     "respond_publicly": "respond publicly",
@@ -59,8 +61,17 @@ class MentionFilter:
         return clauses
 
 
-def page(db: sa.Engine, filters: MentionFilter, offset: int, limit: int) -> tuple[int, pd.DataFrame]:
-    """(total matching, one page newest first)."""
+def count(db: sa.Engine, filters: MentionFilter) -> int:
+    """How many mentions match (the join to triage only when filtering on it)."""
+    source = messages.outerjoin(triage, triage.c.message_id == m.id) if filters.decisions else messages
+    with db.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(source).where(*filters.where())).scalar()
+
+
+def page(
+    db: sa.Engine, filters: MentionFilter, offset: int, limit: int, with_total: bool = True
+) -> tuple[int | None, pd.DataFrame]:
+    """(total matching, or None without with_total; one page newest first)."""
     label = sa.func.coalesce(m.label_override, m.label, "unscored").label("label")
     joined = messages.outerjoin(triage, triage.c.message_id == m.id)
     count = sa.select(sa.func.count()).select_from(joined).where(*filters.where())
@@ -88,17 +99,48 @@ def page(db: sa.Engine, filters: MentionFilter, offset: int, limit: int) -> tupl
         .limit(limit)
     )
     with db.connect() as conn:
-        total = conn.execute(count).scalar()
+        total = conn.execute(count).scalar() if with_total else None
         frame = pd.DataFrame(conn.execute(stmt).all(), columns=list(stmt.selected_columns.keys()))
     return total, frame
 
 
+BATCH = "mention.triage_batch"  # one audit entry per triage action: what each message had before
+UNDO = "mention.triage_undo"
+
+
 def decide(db: sa.Engine, message_ids: list[int], decision: str, owner: str, note: str, by: Actor, now: float) -> int:
+    """Triage exactly these messages. An internal message is refused for a role
+    that may not read internal text (it was never shown to them)."""
     require(by, Permission.TRIAGE)
     who = by.name
     if decision not in DECISIONS:
         raise ValueError(f"decision must be one of {list(DECISIONS)}, got {decision!r}")
+    ids = sorted({int(i) for i in message_ids})
+    if not ids:
+        return 0
     with write(db) as conn:
+        found = dict(conn.execute(sa.select(m.id, m.source).where(m.id.in_(ids))).all())
+        missing = [i for i in ids if i not in found]
+        if missing:
+            raise ValueError(f"no such message(s): {missing[:10]}; nothing was triaged")
+        if not by.reads_internal_text:
+            hidden = [i for i in ids if found[i] in internal_sources()]
+            if hidden:
+                raise NotAllowed(
+                    f"{len(hidden)} internal message(s) are not shown to your role and cannot be triaged by you; "
+                    "nothing was triaged"
+                )
+        t = triage.c
+        before = {
+            row.message_id: {
+                "decision": row.decision,
+                "owner": row.owner,
+                "note": row.note,
+                "who": row.who,
+                "at": row.at,
+            }
+            for row in conn.execute(sa.select(triage).where(t.message_id.in_(ids))).all()
+        }
         insert = dialect_insert(conn, triage)
         stmt = insert.on_conflict_do_update(
             index_elements=["message_id"],
@@ -110,12 +152,95 @@ def decide(db: sa.Engine, message_ids: list[int], decision: str, owner: str, not
                 "at": insert.excluded.at,
             },
         )
-        rows = [
-            {"message_id": int(i), "decision": decision, "owner": owner, "note": note, "who": who, "at": now}
-            for i in message_ids
-        ]
-        if rows:
-            conn.execute(stmt, rows)
-            for i in message_ids:
-                record(conn, who, "mention.triage", now, f"message:{int(i)}", note, decision=decision, owner=owner)
-    return len(rows)
+        conn.execute(
+            stmt,
+            [{"message_id": i, "decision": decision, "owner": owner, "note": note, "who": who, "at": now} for i in ids],
+        )
+        for i in ids:
+            record(conn, who, "mention.triage", now, f"message:{i}", note, decision=decision, owner=owner)
+        record(
+            conn,
+            who,
+            BATCH,
+            now,
+            f"{len(ids)} message(s)",
+            note,
+            decision=decision,
+            ids=ids,
+            before={str(i): before.get(i) for i in ids},
+        )
+    return len(ids)
+
+
+@dataclass(frozen=True)
+class TriageAction:
+    audit_id: int
+    at: float
+    decision: str
+    ids: list[int]
+    before: dict[str, dict | None]
+
+
+UNDO_WINDOW_S = 86400  # how far back undo looks (the audit log's time index keeps the look-up short)
+
+
+def last_action(db: sa.Engine, by: Actor, now: float | None = None) -> TriageAction | None:
+    """This person's latest triage action of the last day not yet undone (None when there is none)."""
+    a = audit_log.c
+    since = (time.time() if now is None else now) - UNDO_WINDOW_S
+    with db.connect() as conn:
+        rows = conn.execute(
+            sa.select(a.id, a.at, a.action, a.details)
+            .where(a.at >= since, a.who == by.name, a.action.in_([BATCH, UNDO]))
+            .order_by(a.id.desc())
+            .limit(200)
+        ).all()
+    undone = set()
+    for row in rows:
+        details = json.loads(row.details)
+        if row.action == UNDO:
+            undone.add(int(details["undoes"]))
+        elif row.id not in undone:
+            return TriageAction(
+                row.id, row.at, details["decision"], [int(i) for i in details["ids"]], details["before"]
+            )
+    return None
+
+
+def undo_last(db: sa.Engine, by: Actor, now: float) -> tuple[int, int]:
+    """Put back what this person's last triage action replaced. A message
+    someone triaged again since keeps that newer decision (skipped).
+    Returns (restored, skipped); audited."""
+    require(by, Permission.TRIAGE)
+    action = last_action(db, by, now)
+    if action is None:
+        raise ValueError("you have no triage action to undo")
+    t = triage.c
+    restored, skipped = [], []
+    with write(db) as conn:
+        now_rows = {
+            row.message_id: row for row in conn.execute(sa.select(triage).where(t.message_id.in_(action.ids))).all()
+        }
+        for i in action.ids:
+            row = now_rows.get(i)
+            if row is None or row.who != by.name or row.at != action.at or row.decision != action.decision:
+                skipped.append(i)
+                continue
+            previous = action.before.get(str(i))
+            if previous is None:
+                conn.execute(triage.delete().where(t.message_id == i))
+            else:
+                conn.execute(triage.update().where(t.message_id == i).values(**previous))
+            restored.append(i)
+        record(
+            conn,
+            by.name,
+            UNDO,
+            now,
+            f"{len(restored)} message(s)",
+            "",
+            undoes=action.audit_id,
+            restored=restored,
+            skipped=skipped,
+        )
+    return len(restored), len(skipped)

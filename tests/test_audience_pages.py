@@ -64,9 +64,11 @@ def test_triage_and_correction_are_stored_and_reflected(drill_store):
     at = open_page("pages/mentions.py")
     at.text_input(key="m_keyword").input("Unplugging every Tidewell camera").run()
     before = queries.share_of(db, 0, 2**40, label="positive")
-    at.session_state["m_table"] = {"selection": {"rows": [0, 1], "columns": [], "cells": []}}
+    at.session_state[f"m_table__{at.session_state['m_table__gen']}"] = {
+        "selection": {"rows": [0, 1], "columns": [], "cells": []}
+    }
     at.run()
-    at.selectbox(key="m_decision").set_value("respond_publicly")
+    at.selectbox(key="m_decision").set_value("respond_publicly").run()  # chosen: nothing is preselected
     at.text_input(key="m_owner").input("Ana (spokesperson)")
     at.text_input(key="m_note").input("answer with the FAQ link")
     at.button(key="m_apply_triage").click().run()
@@ -75,7 +77,9 @@ def test_triage_and_correction_are_stored_and_reflected(drill_store):
     assert [tuple(r) for r in rows] == [("respond_publicly", "Ana (spokesperson)", "answer with the FAQ link")] * 2
     assert set(at.dataframe[0].value["triage"][:2]) == {"respond publicly"}
 
-    at.session_state["m_table"] = {"selection": {"rows": [0, 1], "columns": [], "cells": []}}
+    at.session_state[f"m_table__{at.session_state['m_table__gen']}"] = {
+        "selection": {"rows": [0, 1], "columns": [], "cells": []}
+    }
     at.run()
     at.selectbox(key="m_label").set_value("positive")
     at.button(key="m_apply_label").click().run()
@@ -91,7 +95,9 @@ def test_mentions_detail_shows_links_as_text_only(drill_store):
     drill_store(50)
     at = open_page("pages/mentions.py")
     at.text_input(key="m_keyword").input("We have closed the misconfigured storage").run()
-    at.session_state["m_table"] = {"selection": {"rows": [0], "columns": [], "cells": []}}
+    at.session_state[f"m_table__{at.session_state['m_table__gen']}"] = {
+        "selection": {"rows": [0], "columns": [], "cells": []}
+    }
     at.run()
     assert any(t.value == "link (tidewell.example): https://tidewell.example/security" for t in at.text)
     assert not any("https://tidewell.example" in m.value for m in at.markdown)

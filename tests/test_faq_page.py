@@ -1,6 +1,8 @@
 """The Crisis FAQ page (AppTest), and the FAQ on the wall, the brief and the posts' risks."""
 
+import re
 import time
+from zoneinfo import ZoneInfo
 
 from streamlit.testing.v1 import AppTest
 
@@ -42,10 +44,19 @@ def test_declare_add_approve_read_and_diff(drill_store):
     ]
     assert any(t.value == "A: Clips from 1-15 January may have been exposed." for t in at.text)
 
-    history = at.dataframe[-1].value
+    history = at.dataframe[-2].value  # then the change picked below it
     assert history["action"].tolist() == ["create", "create", "update", "approve"]
     at.selectbox(key="history_pick").set_value(2).run()  # the answer's edit
-    assert any("-We are checking the logs." in c.value and "+Clips from 1-15 January" in c.value for c in at.code)
+    diff = at.dataframe[-1].value  # side by side, readable: no unified-diff markers, no Unix seconds
+    answer = diff[diff["field"] == "answer"].iloc[0]
+    assert (answer["before"], answer["after"], answer["change"]) == (
+        "We are checking the logs.",
+        "Clips from 1-15 January may have been exposed.",
+        "changed",
+    )
+    stamp = diff[diff["field"] == "updated at"].iloc[0]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", stamp["after"]), stamp["after"]
+    assert not at.code
     assert len(at.get("download_button")) == 1
 
 
@@ -75,3 +86,22 @@ def test_the_faq_read_view_without_an_incident_for_anyone(drill_store):
     drill_store(0.5)
     at = open_faq()
     assert any("No active incident" in i.value for i in at.info)
+
+
+def test_a_change_reads_side_by_side_in_local_time():
+    changes = {
+        "answer": ["Line one\nWe are checking.\nLine three", "Line one\nClips were exposed.\nLine three\nNew line"],
+        "updated_at": [1_800_000_000.0, 1_800_003_600.5],
+        "verified": [False, True],
+        "question": [None, "Were my clips exposed?"],
+    }
+    rows = faq.side_by_side(changes, ZoneInfo("Europe/Amsterdam")).values.tolist()
+    assert rows == [
+        ["answer", "Line one", "Line one", ""],
+        ["answer", "We are checking.", "Clips were exposed.", "changed"],
+        ["answer", "Line three", "Line three", ""],
+        ["answer", "", "New line", "added"],
+        ["updated at", "2027-01-15 09:00:00 CET", "2027-01-15 10:00:00 CET", "changed"],
+        ["verified", "no", "yes", "changed"],
+        ["question", "", "Were my clips exposed?", "added"],
+    ]

@@ -97,7 +97,7 @@ def test_the_mentions_detail_of_every_source_and_channel_is_inert(hostile_app, m
     picked = {source: int(table.index[table["source"] == source][0]) for source in table["source"].unique()}
     assert len(picked) >= 4, picked  # x, news, slack and the hostile source names
     for source, row in picked.items():
-        at = run_page(hostile_app, "pages/mentions.py", m_table=selection(row))
+        at = run_page(hostile_app, "pages/mentions.py", m_table__0=selection(row))
         captions = [c.value for c in at.caption]
         assert any("reach" in c for c in captions), (source, captions)  # the detail is open
         assert_inert(markdown_bodies(at), f"mentions detail {source}")
@@ -107,7 +107,9 @@ def test_the_mentions_detail_of_every_source_and_channel_is_inert(hostile_app, m
 
 
 @pytest.mark.parametrize(
-    "page,key", [("pages/sentiment.py", "review_table"), ("pages/posts.py", "posts_table")], ids=["sentiment", "posts"]
+    "page,key",
+    [("pages/sentiment.py", "review_table__0"), ("pages/posts.py", "posts_table")],
+    ids=["sentiment", "posts"],
 )
 def test_the_other_selectable_tables_detail_and_expanders_are_inert(page, key, hostile_app, monkeypatch):
     monkeypatch.setenv("CRISISDESK_CONFIG", str(hostile_app))

@@ -38,7 +38,7 @@ def test_engine_and_empty_accuracy_are_shown(drill_config, monkeypatch):
 def test_bulk_correction_from_the_page(drill_config, monkeypatch):
     at, db = start(drill_config, monkeypatch)
     review = at.dataframe[1].value
-    at.session_state["review_table"] = {"selection": {"rows": [0, 1, 2], "columns": [], "cells": []}}
+    at.session_state["review_table__0"] = {"selection": {"rows": [0, 1, 2], "columns": [], "cells": []}}
     at.run()
     at.selectbox(key="new_label").set_value("negative")
     at.button[0].click().run()
@@ -61,3 +61,34 @@ def test_no_runner_is_said_plainly(drill_config, monkeypatch):
     runners.unregister(db, runners.alive(db, time.time())["owner"].iloc[0])
     at.run()
     assert any("no runner has reported" in c.value for c in at.caption)
+
+
+def test_corrections_hit_the_ticked_messages_while_new_ones_arrive(drill_config, monkeypatch):
+    from sentiment.engine import Score
+    from store.connection import write
+    from store.ingest import store_messages
+    from tests.conftest import message
+
+    at, db = start(drill_config, monkeypatch)
+    shown = at.dataframe[1].value["message"].tolist()
+    at.session_state["review_table__0"] = {"selection": {"rows": [0, 1], "columns": [], "cells": []}}
+    at.run()
+    now = time.time()
+    with write(db) as conn:  # newer messages arrive at the top
+        store_messages(
+            conn,
+            [message(f"n{i}", f"newer {i}", at=now + i) for i in range(3)],
+            [Score("neutral", 0)] * 3,
+            ("t", "1"),
+            now,
+        )
+    at.run()
+    assert at.dataframe[1].value["message"].tolist() == shown  # held while ticked
+    at.selectbox(key="new_label").set_value("positive")
+    at.button[0].click().run()
+    with db.connect() as conn:
+        corrected = conn.execute(sa.select(messages.c.text).where(messages.c.label_override == "positive")).scalars()
+        assert set(corrected) == set(shown[:2])
+    review = next(df.value for df in at.dataframe if "corrected to" in df.value.columns)
+    assert review["message"].iloc[0].startswith("newer")  # unticked after acting: the list moves
+    assert review.columns[0] == "time (UTC)"  # the zone is named

@@ -76,4 +76,70 @@ def test_team_page(drill_store):
     assert matrix["Who leads the response"] == "Ana (on duty)"
     at.button(key="drill_start").click().run()
     assert not at.exception, at.exception
-    assert at.dataframe[-1].value["who"].tolist() == ["local user"]
+    # One click only asks: nothing is wiped or logged until the person confirms.
+    assert any("This empties the drill store" in w.value for w in at.warning)
+    assert any("No drill on record" in c.value for c in at.caption)
+    at.button(key="drill_no").click().run()
+    assert not any("This empties the drill store" in w.value for w in at.warning)
+    at.button(key="drill_start").click().run()
+    at.button(key="drill_yes").click().run()
+    assert not at.exception, at.exception
+    assert at.dataframe[-1].value.iloc[:, 1].tolist() == ["local user"]
+    assert at.dataframe[-1].value.columns[0].startswith("when (")  # the zone is named
+
+
+def test_a_drill_reset_resets_everything_the_drill_made(drill_store):
+    """Played 20 minutes in, worked on by the team, then restarted: nothing of
+    the first run is left, and the scenario's posts are imported once, not twice."""
+    from incidents import faq
+    from publishing import pause
+    from store import mentions
+    from store.corrections import correct
+    from store.schema import (
+        alerts,
+        crisis_state,
+        faq_entries,
+        incidents,
+        label_corrections,
+        publishing_state,
+        rollups_minute,
+        scheduled_posts,
+        team_members,
+        triage,
+    )
+    from worker.service import restart_drill
+
+    db = drill_store(20)
+    settings = load_settings(__import__("os").environ["CRISISDESK_CONFIG"])
+    team.add_member(db, "Ana", "lead", "", ANA, T)
+    with db.connect() as conn:
+        ids = conn.execute(sa.select(messages.c.id).where(messages.c.source != "slack").limit(3)).scalars().all()
+        posts_first = conn.execute(sa.select(sa.func.count()).select_from(scheduled_posts)).scalar()
+    assert ids and posts_first
+    mentions.decide(db, ids, "monitor", "", "", ANA, T)
+    correct(db, ids, "positive", ANA, T)
+    incident = faq.declare(db, "Leak", "clips", ["leak"], ANA, T)
+    faq.add_entry(db, incident, "Q?", "A.", "Ana", ANA, T)
+    pause.pause(db, ANA, "drill hold", T)
+
+    restart_drill(db, settings, at_s=0)
+    with db.connect() as conn:
+        for table in (
+            messages,
+            rollups_minute,
+            alerts,
+            crisis_state,
+            triage,
+            label_corrections,
+            incidents,
+            faq_entries,
+            publishing_state,
+            scheduled_posts,
+        ):
+            assert conn.execute(sa.select(sa.func.count()).select_from(table)).scalar() == 0, table.name
+        assert conn.execute(sa.select(sa.func.count()).select_from(team_members)).scalar() == 1  # people stay
+    assert not pause.state(db).paused
+    restart_drill(db, settings, at_s=20 * 60)
+    build_runner(settings, db).run_pending()
+    with db.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(scheduled_posts)).scalar() == posts_first

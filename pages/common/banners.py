@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
 
 import streamlit as st
 
 from incidents.key_accounts import recent_hits
 from pages.common.context import AppContext
 from pages.common.text import md_escape
+from pages.common.timefmt import display_time, viewer_zone
 from publishing import pause
 from store import runners
 
@@ -22,8 +22,8 @@ def show_banners(ctx: AppContext) -> None:
     if switch.paused:
         until = ""
         if switch.resume_at:
-            resume = datetime.fromtimestamp(switch.resume_at, tz=timezone.utc).astimezone(ctx.settings.zone)
-            until = f" · resumes by itself at {resume:%a %H:%M}"
+            resume = display_time(switch.resume_at, viewer_zone(ctx.settings.zone), "%a %H:%M")
+            until = f" · resumes by itself at {resume}"
         by, why = md_escape(switch.by or "?", 80), md_escape(switch.reason or "", 200)
         st.error(f"**ALL PUBLISHING PAUSED** by {by}: {why}{until}", icon=":material/pause_circle:")
     mentioned = recent_hits(ctx.db, time.time() - 86400)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pandas as pd
@@ -10,6 +9,7 @@ import streamlit as st
 
 from access.roles import Actor, Permission
 from pages.common.text import clean_frame, one_line
+from pages.common.timefmt import display_time, viewer_zone  # noqa: F401  (pages import them from here too)
 
 
 def selectable_table(table: pd.DataFrame, key: str, wide: tuple[str, ...] = ("message",)) -> list[int]:
@@ -24,13 +24,6 @@ def selectable_table(table: pd.DataFrame, key: str, wide: tuple[str, ...] = ("me
         column_config={column: st.column_config.TextColumn(width="large") for column in wide if column in table},
     )
     return [i for i in event.selection.rows if i < len(table)]
-
-
-def display_time(epoch_s: float | None, zone: ZoneInfo, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A stored UTC time in the display zone; "–" for none."""
-    if epoch_s is None or pd.isna(epoch_s):
-        return "–"
-    return datetime.fromtimestamp(epoch_s, tz=timezone.utc).astimezone(zone).strftime(fmt)
 
 
 def gate(actor: Actor, permission: Permission, disabled: bool = False) -> dict:
