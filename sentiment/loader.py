@@ -4,11 +4,14 @@ engine = "auto" tries, in order:
   1. the configured model ([sentiment] model), if it is in the local
      Hugging Face cache or a local folder, or, with download = true, if the
      hub answers within a few seconds and the download succeeds;
-  2. the packaged MiniLM engine (offline, always on disk);
-  3. VADER, the lexicon.
+  2. the fine-tuned MiniLM (offline: the packaged encoder plus the weights
+     in sentiment/finetuned/, run by torch or ONNX Runtime, see
+     sentiment.runtime);
+  3. the packaged MiniLM encoder with a linear head (offline, the fallback);
+  4. VADER, the lexicon.
 Each step that is skipped says why; the choice and the reasons are shown on
-every page. Asking for one engine by name ("transformer", "minilm",
-"vader") uses that engine or fails with its reason.
+every page. Asking for one engine by name ("transformer", "minilm-ft",
+"minilm", "vader") uses that engine or fails with its reason.
 """
 
 from __future__ import annotations
@@ -25,7 +28,13 @@ from settings import Settings
 
 log = logging.getLogger("crisisdesk.sentiment")
 
-DESCRIPTIONS = {"transformer": "{model}", "minilm": "MiniLM head (offline)", "vader": "VADER lexicon"}
+DESCRIPTIONS = {
+    "transformer": "{model}",
+    "minilm-ft": "fine-tuned MiniLM (offline)",
+    "minilm": "MiniLM head (offline)",
+    "vader": "VADER lexicon",
+}
+ORDER = ["transformer", "minilm-ft", "minilm", "vader"]
 
 
 @dataclass(frozen=True)
@@ -41,7 +50,7 @@ class EngineUnavailable(Exception):
 
 def load_engine(settings: Settings) -> EngineChoice:
     cfg = settings.sentiment
-    wanted = ["transformer", "minilm", "vader"] if cfg.engine == "auto" else [cfg.engine]
+    wanted = ORDER if cfg.engine == "auto" else [cfg.engine]
     reasons: list[str] = []
     for kind in wanted:
         try:
@@ -70,13 +79,23 @@ def _load(kind: str, settings: Settings) -> Engine:
         from sentiment.lexicon import VaderEngine
 
         return VaderEngine()
+    if kind == "minilm-ft":
+        from sentiment.finetuned import FineTunedEngine
+
+        return FineTunedEngine(cache_dir=settings.data_dir, runtime=cfg.runtime, threads=cfg.threads)
     if kind == "minilm":
+        from sentiment.runtime import resolve_threads, set_torch_threads
+
+        set_torch_threads(resolve_threads(cfg.threads))
         from sentiment.minilm import MiniLMHeadEngine
 
         return MiniLMHeadEngine(device=device)
     if not cfg.model:
         raise EngineUnavailable("no model configured")
+    from sentiment.runtime import resolve_threads, set_torch_threads
     from sentiment.transformer import load_transformer
+
+    set_torch_threads(resolve_threads(cfg.threads))
 
     options = dict(revision=cfg.revision or None, device=device, batch_size=cfg.batch_size, max_length=cfg.max_length)
     if Path(cfg.model).is_dir():

@@ -1,0 +1,84 @@
+"""The offline default engine: MiniLM fine-tuned on tweets and customer-service
+posts (sentiment.train), run by torch or ONNX Runtime (sentiment.runtime)
+with the engine's own thread count.
+
+Its version names the weights and the runtime, e.g.
+`minilm-ft-1a2b3c4d5e/onnx-int8`, so a message's label can always be traced
+to what produced it.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from sentiment.engine import Score
+from sentiment.finetuned_model import FINETUNED_DIR, load_finetuned, load_tokenizer
+from sentiment.minilm import probs_to_score
+from sentiment.preprocess import for_model
+from sentiment.runtime import RUNTIMES, choose_runtime, make_runner, resolve_threads, softmax
+
+log = logging.getLogger("crisisdesk.sentiment")
+
+
+class FineTunedEngine:
+    name = "minilm-ft"
+
+    def __init__(
+        self,
+        *,
+        folder: Path = FINETUNED_DIR,
+        cache_dir: Path,
+        runtime: str = "auto",
+        threads: int = 0,
+        batch_size: int = 64,
+        max_length: int | None = None,
+    ) -> None:
+        if runtime not in ("auto", *RUNTIMES):
+            raise ValueError(f"runtime must be auto or one of {RUNTIMES}, got {runtime!r}")
+        model, self.meta = load_finetuned(folder)
+        self.tokenizer = load_tokenizer()
+        self.threads = resolve_threads(threads)
+        self.batch_size = batch_size
+        self.max_length = max_length or int(self.meta.get("max_length", 64))
+        digest = self.meta["delta_sha256"][:10]
+        export_dir = Path(cache_dir) / "models" / f"minilm-ft-{digest}"
+        self.choice: dict | None = None
+        if runtime == "auto":
+            self.choice = choose_runtime(model, self._batches, export_dir, self.threads)
+            runtime = self.choice["runtime"]
+        self.runner = make_runner(runtime, model, export_dir, self.threads)
+        self.runtime = runtime
+        self.version = f"minilm-ft-{digest}/{runtime}"
+        log.info("sentiment engine %s with %d thread(s)", self.version, self.threads)
+
+    def _batches(self, texts: Sequence[str]) -> list[tuple[list[int], np.ndarray, np.ndarray]]:
+        """Similar-length texts together (little padding), as (indices, ids, mask)."""
+        cleaned = [for_model(t) for t in texts]
+        ids = self.tokenizer(cleaned, truncation=True, max_length=self.max_length)["input_ids"]
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        out = []
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            width = max(len(ids[i]) for i in idx)
+            arr = np.zeros((len(idx), width), dtype=np.int64)
+            mask = np.zeros((len(idx), width), dtype=np.int64)
+            for row, i in enumerate(idx):
+                arr[row, : len(ids[i])] = ids[i]
+                mask[row, : len(ids[i])] = 1
+            out.append((idx, arr, mask))
+        return out
+
+    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), 3), dtype=np.float64)
+        for idx, ids, mask in self._batches(texts):
+            out[idx] = softmax(self.runner.logits(ids, mask))
+        return out
+
+    def score(self, texts: Sequence[str]) -> list[Score]:
+        if not texts:
+            return []
+        return [probs_to_score(row) for row in self.probabilities(texts)]
