@@ -12,7 +12,7 @@ from access.roles import NotAllowed, Permission
 from pages.common.frame import app_context, current_actor
 from pages.common.text import one_line
 from pages.common.widgets import display_time, gate, selectable_table
-from sentiment.engine import LABELS
+from sentiment.engine import LABELS, UNSCORED_LANGUAGE
 from store import queries, runners
 from store.corrections import correct
 from store.schema import INTERNAL_SOURCES
@@ -47,6 +47,16 @@ else:
         width="stretch",
     )
 
+week_ago = int(time.time()) - 7 * 86400
+totals = queries.label_totals(ctx.db, week_ago, int(time.time()) + 60)
+if totals.get(UNSCORED_LANGUAGE):
+    scored = sum(totals.get(label, 0) for label in LABELS)
+    st.warning(
+        f"{totals[UNSCORED_LANGUAGE]:,} message(s) in the last 7 days are {UNSCORED_LANGUAGE}: written in a language "
+        f"the engine does not read and no multilingual model is on this machine ([sentiment] languages, "
+        f"multilingual_model). They count in volume but not in the negative share ({scored:,} scored messages)."
+    )
+
 st.subheader("Accuracy on your corrected messages")
 n, agreement, per_class = queries.correction_agreement(ctx.db)
 if not n:
@@ -62,7 +72,7 @@ else:
 
 st.subheader("Correct labels")
 f1, f2, f3 = st.columns(3)
-labels = f1.multiselect("Current label", [*LABELS, "unscored"], key="filter_labels")
+labels = f1.multiselect("Current label", [*LABELS, "unscored", UNSCORED_LANGUAGE], key="filter_labels")
 week = int(time.time()) - 7 * 86400
 known = sorted(queries.volume_by_source(ctx.db, week, week + 8 * 86400)["source"])
 if not actor.reads_internal_text:

@@ -19,7 +19,7 @@ from sentiment.engine import Score
 from sentiment.finetuned_model import FINETUNED_DIR, load_finetuned, load_tokenizer
 from sentiment.minilm import probs_to_score
 from sentiment.preprocess import for_model
-from sentiment.runtime import RUNTIMES, choose_runtime, make_runner, resolve_threads, softmax
+from sentiment.runtime import EXPORT_FORMAT, RUNTIMES, choose_runtime, make_runner, resolve_threads, softmax
 
 log = logging.getLogger("crisisdesk.sentiment")
 
@@ -45,7 +45,7 @@ class FineTunedEngine:
         self.batch_size = batch_size
         self.max_length = max_length or int(self.meta.get("max_length", 64))
         digest = self.meta["delta_sha256"][:10]
-        export_dir = Path(cache_dir) / "models" / f"minilm-ft-{digest}"
+        export_dir = Path(cache_dir) / "models" / f"minilm-ft-{digest}-{EXPORT_FORMAT}"
         self.choice: dict | None = None
         if runtime == "auto":
             self.choice = choose_runtime(model, self._batches, export_dir, self.threads)

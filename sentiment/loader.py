@@ -62,10 +62,36 @@ def load_engine(settings: Settings) -> EngineChoice:
             continue
         if cfg.rules:
             engine = RuledEngine(engine, PhraseRules(cfg.rules))
+        if cfg.languages:
+            engine, routing = _route_languages(engine, settings)
+            reasons.append(routing)
         description = " - ".join([_title(kind, settings), *reasons])
         log.info("sentiment engine: %s", description)
         return EngineChoice(engine, kind, description)
     raise EngineUnavailable("; ".join(reasons))
+
+
+def _route_languages(engine: Engine, settings: Settings) -> tuple[Engine, str]:
+    """The engine behind language detection; says where other languages go."""
+    cfg = settings.sentiment
+    from sentiment.language import LanguageRoutedEngine
+
+    covered = "/".join(cfg.languages)
+    multilingual = None
+    if cfg.multilingual_model:
+        try:
+            from sentiment.transformer import load_transformer
+
+            multilingual = load_transformer(
+                cfg.multilingual_model, local_files_only=True, device=cfg.device or None, max_length=cfg.max_length
+            )
+        except Exception as exc:
+            log.info("multilingual model %s not available: %s", cfg.multilingual_model, _short(exc))
+    routed = LanguageRoutedEngine(engine, cfg.languages, multilingual)
+    if multilingual is not None:
+        return routed, f"posts not in {covered}: {cfg.multilingual_model}"
+    why = "not on this machine" if cfg.multilingual_model else "none configured"
+    return routed, f"posts not in {covered}: unscored: language (multilingual model {why})"
 
 
 def _title(kind: str, settings: Settings) -> str:

@@ -8,7 +8,7 @@ from typing import Callable
 
 import sqlalchemy as sa
 
-from sentiment.engine import Engine
+from sentiment.engine import UNSCORED_LANGUAGE, Engine
 from store.connection import write
 from store.corrections import ROLLUP_COLUMNS
 from store.ingest import add_to_rollups
@@ -22,12 +22,21 @@ def rescore(
     engine: Engine,
     *,
     only_unscored: bool = False,
+    only_language: bool = False,
+    since: int | None = None,
     batch_size: int = 256,
     max_batches: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
-    """Rescore messages in id order; returns how many were rescored."""
+    """Rescore messages in id order; returns how many were rescored.
+    only_unscored: those stored unscored (engine failure); only_language: those
+    stored "unscored: language" (once a multilingual model is here); since:
+    only messages created at or after this epoch second (the last N days)."""
     where = [m.label.is_(None)] if only_unscored else []
+    if only_language:
+        where.append(m.label == UNSCORED_LANGUAGE)
+    if since is not None:
+        where.append(m.created_at >= since)
     with db.connect() as conn:
         total = conn.execute(sa.select(sa.func.count()).select_from(messages).where(*where)).scalar()
     done, last_id, batches = 0, 0, 0
