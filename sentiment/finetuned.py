@@ -17,9 +17,10 @@ import numpy as np
 
 from sentiment.engine import Score
 from sentiment.finetuned_model import FINETUNED_DIR, load_finetuned, load_tokenizer
+from sentiment.heads import active_head
 from sentiment.minilm import probs_to_score
 from sentiment.preprocess import for_model
-from sentiment.runtime import EXPORT_FORMAT, RUNTIMES, choose_runtime, make_runner, resolve_threads, softmax
+from sentiment.runtime import EXPORT_FORMAT, RUNTIMES, Head, choose_runtime, make_runner, resolve_threads, softmax
 
 log = logging.getLogger("crisisdesk.sentiment")
 
@@ -46,13 +47,19 @@ class FineTunedEngine:
         self.max_length = max_length or int(self.meta.get("max_length", 64))
         digest = self.meta["delta_sha256"][:10]
         export_dir = Path(cache_dir) / "models" / f"minilm-ft-{digest}-{EXPORT_FORMAT}"
+        self.shipped_head = Head(
+            model.classifier.weight.detach().numpy(), model.classifier.bias.detach().numpy(), version=""
+        )
+        self.digest = digest
+        self.heads_dir = Path(cache_dir) / "models" / "heads"
+        self.head = active_head(self.heads_dir, digest) or self.shipped_head
         self.choice: dict | None = None
         if runtime == "auto":
-            self.choice = choose_runtime(model, self._batches, export_dir, self.threads)
+            self.choice = choose_runtime(model, self._batches, self.shipped_head, export_dir, self.threads)
             runtime = self.choice["runtime"]
         self.runner = make_runner(runtime, model, export_dir, self.threads)
         self.runtime = runtime
-        self.version = f"minilm-ft-{digest}/{runtime}"
+        self.version = f"minilm-ft-{digest}/{runtime}" + (f"+head-{self.head.version}" if self.head.version else "")
         log.info("sentiment engine %s with %d thread(s)", self.version, self.threads)
 
     def _batches(self, texts: Sequence[str]) -> list[tuple[list[int], np.ndarray, np.ndarray]]:
@@ -72,11 +79,24 @@ class FineTunedEngine:
             out.append((idx, arr, mask))
         return out
 
-    def probabilities(self, texts: Sequence[str]) -> np.ndarray:
-        out = np.zeros((len(texts), 3), dtype=np.float64)
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Mean-pooled encoder output per text (what the head reads)."""
+        out = None
         for idx, ids, mask in self._batches(texts):
-            out[idx] = softmax(self.runner.logits(ids, mask))
-        return out
+            pooled = self.runner.pooled(ids, mask)
+            if out is None:
+                out = np.zeros((len(texts), pooled.shape[1]), dtype=np.float32)
+            out[idx] = pooled
+        return out if out is not None else np.zeros((0, self.shipped_head.weight.shape[1]), dtype=np.float32)
+
+    def probabilities(self, texts: Sequence[str], head: Head | None = None) -> np.ndarray:
+        return softmax((head or self.head).logits(self.embed(texts))).astype(np.float64)
+
+    def use_head(self, head: Head) -> None:
+        """Score with this head from now on (a retrained one, or the shipped one)."""
+        self.head = head
+        base = self.version.split("+head-")[0]
+        self.version = base + (f"+head-{head.version}" if head.version else "")
 
     def score(self, texts: Sequence[str]) -> list[Score]:
         if not texts:

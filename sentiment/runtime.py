@@ -33,7 +33,7 @@ import numpy as np
 log = logging.getLogger("crisisdesk.sentiment")
 
 RUNTIMES = ("torch", "onnx", "onnx-int8")
-EXPORT_FORMAT = "x1"  # bump when export_onnx changes: old exports in the data dir are then not reused
+EXPORT_FORMAT = "x2"  # bump when export_onnx changes: old exports in the data dir are then not reused
 CHECK_SEED = 20260
 CHECK_N = 400
 MIN_AGREEMENT = 0.98
@@ -73,10 +73,10 @@ class TorchRunner:
         set_torch_threads(threads)
         self.model, self._torch = model.eval(), torch
 
-    def logits(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+    def pooled(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
         torch = self._torch
         with torch.inference_mode():
-            return self.model(torch.from_numpy(input_ids), torch.from_numpy(attention_mask)).float().numpy()
+            return self.model.pooled(torch.from_numpy(input_ids), torch.from_numpy(attention_mask)).float().numpy()
 
 
 class OnnxRunner:
@@ -91,8 +91,8 @@ class OnnxRunner:
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         self.runtime = runtime
 
-    def logits(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
-        return self.session.run(["logits"], {"input_ids": input_ids, "attention_mask": attention_mask})[0]
+    def pooled(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
+        return self.session.run(["pooled"], {"input_ids": input_ids, "attention_mask": attention_mask})[0]
 
 
 def export_onnx(model, folder: Path) -> tuple[Path, Path]:
@@ -103,29 +103,31 @@ def export_onnx(model, folder: Path) -> tuple[Path, Path]:
     fp32, int8 = folder / "model.onnx", folder / "model-int8.onnx"
     if not fp32.exists():
 
-        class Logits(torch.nn.Module):
+        class Pooled(torch.nn.Module):
+            """The encoder and mean pooling; the linear head runs in numpy (retraining swaps it)."""
+
             def __init__(self, inner) -> None:
                 super().__init__()
                 self.inner = inner
 
             def forward(self, input_ids, attention_mask):
-                return self.inner(input_ids, attention_mask)
+                return self.inner.pooled(input_ids, attention_mask)
 
         raw = folder / f"raw.tmp{os.getpid()}.onnx"
         dummy = (torch.ones((2, 8), dtype=torch.int64), torch.ones((2, 8), dtype=torch.int64))
         started = time.monotonic()
         torch.onnx.export(
-            Logits(model.eval()),
+            Pooled(model.eval()),
             dummy,
             str(raw),
             input_names=["input_ids", "attention_mask"],
-            output_names=["logits"],
+            output_names=["pooled"],
             opset_version=17,
             dynamo=False,
             dynamic_axes={
                 "input_ids": {0: "batch", 1: "seq"},
                 "attention_mask": {0: "batch", 1: "seq"},
-                "logits": {0: "batch"},
+                "pooled": {0: "batch"},
             },
         )
         # BERT fusions (SkipLayerNorm, BiasGelu): same fp32 arithmetic, fewer kernels.
@@ -163,7 +165,7 @@ def make_runner(runtime: str, model, folder: Path, threads: int):
     return OnnxRunner(int8 if runtime == "onnx-int8" else fp32, threads, runtime)
 
 
-def choose_runtime(model, encode, folder: Path, threads: int) -> dict:
+def choose_runtime(model, encode, head, folder: Path, threads: int) -> dict:
     """The fastest runtime that is as accurate as torch fp32 on the check set (see module doc); cached."""
     from sentiment.synthetic import generate
 
@@ -183,9 +185,9 @@ def choose_runtime(model, encode, folder: Path, threads: int) -> dict:
     results, reference = {}, None
     for runtime in RUNTIMES:
         runner = make_runner(runtime, model, folder, threads)
-        probs = _probs(runner, batches)  # warm-up and the answers
+        probs = _probs(runner, batches, head)  # warm-up and the answers
         started = time.perf_counter()
-        _probs(runner, batches)
+        _probs(runner, batches, head)
         seconds = time.perf_counter() - started
         if reference is None:
             reference = probs
@@ -215,12 +217,26 @@ def choose_runtime(model, encode, folder: Path, threads: int) -> dict:
     return choice
 
 
-def _probs(runner, batches: Sequence[tuple[list[int], np.ndarray, np.ndarray]]) -> np.ndarray:
+def _probs(runner, batches: Sequence[tuple[list[int], np.ndarray, np.ndarray]], head) -> np.ndarray:
     n = sum(len(idx) for idx, _, _ in batches)
     out = np.zeros((n, 3), dtype=np.float64)
     for idx, ids, mask in batches:
-        out[idx] = softmax(runner.logits(ids, mask))
+        out[idx] = softmax(head.logits(runner.pooled(ids, mask)))
     return out
+
+
+class Head:
+    """The linear layer over pooled embeddings: logits = x W^T + b (numpy, swappable by retraining)."""
+
+    def __init__(self, weight: np.ndarray, bias: np.ndarray, version: str = "") -> None:
+        self.weight = np.asarray(weight, dtype=np.float32)
+        self.bias = np.asarray(bias, dtype=np.float32)
+        if self.weight.ndim != 2 or self.weight.shape[0] != 3 or self.bias.shape != (3,):
+            raise ValueError(f"a head needs a 3 x d weight and 3 biases, got {self.weight.shape} and {self.bias.shape}")
+        self.version = version
+
+    def logits(self, pooled: np.ndarray) -> np.ndarray:
+        return pooled @ self.weight.T + self.bias
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

@@ -121,8 +121,8 @@ def test_a_runtime_that_disagrees_with_torch_is_never_chosen(trained, cache, tmp
         old.unlink()
     real = rt._probs
 
-    def int8_flips_labels(runner, batches):
-        probs = real(runner, batches)
+    def int8_flips_labels(runner, batches, head):
+        probs = real(runner, batches, head)
         return probs[:, ::-1].copy() if runner.runtime == "onnx-int8" else probs
 
     monkeypatch.setattr(rt, "_probs", int8_flips_labels)
@@ -144,3 +144,82 @@ def test_generated_posts_are_reproducible_and_cover_the_four_kinds():
     assert generate(40, seed=1) == generate(40, seed=1) != generate(40, seed=2)
     labels = [label for label, _ in generate(400, seed=0)]
     assert labels.count("negative") == 200 and labels.count("neutral") == 100 and labels.count("positive") == 100
+
+
+# Retraining from the team's corrections, end to end on a small set.
+
+CORRECTED = generate(48, seed=11)
+
+
+@pytest.fixture
+def corrected_store(db):
+    """48 stored customer-service posts, every one corrected by an editor to its true label."""
+    from access.roles import Actor
+    from store.connection import write
+    from store.corrections import correct
+    from store.ingest import store_messages
+    from tests.conftest import message
+
+    now = 1_800_000_000
+    batch = [message(str(i), text, at=now - 3600 + i) for i, (_, text) in enumerate(CORRECTED)]
+    with write(db) as conn:
+        store_messages(conn, batch, [None] * len(batch), None, now=now)
+    import sqlalchemy as sa
+
+    with db.connect() as conn:
+        ids = dict(conn.execute(sa.text("SELECT external_id, id FROM messages")).all())
+    editor = Actor("ed", "editor")
+    for label in ("negative", "neutral", "positive"):
+        chosen = [ids[str(i)] for i, (truth, _) in enumerate(CORRECTED) if truth == label]
+        correct(db, chosen, label, editor, now)
+    return db
+
+
+def test_retraining_switches_only_when_better_records_it_and_rescores(trained, tmp_path, corrected_store):
+    from sentiment.retrain import retrain
+    from store.engine_versions import accuracy_by_version, versions
+    from store.rescore import rescore
+
+    out, _ = trained
+    engine = FineTunedEngine(folder=out, cache_dir=tmp_path, runtime="torch", threads=1)
+    old_version = engine.version
+    result = retrain(engine, corrected_store, generate(40, seed=5), who="lead-1", now=1_800_000_100, seed=0)
+    corr, base = result.metrics["corrections"], result.metrics["base"]
+    assert corr["held_out_n"] > 0 and base["held_out_n"] > 0 and corr["train_n"] + corr["held_out_n"] == 48
+    assert result.switched, result.reason
+    assert corr["new_macro_recall"] > corr["old_macro_recall"] and base["new_macro_recall"] >= base["old_macro_recall"]
+    assert engine.version == result.new_version != old_version and "+head-" in engine.version
+    # The next engine load scores with the new head; the attempt is on record.
+    again = FineTunedEngine(folder=out, cache_dir=tmp_path, runtime="torch", threads=1)
+    assert again.version == result.new_version
+    recorded = versions(corrected_store)
+    assert list(recorded["status"]) == ["active"] and recorded["created_by"][0] == "lead-1"
+    assert recorded["metrics"][0]["corrections"] == corr
+    # Rescoring the last day: the corrected posts now carry the new version, per-version accuracy follows.
+    assert rescore(corrected_store, again, since=1_800_000_000 - 86400) == 48
+    table = accuracy_by_version(corrected_store)
+    assert list(table["engine version"]) == [result.new_version] and table["negative n"][0] == 24
+
+
+def test_retraining_keeps_the_current_head_when_the_new_one_is_worse(trained, tmp_path, corrected_store, monkeypatch):
+    from sentiment import retrain as rt_mod
+    from store.engine_versions import versions
+
+    out, _ = trained
+    engine = FineTunedEngine(folder=out, cache_dir=tmp_path, runtime="torch", threads=1)
+    before = engine.version
+    monkeypatch.setattr(rt_mod, "fit_head", lambda x, y, w, start, seed: (-start.weight * 5, -start.bias))
+    result = rt_mod.retrain(engine, corrected_store, generate(40, seed=5), who="lead-1", now=1_800_000_100)
+    assert not result.switched and "kept the current head" in result.reason
+    assert engine.version == before
+    assert FineTunedEngine(folder=out, cache_dir=tmp_path, runtime="torch", threads=1).version == before
+    assert list(versions(corrected_store)["status"]) == ["rejected"]
+
+
+def test_retraining_needs_enough_corrections(trained, tmp_path, db):
+    from sentiment.retrain import retrain
+
+    out, _ = trained
+    engine = FineTunedEngine(folder=out, cache_dir=tmp_path, runtime="torch", threads=1)
+    with pytest.raises(ValueError, match="0 corrected messages; retraining needs at least 8"):
+        retrain(engine, db, generate(8), who="lead-1", now=1.0)
