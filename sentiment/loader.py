@@ -42,6 +42,7 @@ class EngineChoice:
     engine: Engine
     kind: str  # transformer / minilm / vader
     description: str  # what scores, and why not something better
+    languages: str = ""  # where posts in other languages go ("" = not routed)
 
 
 class EngineUnavailable(Exception):
@@ -62,12 +63,12 @@ def load_engine(settings: Settings) -> EngineChoice:
             continue
         if cfg.rules:
             engine = RuledEngine(engine, PhraseRules(cfg.rules))
+        routing = ""
         if cfg.languages:
             engine, routing = _route_languages(engine, settings)
-            reasons.append(routing)
         description = " - ".join([_title(kind, settings), *reasons])
-        log.info("sentiment engine: %s", description)
-        return EngineChoice(engine, kind, description)
+        log.info("sentiment engine: %s%s", description, f"; {routing}" if routing else "")
+        return EngineChoice(engine, kind, description, routing)
     raise EngineUnavailable("; ".join(reasons))
 
 

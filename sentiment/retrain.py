@@ -36,6 +36,7 @@ CORRECTION_WEIGHT = 3.0
 L2_TO_CURRENT = 1e-3
 STEPS = 300
 MIN_CORRECTIONS = 8  # below this, a held-out split says nothing
+DEFAULT_BASE = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "sentiment" / "train.tsv"
 
 
 @dataclass(frozen=True)
@@ -158,12 +159,35 @@ def base_data(path: Path | None, limit: int, seed: int) -> list[tuple[str, str]]
     return generate(min(limit, 2000), seed=seed)
 
 
+def retrain_for_settings(settings, db, actor, base_limit: int = 1000) -> RetrainResult:
+    """The Sentiment page's button: the configured fine-tuned engine, a lead's permission."""
+    from access.roles import Permission, require
+    from sentiment.finetuned import FineTunedEngine
+    from store.engine_versions import corrected_messages
+
+    require(actor, Permission.RETRAIN_ENGINE)
+    if (n := len(corrected_messages(db))) < MIN_CORRECTIONS:  # say so before loading a model
+        raise ValueError(f"{n} corrected messages; retraining needs at least {MIN_CORRECTIONS}")
+    cfg = settings.sentiment
+    engine = FineTunedEngine(cache_dir=settings.data_dir, runtime=cfg.runtime, threads=cfg.threads)
+    return retrain(engine, db, base_data(DEFAULT_BASE, base_limit, 0), who=actor.name, now=time.time())
+
+
+def rescore_for_settings(settings, db, actor, days: float) -> int:
+    """Rescore the last `days` days with the engine the settings load now."""
+    from access.roles import Permission, require
+    from sentiment.loader import load_engine
+    from store.rescore import rescore
+
+    require(actor, Permission.RETRAIN_ENGINE)
+    return rescore(db, load_engine(settings).engine, since=int(time.time() - days * 86400))
+
+
 def main(argv: list[str] | None = None) -> int:
     from settings import ConfigError, load_settings
 
-    default_base = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "sentiment" / "train.tsv"
     parser = argparse.ArgumentParser(prog="python -m sentiment.retrain", description=__doc__.splitlines()[0])
-    parser.add_argument("--base", type=Path, default=default_base, help="labelled TSV (default: train.tsv if here)")
+    parser.add_argument("--base", type=Path, default=DEFAULT_BASE, help="labelled TSV (default: train.tsv if here)")
     parser.add_argument("--base-limit", type=int, default=4000, help="base texts sampled (embedding costs time)")
     parser.add_argument("--rescore-days", type=float, default=0, help="after a switch, rescore the last N days")
     parser.add_argument("--seed", type=int, default=0)

@@ -127,9 +127,8 @@ def test_languages_route_other_posts_and_say_where_they_go(settings_with):
     from sentiment.engine import UNSCORED_LANGUAGE
 
     choice = load_engine(settings_with('engine = "vader"\nmultilingual_model = "someone/not-cached"\n', '["en"]'))
-    assert choice.description == (
-        "VADER lexicon - posts not in en: unscored: language (multilingual model not on this machine)"
-    )
+    assert choice.description == "VADER lexicon"
+    assert choice.languages == "posts not in en: unscored: language (multilingual model not on this machine)"
     labels = [s.label for s in choice.engine.score(["Meine Karte wurde zweimal belastet, keine Erstattung", "awful"])]
     assert labels == [UNSCORED_LANGUAGE, "negative"]
 
@@ -204,4 +203,4 @@ def test_the_shipped_default_on_a_machine_without_network_is_the_fine_tuned_mini
     assert choice.description.startswith(
         "fine-tuned MiniLM (offline) - cardiffnlp/twitter-roberta-base-sentiment-latest not"
     )
-    assert choice.description.endswith("posts not in en: unscored: language (multilingual model not on this machine)")
+    assert choice.languages == "posts not in en: unscored: language (multilingual model not on this machine)"
