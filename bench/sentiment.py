@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> None:
                     f"engine={engine.name} runtime={runtime} threads={threads} load={load} loadavg={loadavg:.1f} "
                     f"data={path.name} n={len(texts)} macro_recall={m['macro_recall']:.4f} "
                     f"macro_f1={m['macro_f1']:.4f} accuracy={m['accuracy']:.4f} "
-                    f"msgs_per_s_batch={batch:.0f} ms_single={single_ms:.1f} msgs_per_s_single={1000 / single_ms:.0f}",
+                    f"msgs_per_s_batch={batch:.0f} ms_single={single_ms:.2f} msgs_per_s_single={1000 / single_ms:.0f}",
                     flush=True,
                 )
 
