@@ -177,10 +177,10 @@ def rescore_for_settings(settings, db, actor, days: float) -> int:
     """Rescore the last `days` days with the engine the settings load now."""
     from access.roles import Permission, require
     from sentiment.loader import load_engine
-    from store.rescore import rescore
+    from store.rescore import rescore_recent
 
-    require(actor, Permission.RETRAIN_ENGINE)
-    return rescore(db, load_engine(settings).engine, since=int(time.time() - days * 86400))
+    require(actor, Permission.RETRAIN_ENGINE)  # before loading an engine
+    return rescore_recent(db, load_engine(settings).engine, actor, days, time.time())
 
 
 def main(argv: list[str] | None = None) -> int:

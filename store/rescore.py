@@ -8,7 +8,9 @@ from typing import Callable
 
 import sqlalchemy as sa
 
+from access.roles import Actor, Permission, require
 from sentiment.engine import UNSCORED_LANGUAGE, Engine
+from store.audit import record
 from store.connection import write
 from store.corrections import ROLLUP_COLUMNS
 from store.ingest import add_to_rollups
@@ -80,4 +82,17 @@ def rescore(
         batches += 1
         if progress:
             progress(done, total)
+    return done
+
+
+def rescore_recent(db: sa.Engine, engine: Engine, by: Actor, days: float, now: float) -> int:
+    """A lead's "rescore the last N days" (after retraining): permission checked, audited."""
+    require(by, Permission.RETRAIN_ENGINE)
+    if not days > 0:
+        raise ValueError(f"days must be more than 0, got {days!r}")
+    done = rescore(db, engine, since=int(now - days * 86400))
+    with write(db) as conn:
+        record(
+            conn, by.name, "engine.rescore", now, f"engine:{engine.name}", new=f"{engine.version}: {done} in {days:g} d"
+        )
     return done
