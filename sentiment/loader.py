@@ -79,7 +79,7 @@ def _route_languages(engine: Engine, settings: Settings) -> tuple[Engine, str]:
 
     covered = "/".join(cfg.languages)
     multilingual = None
-    if cfg.multilingual_model:
+    if cfg.multilingual_model and _cached(cfg.multilingual_model):
         try:
             from sentiment.transformer import load_transformer
 
@@ -93,6 +93,16 @@ def _route_languages(engine: Engine, settings: Settings) -> tuple[Engine, str]:
         return routed, f"posts not in {covered}: {cfg.multilingual_model}"
     why = "not on this machine" if cfg.multilingual_model else "none configured"
     return routed, f"posts not in {covered}: unscored: language (multilingual model {why})"
+
+
+def _cached(model: str) -> bool:
+    """Is the model on this machine? Asked of the hub cache without importing torch and transformers
+    (a VADER-only worker starts in a second, not ten)."""
+    if Path(model).is_dir():
+        return True
+    from huggingface_hub import try_to_load_from_cache
+
+    return isinstance(try_to_load_from_cache(model, "config.json"), str)
 
 
 def _title(kind: str, settings: Settings) -> str:

@@ -204,3 +204,11 @@ def test_the_shipped_default_on_a_machine_without_network_is_the_fine_tuned_mini
         "fine-tuned MiniLM (offline) - cardiffnlp/twitter-roberta-base-sentiment-latest not"
     )
     assert choice.languages == "posts not in en: unscored: language (multilingual model not on this machine)"
+
+
+def test_a_multilingual_model_on_this_machine_scores_the_other_languages(settings_with, tmp_path):
+    model = save_tiny_model(tmp_path / "xlm", {0: "negative", 1: "neutral", 2: "positive"})
+    choice = load_engine(settings_with(f'engine = "vader"\nmultilingual_model = "{model}"\n', '["en"]'))
+    assert choice.languages == f"posts not in en: {model}"
+    german = choice.engine.score(["Meine Karte wurde zweimal belastet, keine Erstattung"])[0]
+    assert german.engine[0] == f"transformer:{model}" and german.label in ("negative", "neutral", "positive")
