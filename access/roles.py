@@ -43,6 +43,7 @@ class Permission(Enum):
     MANAGE_TEAM = ("change the roster and who is on duty", "lead")
     RUN_DRILL = ("start a drill", "lead")
     READ_AUDIT = ("read the audit log", "lead")
+    RETRAIN_ENGINE = ("retrain the sentiment engine from corrections and rescore", "lead")
 
     def __init__(self, what: str, min_role: str) -> None:
         self.what = what

@@ -22,10 +22,24 @@ from pages.common.frame import app_context
 from pages.common.signin import recheck_display_link
 from pages.common.text import clean_frame, md_escape, one_line
 from pages.common.widgets import narratives_table
+from sentiment.engine import UNSCORED_LANGUAGE
 from store.health import describe, store_errors
 from store.health import health as store_health
 
-LABEL_COLORS = {"negative": "#e5484d", "neutral": "#8b8d98", "positive": "#30a46c", "unscored": "#5b5d68"}
+LABEL_COLORS = {
+    "negative": "#e5484d",
+    "neutral": "#8b8d98",
+    "positive": "#30a46c",
+    "unscored": "#5b5d68",
+    UNSCORED_LANGUAGE: "#3e63dd",
+}
+
+
+def share_base(grid: pd.DataFrame) -> pd.Series:
+    """What a negative share is a share of: every message but those no engine here can read."""
+    return grid.drop(columns=[UNSCORED_LANGUAGE], errors="ignore").sum(axis=1)
+
+
 TIME_AXIS = alt.Axis(format="%H:%M", title=None, labelAngle=0)
 
 ctx = app_context(Permission.READ_WALL)
@@ -103,7 +117,7 @@ def volume_chart(grid: pd.DataFrame, expected_per_min: float | None) -> alt.Char
 
 def negative_share_chart(grid: pd.DataFrame, expected_share: float | None) -> alt.Chart:
     rolling = grid.rolling(5, min_periods=1).sum()
-    total = rolling.sum(axis=1)
+    total = share_base(rolling)
     share = (rolling["negative"] / total.where(total > 0)).to_numpy()
     frame = with_local_time(pd.DataFrame({"minute": rolling.index, "share": share}))
     chart = (
@@ -144,8 +158,9 @@ def hour_figures(grid: pd.DataFrame, now: int) -> tuple[int, int, float | None, 
     minutes_old = now - grid.index.to_numpy()
     this_hour, hour_before = grid[minutes_old < 3600], grid[(minutes_old >= 3600) & (minutes_old < 7200)]
     n_now, n_prev = int(this_hour.to_numpy().sum()), int(hour_before.to_numpy().sum())
-    neg_now = int(this_hour["negative"].sum()) / n_now if n_now else None
-    neg_prev = int(hour_before["negative"].sum()) / n_prev if n_prev else None
+    base_now, base_prev = int(share_base(this_hour).sum()), int(share_base(hour_before).sum())
+    neg_now = int(this_hour["negative"].sum()) / base_now if base_now else None
+    neg_prev = int(hour_before["negative"].sum()) / base_prev if base_prev else None
     return n_now, n_prev, neg_now, neg_prev
 
 

@@ -1,5 +1,5 @@
 """Sentiment engines behind one small interface (see sentiment.engine)."""
 
-from sentiment.engine import LABELS, Engine, Score
+from sentiment.engine import LABELS, UNSCORED_LANGUAGE, Engine, Score
 
-__all__ = ["LABELS", "Engine", "Score"]
+__all__ = ["LABELS", "UNSCORED_LANGUAGE", "Engine", "Score"]

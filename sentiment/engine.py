@@ -11,6 +11,10 @@ from dataclasses import dataclass
 from typing import Protocol, Sequence
 
 LABELS = ("negative", "neutral", "positive")
+# Stored instead of a label for a post in a language no engine here covers
+# (sentiment.language): counted in volume, never in the negative share.
+UNSCORED_LANGUAGE = "unscored: language"
+STORED_LABELS = (*LABELS, UNSCORED_LANGUAGE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,8 +26,8 @@ class Score:
     engine: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
-        if self.label not in LABELS:
-            raise ValueError(f"label must be one of {LABELS}, got {self.label!r}")
+        if self.label not in STORED_LABELS:
+            raise ValueError(f"label must be one of {STORED_LABELS}, got {self.label!r}")
         if not -1.0 <= self.score <= 1.0:
             raise ValueError(f"score must lie in [-1, 1], got {self.score!r}")
 

@@ -74,13 +74,17 @@ SentimentLabel = Literal["negative", "neutral", "positive"]
 
 
 class SentimentSettings(_Section):
-    engine: Literal["auto", "transformer", "minilm", "vader"] = "auto"
+    engine: Literal["auto", "transformer", "minilm-ft", "minilm", "vader"] = "auto"
     model: str = "cardiffnlp/twitter-roberta-base-sentiment-latest"
     revision: str = ""
     download: bool = False
     device: str = ""
     batch_size: int = Field(32, ge=1, le=4096)
     max_length: int = Field(128, ge=8, le=4096)
+    threads: int = Field(0, ge=0, le=256)
+    runtime: Literal["auto", "torch", "onnx", "onnx-int8"] = "auto"
+    languages: list[str] = ["en"]
+    multilingual_model: str = "cardiffnlp/twitter-xlm-roberta-base-sentiment"
     rules: dict[str, SentimentLabel] = {}
 
     @field_validator("rules")

@@ -1,7 +1,8 @@
 """Store administration.
 
 python -m store upgrade               bring the configured store to the newest schema
-python -m store rescore [--unscored]  score stored messages again with the configured engine
+python -m store rescore [--unscored] [--language] [--days N]
+                                      score stored messages again with the configured engine
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("upgrade", help="bring the store to the newest schema")
     rescore = sub.add_parser("rescore", help="score stored messages again (after switching engines)")
     rescore.add_argument("--unscored", action="store_true", help="only messages stored unscored")
+    rescore.add_argument("--language", action="store_true", help='only messages stored "unscored: language"')
+    rescore.add_argument("--days", type=float, default=None, help="only messages of the last N days")
     rescore.add_argument("--batch-size", type=int, default=256)
     sub.add_parser("retention", help="drop raw message text older than [store] retain_text_days")
     args = parser.parse_args(argv)
@@ -60,7 +63,16 @@ def main(argv: list[str] | None = None) -> int:
         rate = done / max(time.monotonic() - started, 1e-9)
         print(f"rescored {done:,} of {total:,} ({done / max(total, 1):.0%}, {rate:,.0f} msgs/s)", flush=True)
 
-    done = run_rescore(db, choice.engine, only_unscored=args.unscored, batch_size=args.batch_size, progress=progress)
+    since = int(time.time() - args.days * 86400) if args.days is not None else None
+    done = run_rescore(
+        db,
+        choice.engine,
+        only_unscored=args.unscored,
+        only_language=args.language,
+        since=since,
+        batch_size=args.batch_size,
+        progress=progress,
+    )
     print(f"done: {done:,} messages rescored in {time.monotonic() - started:.1f} s")
     return 0
 

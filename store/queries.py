@@ -30,6 +30,17 @@ def volume_by_minute(db: sa.Engine, since: int, until: int) -> pd.DataFrame:
     return frame.astype({"minute": "int64", "count": "int64"})
 
 
+def label_totals(db: sa.Engine, since: int, until: int) -> dict[str, int]:
+    """Messages per effective label in [since, until), from the rollups."""
+    stmt = (
+        sa.select(_r.c.label, sa.func.sum(_r.c.count))
+        .where(_r.c.minute >= since - since % 60, _r.c.minute < until)
+        .group_by(_r.c.label)
+    )
+    with db.connect() as conn:
+        return {label: int(count) for label, count in conn.execute(stmt).all() if count}
+
+
 def volume_by_source(db: sa.Engine, since: int, until: int) -> pd.DataFrame:
     """Messages and negative messages per source in [since, until)."""
     negative = sa.func.sum(sa.case((_r.c.label == "negative", _r.c.count), else_=0))

@@ -8,7 +8,9 @@ from typing import Callable
 
 import sqlalchemy as sa
 
-from sentiment.engine import Engine
+from access.roles import Actor, Permission, require
+from sentiment.engine import UNSCORED_LANGUAGE, Engine
+from store.audit import record
 from store.connection import write
 from store.corrections import ROLLUP_COLUMNS
 from store.ingest import add_to_rollups
@@ -22,12 +24,21 @@ def rescore(
     engine: Engine,
     *,
     only_unscored: bool = False,
+    only_language: bool = False,
+    since: int | None = None,
     batch_size: int = 256,
     max_batches: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
-    """Rescore messages in id order; returns how many were rescored."""
+    """Rescore messages in id order; returns how many were rescored.
+    only_unscored: those stored unscored (engine failure); only_language: those
+    stored "unscored: language" (once a multilingual model is here); since:
+    only messages created at or after this epoch second (the last N days)."""
     where = [m.label.is_(None)] if only_unscored else []
+    if only_language:
+        where.append(m.label == UNSCORED_LANGUAGE)
+    if since is not None:
+        where.append(m.created_at >= since)
     with db.connect() as conn:
         total = conn.execute(sa.select(sa.func.count()).select_from(messages).where(*where)).scalar()
     done, last_id, batches = 0, 0, 0
@@ -71,4 +82,17 @@ def rescore(
         batches += 1
         if progress:
             progress(done, total)
+    return done
+
+
+def rescore_recent(db: sa.Engine, engine: Engine, by: Actor, days: float, now: float) -> int:
+    """A lead's "rescore the last N days" (after retraining): permission checked, audited."""
+    require(by, Permission.RETRAIN_ENGINE)
+    if not days > 0:
+        raise ValueError(f"days must be more than 0, got {days!r}")
+    done = rescore(db, engine, since=int(now - days * 86400))
+    with write(db) as conn:
+        record(
+            conn, by.name, "engine.rescore", now, f"engine:{engine.name}", new=f"{engine.version}: {done} in {days:g} d"
+        )
     return done

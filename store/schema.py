@@ -27,7 +27,7 @@ messages = sa.Table(
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("created_at", sa.BigInteger, nullable=False),  # epoch s, UTC
     sa.Column("ingested_at", sa.BigInteger, nullable=False),
-    sa.Column("label", sa.String(16)),  # NULL: not scored (yet)
+    sa.Column("label", sa.String(32)),  # NULL: not scored (yet); or "unscored: language"
     sa.Column("score", sa.Float),
     sa.Column("engine", sa.String(64)),
     sa.Column("engine_version", sa.String(64)),
@@ -48,7 +48,7 @@ rollups_minute = sa.Table(
     metadata,
     sa.Column("minute", sa.BigInteger, primary_key=True),  # epoch s, start of the minute
     sa.Column("source", sa.String(32), primary_key=True),
-    sa.Column("label", sa.String(16), primary_key=True),  # negative/neutral/positive/unscored
+    sa.Column("label", sa.String(32), primary_key=True),  # negative/neutral/positive/unscored/unscored: language
     sa.Column("count", sa.Integer, nullable=False),
     sa.Column("score_sum", sa.Float, nullable=False),
     sa.Column("reach_sum", sa.BigInteger, nullable=False),
@@ -78,13 +78,28 @@ source_state = sa.Table(
     sa.Column("today_reads", sa.BigInteger, nullable=False, server_default="0"),  # billable reads (X)
 )
 
+# Engine versions made by retraining on the team's corrections
+# (sentiment.retrain): what was tried, its figures, and which one scores.
+engine_versions = sa.Table(
+    "engine_versions",
+    metadata,
+    sa.Column("id", _Id, primary_key=True, autoincrement=True),
+    sa.Column("engine", sa.String(64), nullable=False),
+    sa.Column("version", sa.String(64), nullable=False),
+    sa.Column("replaces", sa.String(64), nullable=False, server_default=""),
+    sa.Column("status", sa.String(16), nullable=False),  # active / rejected / retired
+    sa.Column("metrics", sa.Text, nullable=False, server_default="{}"),  # JSON: per-class recall, n, splits
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
 # Every person's label correction, oldest first: who, when, from what to what.
 label_corrections = sa.Table(
     "label_corrections",
     metadata,
     sa.Column("id", _Id, primary_key=True, autoincrement=True),
     sa.Column("message_id", sa.BigInteger, sa.ForeignKey("messages.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("model_label", sa.String(16)),  # what the engine said at the time
+    sa.Column("model_label", sa.String(32)),  # what the engine said at the time
     sa.Column("old_label", sa.String(16)),  # the correction before (NULL: none)
     sa.Column("new_label", sa.String(16)),  # NULL: correction removed
     sa.Column("who", sa.String(200), nullable=False),

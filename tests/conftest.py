@@ -79,8 +79,8 @@ def drill_config(tmp_path):
             tmp_path,
             f'[app]\nmode = "drill"\ndata_dir = "{tmp_path / "data"}"\n'
             f"[runner]\nin_app = {str(in_app).lower()}\n"
-            # The lexicon keeps page and process tests fast; engines have tests of their own.
-            f'[sentiment]\nengine = "vader"\n'
+            # The lexicon keeps page and process tests fast; engines (and language routing) have tests of their own.
+            f'[sentiment]\nengine = "vader"\nlanguages = []\n'
             f'[drill]\nscenario = "{scenario}"\n' + extra,
         )
         return path, load_settings(path)

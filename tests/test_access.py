@@ -18,11 +18,13 @@ from incidents import faq, key_accounts, team
 from publishing import pause, posts
 from publishing.csv_import import import_csv
 from sentiment.engine import Score
+from sentiment.lexicon import VaderEngine
 from settings.schema import AccessSettings
 from store import mentions
 from store.connection import write
 from store.corrections import correct
 from store.ingest import store_messages
+from store.rescore import rescore_recent
 from store.schema import alerts, audit_log, drill_log
 from tests.conftest import message
 from worker.service import start_drill
@@ -136,6 +138,10 @@ CASES = {
         lambda db, w, by: team.add_member(db, "Ben", "spokesperson", "", by, T),
     ),
     "put someone on duty": (Permission.MANAGE_TEAM, lambda db, w, by: team.set_on_duty(db, w.member, True, by, T)),
+    "rescore the last days": (
+        Permission.RETRAIN_ENGINE,
+        lambda db, w, by: rescore_recent(db, VaderEngine(), by, 7, T + 60),
+    ),
     "add a key account": (
         Permission.KEY_ACCOUNTS,
         lambda db, w, by: key_accounts.add_account(db, "Acme", ["@acme"], [], [], "Dana", "", by, T),

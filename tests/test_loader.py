@@ -21,14 +21,27 @@ def offline(monkeypatch):
 def settings_with(tmp_path):
     from settings import load_settings
 
-    def make(sentiment_toml: str):
-        return load_settings(write_config(tmp_path, "[sentiment]\n" + sentiment_toml))
+    def make(sentiment_toml: str, languages: str = "[]"):
+        # No language routing unless a test asks: descriptions stay about the engine.
+        text = f"[app]\ndata_dir = '{tmp_path / 'data'}'\n[sentiment]\nlanguages = {languages}\n" + sentiment_toml
+        return load_settings(write_config(tmp_path, text))
 
     return make
 
 
 @pytest.fixture
-def no_minilm(monkeypatch):
+def no_finetuned(monkeypatch):
+    """As on a clone without sentiment/finetuned/ (the fine-tuned engine has tests of its own)."""
+    import sentiment.finetuned
+
+    def missing(**kwargs):
+        raise FileNotFoundError("no fine-tuned weights")
+
+    monkeypatch.setattr(sentiment.finetuned, "FineTunedEngine", missing)
+
+
+@pytest.fixture
+def no_minilm(monkeypatch, no_finetuned):
     """Keep these tests fast: a stand-in for the MiniLM engine."""
 
     class FakeMiniLM:
@@ -50,7 +63,8 @@ def test_auto_without_the_hub_model_uses_minilm_and_says_why(settings_with, no_m
     assert choice.kind == "minilm"
     assert choice.description == (
         "MiniLM head (offline) - cardiffnlp/twitter-roberta-base-sentiment-latest not available: "
-        "not in the local cache (set [sentiment] download = true to fetch it)"
+        "not in the local cache (set [sentiment] download = true to fetch it) - "
+        "fine-tuned MiniLM (offline) not available: no fine-tuned weights"
     )
 
 
@@ -62,7 +76,7 @@ def test_auto_with_a_local_model_uses_it(settings_with, tmp_path):
     assert choice.description == str(model)
 
 
-def test_auto_falls_back_to_the_lexicon_when_minilm_fails(settings_with, monkeypatch):
+def test_auto_falls_back_to_the_lexicon_when_minilm_fails(settings_with, monkeypatch, no_finetuned):
     import sentiment.minilm
 
     def broken(**kwargs):
@@ -72,8 +86,8 @@ def test_auto_falls_back_to_the_lexicon_when_minilm_fails(settings_with, monkeyp
     choice = load_engine(settings_with('engine = "auto"\nmodel = ""\n'))
     assert choice.kind == "vader"
     assert choice.description == (
-        "VADER lexicon -  not available: no model configured - MiniLM head (offline) not available: "
-        "minilm_head.json is missing"
+        "VADER lexicon -  not available: no model configured - fine-tuned MiniLM (offline) not available: "
+        "no fine-tuned weights - MiniLM head (offline) not available: minilm_head.json is missing"
     )
 
 
@@ -86,6 +100,45 @@ def test_asking_for_one_engine_gets_it_or_its_reason(settings_with, tmp_path):
 def test_download_is_not_tried_when_offline(settings_with, no_minilm):
     choice = load_engine(settings_with('model = "someone/not-cached"\ndownload = true\n'))
     assert "not in the local cache and HF_HUB_OFFLINE is set" in choice.description
+
+
+def test_auto_prefers_the_fine_tuned_engine_with_its_settings(settings_with, monkeypatch):
+    import sentiment.finetuned
+
+    seen = {}
+
+    class FakeFineTuned:
+        name, version = "minilm-ft", "test/onnx"
+
+        def __init__(self, **kwargs):
+            seen.update(kwargs)
+
+        def score(self, texts):
+            return VaderEngine().score(texts)
+
+    monkeypatch.setattr(sentiment.finetuned, "FineTunedEngine", FakeFineTuned)
+    settings = settings_with('model = ""\nthreads = 3\nruntime = "onnx-int8"\n')
+    choice = load_engine(settings)
+    assert choice.kind == "minilm-ft" and choice.engine.name == "minilm-ft"
+    assert seen == {"cache_dir": settings.data_dir, "runtime": "onnx-int8", "threads": 3}
+
+
+def test_languages_route_other_posts_and_say_where_they_go(settings_with):
+    from sentiment.engine import UNSCORED_LANGUAGE
+
+    choice = load_engine(settings_with('engine = "vader"\nmultilingual_model = "someone/not-cached"\n', '["en"]'))
+    assert choice.description == "VADER lexicon"
+    assert choice.languages == "posts not in en: unscored: language (multilingual model not on this machine)"
+    labels = [s.label for s in choice.engine.score(["Meine Karte wurde zweimal belastet, keine Erstattung", "awful"])]
+    assert labels == [UNSCORED_LANGUAGE, "negative"]
+
+
+def test_the_engine_sets_torch_threads(settings_with, no_minilm):
+    import torch
+
+    torch.set_num_threads(2)
+    load_engine(settings_with('engine = "minilm"\nthreads = 1\n'))
+    assert torch.get_num_threads() == 1
 
 
 def test_rules_wrap_the_chosen_engine(settings_with):
@@ -134,11 +187,28 @@ def test_hub_probe_fails_fast_without_network(monkeypatch):
     assert time.monotonic() - started < 3
 
 
-def test_the_shipped_default_on_a_machine_without_network_is_minilm():
+def test_the_shipped_default_on_a_machine_without_network_is_the_fine_tuned_minilm(tmp_path):
     from settings import load_settings
     from tests.conftest import ROOT
 
-    choice = load_engine(load_settings(ROOT / "config.toml"))
-    assert choice.kind == "minilm"
-    assert choice.engine.name == "minilm-head"
-    assert choice.description.startswith("MiniLM head (offline) - cardiffnlp/twitter-roberta-base-sentiment-latest not")
+    shipped = (ROOT / "config.toml").read_text()
+    # The shipped config, with its data dir in tmp and torch (no ONNX export and timing in a test).
+    config = shipped.replace('runtime = "auto"', 'runtime = "torch"').replace(
+        'data_dir = "data"', f'data_dir = "{tmp_path}"'
+    )
+    assert config != shipped
+    choice = load_engine(load_settings(write_config(tmp_path, config)))
+    assert choice.kind == "minilm-ft"
+    assert choice.engine.name == "minilm-ft" and choice.engine.version.endswith("/torch")
+    assert choice.description.startswith(
+        "fine-tuned MiniLM (offline) - cardiffnlp/twitter-roberta-base-sentiment-latest not"
+    )
+    assert choice.languages == "posts not in en: unscored: language (multilingual model not on this machine)"
+
+
+def test_a_multilingual_model_on_this_machine_scores_the_other_languages(settings_with, tmp_path):
+    model = save_tiny_model(tmp_path / "xlm", {0: "negative", 1: "neutral", 2: "positive"})
+    choice = load_engine(settings_with(f'engine = "vader"\nmultilingual_model = "{model}"\n', '["en"]'))
+    assert choice.languages == f"posts not in en: {model}"
+    german = choice.engine.score(["Meine Karte wurde zweimal belastet, keine Erstattung"])[0]
+    assert german.engine[0] == f"transformer:{model}" and german.label in ("negative", "neutral", "positive")

@@ -92,3 +92,49 @@ def test_corrections_hit_the_ticked_messages_while_new_ones_arrive(drill_config,
     review = next(df.value for df in at.dataframe if "corrected to" in df.value.columns)
     assert review["message"].iloc[0].startswith("newer")  # unticked after acting: the list moves
     assert review.columns[0] == "time (UTC)"  # the zone is named
+
+
+def test_retrain_button_says_why_it_did_not_retrain(drill_config, monkeypatch):
+    at, _ = start(drill_config, monkeypatch)
+    at.button(key="retrain").click().run()
+    assert not at.exception, at.exception
+    assert any("Not retrained: 0 corrected messages; retraining needs at least 8" in e.value for e in at.error)
+
+
+def test_rescore_button_rescores_the_last_days_and_per_version_accuracy_is_shown(drill_config, monkeypatch):
+    at, db = start(drill_config, monkeypatch)
+    with db.connect() as conn:
+        stored = conn.execute(sa.select(sa.func.count()).select_from(messages)).scalar()
+        first = conn.execute(sa.select(messages.c.id).order_by(messages.c.id).limit(3)).scalars().all()
+        conn.execute(messages.update().where(messages.c.id.in_(first)).values(engine_version="old"))
+        conn.commit()
+    at.number_input(key="rescore_days").set_value(3650)
+    at.run()
+    at.button(key="rescore").click().run()
+    assert not at.exception, at.exception
+    assert any(f"{stored:,} message(s) rescored" in s.value for s in at.success)
+    with db.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).where(messages.c.engine_version == "old")).scalar() == 0
+    # Corrections show up per engine version.
+    at.session_state["review_table__0"] = {"selection": {"rows": [0, 1], "columns": [], "cells": []}}
+    at.run()
+    at.selectbox(key="new_label").set_value("negative")
+    at.button[0].click().run()
+    frames = [d.value for d in at.dataframe]
+    assert any("engine version" in f.columns for f in frames)
+
+
+def test_retrain_and_rescore_need_a_lead(drill_config, monkeypatch):
+    from access.roles import Actor, NotAllowed, Permission
+    from sentiment.retrain import rescore_for_settings, retrain_for_settings
+
+    _, settings = drill_config()
+    db = open_store(settings)
+    editor = Actor("ed", "editor")
+    assert Permission.RETRAIN_ENGINE.min_role == "lead"
+    import pytest
+
+    with pytest.raises(NotAllowed):
+        retrain_for_settings(settings, db, editor)
+    with pytest.raises(NotAllowed):
+        rescore_for_settings(settings, db, editor, 1)

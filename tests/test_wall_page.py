@@ -158,3 +158,28 @@ def test_a_page_run_without_app_py_still_gets_the_frame(drill_config, monkeypatc
     assert not at.exception, at.exception
     assert len(at.warning) == 1 and "DRILL - scenario data" in at.warning[0].value  # once, not twice
     assert any(m.label == "Messages, last 60 min" for m in at.metric)
+
+
+def test_posts_in_other_languages_count_in_volume_not_in_negative_share(drill_config, tmp_path, monkeypatch):
+    from sentiment.engine import UNSCORED_LANGUAGE
+    from sentiment.language import LanguageRoutedEngine
+
+    lines = [
+        {"offset": 5000, "source": "x", "text": "Terrible, horrible, awful. Disgusting."},
+        {"offset": 5001, "source": "x", "text": "The shop opens at nine."},
+        {"offset": 5002, "source": "x", "text": "Schrecklich, die Kamera ist kaputt und niemand hilft mir"},
+        {"offset": 5003, "source": "x", "text": "C'est horrible, personne ne répond au téléphone depuis hier"},
+    ]
+    scenario = write_scenario(tmp_path / "languages.jsonl", lines)
+    path, settings = drill_config(scenario=scenario)
+    db = open_store(settings)
+    restart_drill(db, settings, at_s=6000)
+    monitor = ReplayMonitor(scenario)
+    assert Runner(db, [monitor], LanguageRoutedEngine(VaderEngine(), ["en"])).poll(monitor).status == "ok"
+    db.dispose()
+    at = run_app(path, monkeypatch)
+    figures = metrics(at)
+    assert figures["Messages, last 60 min"][0] == "4"
+    assert figures["Negative share, last 60 min"][0] == "50%"  # 1 of the 2 scored, not 1 of 4
+    latest = next(d.value for d in at.dataframe if "sentiment" in d.value.columns)
+    assert sorted(latest["sentiment"]) == sorted(["negative", "neutral", UNSCORED_LANGUAGE, UNSCORED_LANGUAGE])
