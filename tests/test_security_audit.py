@@ -182,7 +182,17 @@ def brief(**overrides) -> Brief:
         expected_per_hour=3.0,
         expected_negative_share=0.1,
         negative_reach_24h=100,
-        narratives=[('=HYPERLINK("http://x","y")', 4), (CORPUS[7], 3)],
+        narratives=[
+            {
+                "text": text,
+                "posts": posts,
+                "negative_share": 0.5,
+                "reach": 10,
+                "first_seen": 1_800_000_000,
+                "growth": "new",
+            }
+            for text, posts in [('=HYPERLINK("http://x","y")', 4), (CORPUS[7], 3)]
+        ],
         sources_24h=[("@evil", 3, 2)],
         posts={"held": 2},
         paused=True,
