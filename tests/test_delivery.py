@@ -28,7 +28,13 @@ HOSTILE = "<b>bold</b> [click](https://evil.example) **now** @channel"
 def add_level_alert(db, at=T0, level=2, old=0) -> int:
     explanation = {
         "narratives": [
-            {"text": "#tidewellleak my clips are public", "posts": 9, "negative_share": 0.8, "reach": 1200, "growth": "new"}
+            {
+                "text": "#tidewellleak my clips are public",
+                "posts": 9,
+                "negative_share": 0.8,
+                "reach": 1200,
+                "growth": "new",
+            }
         ],
         "samples": [{"source": "x", "author": "@someone", "reach": 10, "text": HOSTILE}],
     }
@@ -221,7 +227,8 @@ def test_email_goes_out_as_plain_text_and_html(db, clock):
         assert mail["Subject"] == "[Crisis Desk] Crisis level CRISIS (was normal, detected)"
         plain = mail.get_body(("plain",)).get_content()
         html = mail.get_body(("html",)).get_content()
-        assert "1. #tidewellleak my clips are public (9 posts, 80% negative" in plain and "What people are saying:" in plain
+        assert "What people are saying:" in plain
+        assert "1. #tidewellleak my clips are public (9 posts, 80% negative" in plain
         assert HOSTILE in plain
         assert "&lt;b&gt;bold&lt;/b&gt;" in html and "<b>bold</b>" not in html  # escaped in HTML
     finally:
