@@ -90,6 +90,7 @@ else:
                 "state": state(row),
                 "last success": ago(row.last_success_at),
                 "last error": one_line(row.last_error, 300) if isinstance(row.last_error, str) else "",
+                "notice": f"{one_line(row.note, 300)} ({ago(row.note_at)})" if isinstance(row.note, str) else "",
                 "messages today": int(row.today_messages) if counts_today else 0,
                 # X bills per post read; Bluesky and Reddit limit API calls per window (README: each source).
                 "reads today": reads if row.name == "x" else None,
@@ -106,7 +107,10 @@ else:
         clean_frame(pd.DataFrame(rows)),
         hide_index=True,
         width="stretch",
-        column_config={"last error": st.column_config.TextColumn(width="large")},
+        column_config={
+            "last error": st.column_config.TextColumn(width="large"),
+            "notice": st.column_config.TextColumn(width="medium"),
+        },
     )
     if (health["status"] == "capped").any():
         st.warning(f"X reading stopped for today at the daily cap of {ctx.settings.sources.x.daily_read_cap:,} posts.")

@@ -89,6 +89,8 @@ def source_health(db: sa.Engine) -> pd.DataFrame:
         s.today,
         s.today_messages,
         s.today_reads,
+        s.note,
+        s.note_at,
     ).order_by(s.name)
     with db.connect() as conn:
         return pd.DataFrame(conn.execute(stmt).all(), columns=list(stmt.selected_columns.keys()))

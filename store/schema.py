@@ -76,6 +76,8 @@ source_state = sa.Table(
     sa.Column("today", sa.String(10)),  # UTC day of the counters below
     sa.Column("today_messages", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("today_reads", sa.BigInteger, nullable=False, server_default="0"),  # billable reads (X)
+    sa.Column("note", sa.Text),  # the source's latest notice (PollResult.note), kept until another replaces it
+    sa.Column("note_at", sa.Float),
 )
 
 # Engine versions made by retraining on the team's corrections

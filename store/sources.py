@@ -76,8 +76,10 @@ def record_success(
     now: float,
     next_at: float,
     reads: int = 0,
+    note: str = "",
 ) -> None:
     """Advance the cursor; call inside the transaction that stored the batch.
+    A notice from the source (`note`) is kept, with when, until another replaces it.
 
     Only while `owner` still holds an unexpired lease: past it, another runner
     may have polled the source already, so this batch and cursor are stale and
@@ -100,6 +102,7 @@ def record_success(
             next_poll_at=next_at,
             lease_owner=None,
             lease_expires_at=None,
+            **({"note": error_text(note), "note_at": now} if note else {}),
         )
     ).rowcount
     if not done:

@@ -115,7 +115,14 @@ def test_sources_page_shows_quarantined_items_as_plain_text(tmp_path, monkeypatc
         '[sentiment]\nengine = "vader"\n[access]\nlocal_role = "viewer"\n',
     )
     db = open_store(load_settings(path))
-    x = OnePage(PollResult([], "c", quarantined=[Quarantined("x", "42", HOSTILE_RAW, "tweet without author_id")]))
+    x = OnePage(
+        PollResult(
+            [],
+            "c",
+            quarantined=[Quarantined("x", "42", HOSTILE_RAW, "tweet without author_id")],
+            note="since_id 100 was older than 7 days: searched again from 2027-01-08T08:01:00Z",
+        )
+    )
     slack = OnePage(
         PollResult([], "c", quarantined=[Quarantined("slack", "C1:1.0", '{"text": "staff secret"}', "bad ts")]),
         name="slack",
@@ -136,6 +143,8 @@ def test_sources_page_shows_quarantined_items_as_plain_text(tmp_path, monkeypatc
     health = at.dataframe[0].value.set_index("source")
     assert health.loc["feed:silent", "state"] == "failing (no answer)"
     assert health.loc["feed:silent", "last error"] == "no answer within 0.2 s"
+    assert health.loc["x", "notice"].startswith("since_id 100 was older than 7 days: searched again from")
+    assert health.loc["slack", "notice"] == ""
     counts = next(df.value for df in at.dataframe if "items" in df.value.columns)
     assert dict(zip(counts["source"], counts["items"])) == {"slack": 1, "x": 1}
     assert [c.value for c in at.code] == [HOSTILE_RAW]  # raw as received, in a code block (plain text)

@@ -300,6 +300,13 @@ def test_a_stale_since_id_does_not_back_off_forever_through_the_runner(db, fake_
     assert runner.poll(x).status == "ok"
     with db.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(messages)).scalar() == 5
+    # The Sources page's notice says so, and keeps saying so after the next, quiet poll.
+    health = queries.source_health(db).set_index("name")
+    assert "since_id 3" in health.loc["x", "note"] and health.loc["x", "note_at"] == clock.now
+    clock.advance(120)
+    fake_x.script.append(page([]))
+    assert runner.poll(x).status == "ok"
+    assert "since_id 3" in queries.source_health(db).set_index("name").loc["x", "note"]
 
 
 def test_another_400_stops_the_source_with_xs_words(fake_x, clock):

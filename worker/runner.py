@@ -178,7 +178,15 @@ class Runner:
 
                     import_posts(conn, result.scheduled_posts, monitor.name, done)
                 sources.record_success(
-                    conn, monitor.name, self.owner, result.cursor, stored, done, next_at, reads=result.reads
+                    conn,
+                    monitor.name,
+                    self.owner,
+                    result.cursor,
+                    stored,
+                    done,
+                    next_at,
+                    reads=result.reads,
+                    note=result.note,
                 )
         except Exception as exc:  # a source's failure must never stop the runner
             return self._failed(monitor, claim, exc)
