@@ -173,7 +173,7 @@ def replay(
 
 
 def doubled_at(msgs, scores, onset: float) -> float | None:
-    """Offset when the outside negative share (trailing 30 min) first reached twice its level in the 6 h before onset."""
+    """Offset when the outside negative share (last 30 min) first reached twice its level in the 6 h before onset."""
     ext = [
         (m.created_at.timestamp() - T0, s.label == "negative")
         for m, s in zip(msgs, scores)
@@ -246,7 +246,8 @@ def judge(scenario, msgs, scores, result: Replay, poll_s: float) -> dict:
 
 
 def library_paths(seeds: list[int], shapes: list[str]) -> list[Path]:
-    from scenarios.library import generate, write as write_lines
+    from scenarios.library import generate
+    from scenarios.library import write as write_lines
 
     out = []
     for shape in shapes:

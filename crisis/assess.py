@@ -76,12 +76,13 @@ def assess_series(
     Internal (staff) series are judged on their negative turn alone: staff
     talking more is not a crisis, staff turning negative is."""
     end = len(total)
+    # One baseline for every window: the normal before the longest window, so a ramp inside it is not learnt.
+    base = baseline(total, negative, slice(end - max(WINDOWS), end), usable, reach, negative_reach)
+    if base is None:
+        return None
     found: list[tuple[WindowEvidence, Baseline]] = []
     for minutes in WINDOWS:
         window = slice(end - minutes, end)
-        base = baseline(total, negative, window, usable, reach, negative_reach)
-        if base is None:
-            return None
         found.append((evidence(minutes, int(total[window].sum()), int(negative[window].sum()), base), base))
 
     def level(ev: WindowEvidence, scale: float = 1.0) -> int:

@@ -5,10 +5,11 @@ looks surprising minute by minute, and a trailing baseline slowly learns
 it. Here the last 4 hours, in 5-minute bins, are compared with a reference
 taken before them (the same hours on previous days when there are enough,
 else the usable hours just before), and the standardised excess of the
-negative share and of the negative count is accumulated:
-S = max(0, S + z - K). S past the preset's `cusum_h` is a slow turn.
-The spread of the reference's own bins scales z, so a noisy source does
-not look like a trend.
+negative share and of the negative count is accumulated as a
+log-likelihood ratio ("the share is now 1.6 times the reference" against
+"it is unchanged"): S = max(0, S + llr). S past the preset's `cusum_h` is a
+slow turn. The spread of the reference's own bins scales the ratio, so a
+noisy source does not look like a trend.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from crisis.presets import Preset
 
 LOOKBACK = 240  # minutes judged
 BIN = 10  # minutes per step
-REFERENCE = 360  # minutes of trailing reference
-K = 0.5  # allowance per step, in standard deviations
-RECENT = 30  # minutes: the share must still be up now
+REFERENCE = 720  # minutes of trailing reference (usable minutes, looked for up to a day back)
+SHIFT = 1.6  # the turn the CUSUM is tuned for: the negative share (or count) x1.6 ...
+RECENT = 60  # minutes: the share must still be up over the last hour
 MIN_REFERENCE = 120
 RECENT_Z = 2.0
 
@@ -35,16 +36,16 @@ class SlowChange:
     share_stat: float  # CUSUM of the negative share
     count_stat: float  # CUSUM of the negative count
     expected_share: float
-    recent_share: float  # the last 30 minutes
+    recent_share: float  # the last hour
     recent_negative: int
     expected_recent_negative: float
     since_minutes: int  # how long the share CUSUM has been above zero
     method: str
-    recent_z: float = 0.0  # the last 30 minutes' share, in standard errors above the reference
+    recent_z: float = 0.0  # the last hour's share, in standard errors above the reference
 
     def level(self, preset: Preset, scale: float = 1.0) -> int:
         """Watch when the share has turned (or the negative count, with the share half-way there),
-        and the last 30 minutes still show it: clearly above the reference, with enough negatives."""
+        and the last hour still shows it: clearly above the reference, with enough negatives."""
         h = preset.cusum_h * scale
         turned = self.share_stat >= h or (self.count_stat >= h and self.share_stat >= h / 2)
         still_up = (
@@ -62,10 +63,10 @@ def _bins(a: np.ndarray) -> np.ndarray:
     return a.reshape(-1, BIN).sum(axis=1).astype(float)
 
 
-def _cusum(z: np.ndarray) -> tuple[float, int]:
+def _cusum(llr: np.ndarray) -> tuple[float, int]:
     s, run = 0.0, 0
-    for value in z:
-        s = max(0.0, s + value - K)
+    for value in llr:
+        s = max(0.0, s + value)
         run = run + 1 if s > 0 else 0
     return s, run * BIN
 
@@ -92,23 +93,30 @@ def slow_change(total: np.ndarray, negative: np.ndarray, usable: np.ndarray) -> 
         expected_n = np.full(len(n), float(ref_n.mean()))
         method = f"previous {len(idx) // 60} h"
     p0 = float((ref_k.sum() + SHARE_PRIOR * SHARE_PRIOR_WEIGHT) / (ref_n.sum() + SHARE_PRIOR_WEIGHT))
-    p0 = min(max(p0, 0.02), 0.95)
+    # The reference is itself a sample: judge against the top of its likely range (one standard error up).
+    p0 = min(max(p0 + math.sqrt(p0 * (1 - p0) / max(float(ref_n.sum()), 1.0)), 0.02), 0.95)
 
-    def share_z(kk, nn):
-        return np.where(nn > 0, (kk - nn * p0) / np.sqrt(np.maximum(nn, 1) * p0 * (1 - p0)), 0.0)
+    # Log-likelihood-ratio CUSUM (exact for small counts, where a z-score's tail is too heavy):
+    # "the share has moved to p1" against "it is still p0", per bin.
+    p1 = min(0.95, max(SHIFT * p0, p0 + 0.1))
+    up, down = math.log(p1 / p0), math.log((1 - p1) / (1 - p0))
 
-    def count_z(kk, ee):
-        e = np.maximum(ee * p0, 0.5)
-        return (kk - e) / np.sqrt(e)
+    def share_llr(kk, nn):
+        return kk * up + (nn - kk) * down
 
-    phi_s = float(np.clip(np.mean(share_z(ref_k, ref_n) ** 2), 1.0, 4.0))
-    ref_expected = np.median(ref_n, axis=0) if ref_n.shape[0] > 1 else np.full(ref_n.shape[1], ref_n.mean())
-    phi_c = float(np.clip(np.mean(count_z(ref_k, ref_expected[None, :]) ** 2), 1.0, 9.0))
-    s_share, run = _cusum(share_z(k, n) / math.sqrt(phi_s))
+    def count_llr(kk, ee):
+        mu0 = np.maximum(ee * p0, 0.5)
+        return kk * math.log(SHIFT) - (SHIFT - 1) * mu0
+
+    # Overdispersion: how much more the reference's own bins wander than the binomial says.
+    expected_ref = ref_n * p0
+    spread = (ref_k - expected_ref) ** 2 / np.maximum(ref_n * p0 * (1 - p0), 1e-9)
+    phi = float(np.clip(np.mean(spread[ref_n > 0]) if (ref_n > 0).any() else 1.0, 1.0, 4.0))
+    s_share, run = _cusum(share_llr(k, n) / phi)
     # Without previous days the expected count is flat and a daily rise would look like a turn: share only.
-    s_count = _cusum(count_z(k, expected_n) / math.sqrt(phi_c))[0] if seasonal else 0.0
+    s_count = _cusum(count_llr(k, expected_n) / phi)[0] if seasonal else 0.0
     recent_n, recent_k = int(total[end - RECENT :].sum()), int(negative[end - RECENT :].sum())
     recent_share = recent_k / recent_n if recent_n else 0.0
     expected_recent = float(expected_n[-RECENT // BIN :].sum()) * p0
-    recent_z = (recent_k - recent_n * p0) / math.sqrt(max(recent_n, 1) * p0 * (1 - p0) * phi_s)
+    recent_z = (recent_k - recent_n * p0) / math.sqrt(max(recent_n, 1) * p0 * (1 - p0) * phi)
     return SlowChange(s_share, s_count, p0, recent_share, recent_k, expected_recent, run, method, recent_z)

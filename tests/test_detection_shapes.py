@@ -98,7 +98,6 @@ def test_the_generators_vary_with_the_seed_and_are_reproducible():
 
 def test_the_drill_explanation_compares_with_the_pre_crisis_normal(tmp_path):
     from sentiment.lexicon import VaderEngine
-
     from tests.conftest import ROOT
 
     sc, msgs, scores, engine = scored_messages(ROOT / "scenarios" / "tidewell-camera-leak.jsonl", VaderEngine())
