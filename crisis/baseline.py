@@ -84,16 +84,21 @@ def baseline(
         rates = [r for d in days if (r := _block_rate(total, usable, observed.stop - d * DAY)) is not None]
         rate = float(np.median(rates)) if rates else 0.0
         method = f"time of day ({len(days)} days)"
+        week_share = None
         if SEASONAL_DAYS in days:
             week = _block_rate(total, usable, observed.stop - SEASONAL_DAYS * DAY)
             if week is not None and week > rate:
                 rate, method = week, method + " and day of week"
+                # ... and its mood: a weekly event may draw more complaints than the usual hour.
+                wk = slice(end - SEASONAL_DAYS * DAY - SEASONAL_HALF_WIDTH, end - SEASONAL_DAYS * DAY + BLOCK)
+                week_share = float(negative[wk].sum() + SHARE_PRIOR * 10) / float(total[wk].sum() + 10)
         idx = np.concatenate(
             [np.arange(end - d * DAY - SEASONAL_HALF_WIDTH, end - d * DAY + SEASONAL_HALF_WIDTH) for d in days]
         )
         counts = total[idx].astype(float)
         rate = max(rate, RATE_FLOOR)
     else:
+        week_share = None
         lo = max(0, end - TRAILING_LOOKBACK)
         idx = np.arange(lo, end)[usable[lo:end]][-TRAILING:]
         if len(idx) < MIN_HISTORY:
@@ -104,6 +109,8 @@ def baseline(
     median = float(np.median(counts))
     spread = 1.4826 * float(np.median(np.abs(counts - median)))
     share = float((negative[idx].sum() + SHARE_PRIOR * SHARE_PRIOR_WEIGHT) / (counts.sum() + SHARE_PRIOR_WEIGHT))
+    if week_share is not None:
+        share = max(share, week_share)
     neg_reach = typical = 0.0
     if reach is not None and negative_reach is not None:
         # Reach is heavy-tailed: one big account must not set the norm, so each minute is capped at the 90th percentile.

@@ -28,7 +28,7 @@ REFERENCE = 720  # minutes of trailing reference (usable minutes, looked for up 
 SHIFT = 1.6  # the turn the CUSUM is tuned for: the negative share (or count) x1.6 ...
 RECENT = 60  # minutes: the share must still be up over the last hour
 MIN_REFERENCE = 120
-RECENT_Z = 2.0
+RECENT_Z = 3.0
 
 
 @dataclass(frozen=True)
@@ -98,11 +98,20 @@ def slow_change(total: np.ndarray, negative: np.ndarray, usable: np.ndarray) -> 
 
     # Log-likelihood-ratio CUSUM (exact for small counts, where a z-score's tail is too heavy):
     # "the share has moved to p1" against "it is still p0", per bin.
-    p1 = min(0.95, max(SHIFT * p0, p0 + 0.1))
-    up, down = math.log(p1 / p0), math.log((1 - p1) / (1 - p0))
+    p0_bins = np.full(len(n), p0)
+    if seasonal and SEASONAL_DAYS in days:
+        # A weekly event (a live show) may carry its own mood: the same hours a week ago count too.
+        week = lo - SEASONAL_DAYS * DAY
+        wk_n = np.convolve(_bins(total[week : week + LOOKBACK]), np.ones(3), "same")
+        wk_k = np.convolve(_bins(negative[week : week + LOOKBACK]), np.ones(3), "same")
+        wk = (wk_k + p0 * 10) / (wk_n + 10)
+        wk = wk + np.sqrt(wk * (1 - wk) / (wk_n + 10))  # one week is one sample: the top of its likely range
+        wk = np.max([np.roll(wk, s) for s in (-2, -1, 0, 1, 2)], axis=0)  # the event may come 20 min earlier or later
+        p0_bins = np.maximum(p0_bins, wk)
 
-    def share_llr(kk, nn):
-        return kk * up + (nn - kk) * down
+    def share_llr(kk, nn, base=p0_bins):
+        p1 = np.minimum(0.95, np.maximum(SHIFT * base, base + 0.1))
+        return kk * np.log(p1 / base) + (nn - kk) * np.log((1 - p1) / (1 - base))
 
     def count_llr(kk, ee):
         mu0 = np.maximum(ee * p0, 0.5)
@@ -113,6 +122,9 @@ def slow_change(total: np.ndarray, negative: np.ndarray, usable: np.ndarray) -> 
     spread = (ref_k - expected_ref) ** 2 / np.maximum(ref_n * p0 * (1 - p0), 1e-9)
     phi = float(np.clip(np.mean(spread[ref_n > 0]) if (ref_n > 0).any() else 1.0, 1.0, 4.0))
     s_share, run = _cusum(share_llr(k, n) / phi)
+    recent_bins = slice(len(n) - RECENT // BIN, len(n))
+    weights = n[recent_bins]
+    p0 = float((weights * p0_bins[recent_bins]).sum() / weights.sum()) if weights.sum() else float(p0_bins[-1])
     # Without previous days the expected count is flat and a daily rise would look like a turn: share only.
     s_count = _cusum(count_llr(k, expected_n) / phi)[0] if seasonal else 0.0
     recent_n, recent_k = int(total[end - RECENT :].sum()), int(negative[end - RECENT :].sum())
