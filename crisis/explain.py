@@ -70,9 +70,11 @@ def explain(
     window_min = focus.best.minutes if focus else 15
     end = int(now - now % 60)
     start = end - window_min * 60
+    # A calm minute with nothing rising needs no posts read: the one line says so (detection stays cheap).
+    calm = judgement is not None and level == 0 and not rising and not judgement.impact
     with db.connect() as conn:
-        window_rows = _texts(conn, start, end, 3000)
-        before_rows = _texts(conn, end - 4 * 3600, start, 5000)
+        window_rows = [] if calm else _texts(conn, start, end, 3000)
+        before_rows = [] if calm else _texts(conn, end - 4 * 3600, start, 5000)
         external = [r for r in window_rows if r.source not in INTERNAL_SOURCES]
     authors: dict[str, tuple[str, int]] = {}
     for row in sorted(external, key=lambda r: -r.reach):

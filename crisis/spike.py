@@ -68,9 +68,10 @@ class WindowEvidence:
         watch. A volume spike whose negative share is not up is a surge
         (good or neutral news): no level at all."""
         volume, negative = self.volume_level(preset, scale), self.negative_hot(preset, scale)
-        # A crisis-size spike needs a clear negative turn; three quarters of the usual one is enough
-        # at that size (sarcasm and other languages hide some of it from the engine).
-        if volume == 2 and (negative or self.negative_hot(preset, scale * 0.75)):
+        # A crisis-size spike needs a negative turn; at that size half the usual rise is enough
+        # (sarcasm and other languages hide part of the anger from the engine), never a flat share.
+        turned = negative or (self.share_up(preset, scale) and self.negative >= preset.min_negative * scale)
+        if volume == 2 and turned:
             return 2
         if negative or (volume and self.share_up(preset, scale)):
             return 1
