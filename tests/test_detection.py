@@ -184,3 +184,22 @@ def test_calm_hours_with_a_daily_rhythm_raise_nothing_over_two_days_of_minutes()
     rates = 1 + 3 * (1 + np.cos((minutes % DAY - 900) / DAY * 2 * np.pi)) / 2
     total, negative = poisson_series(rates, seed=11, negative_share=0.2)
     assert raises(simulate(total, negative, MEDIUM, start=DAY)) == []
+
+
+def test_the_time_of_day_baseline_ignores_one_odd_day_and_keeps_a_weekly_peak():
+    from crisis.baseline import baseline
+
+    rng = np.random.default_rng(12)
+    minutes = 8 * DAY
+    rates = np.full(minutes, 2.0)
+    end = 7 * DAY + 600  # judge 10:00 on day 8
+    rates[3 * DAY + 570 : 3 * DAY + 630] = 30.0  # one odd, very busy morning
+    total = rng.poisson(rates)
+    negative = rng.binomial(total, 0.2)
+    usable = np.ones(minutes, dtype=bool)
+    base = baseline(total[:end], negative[:end], slice(end - 15, end), usable[:end])
+    assert base.method.startswith("time of day") and base.rate < 4, base
+    rates[600 - 30 : 600 + 60] = 30.0  # the same hour a week earlier: a weekly show
+    total = rng.poisson(rates)
+    base = baseline(total[:end], negative[:end], slice(end - 15, end), usable[:end])
+    assert "day of week" in base.method and base.rate > 20, base
