@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sqlalchemy as sa
 
-from store.schema import INTERNAL_SOURCES
+from store.schema import INTERNAL_SOURCES, messages
 from store.schema import rollups_minute as r
 
 PUBLIC, INTERNAL = "total", "internal"
@@ -82,21 +82,35 @@ def load_series(db: sa.Engine, end_minute: int, minutes: int) -> Series:
     return series
 
 
+def _oldest_new(db: sa.Engine, after_id: int) -> tuple[int, int | None]:
+    """The highest message id, and the oldest time among messages stored after `after_id` (a backfill)."""
+    m = messages.c
+    with db.connect() as conn:
+        row = conn.execute(sa.select(sa.func.max(m.id), sa.func.min(m.created_at)).where(m.id > after_id)).one()
+    return (int(row[0]) if row[0] is not None else after_id), row[1]
+
+
 class SeriesCache:
     """Keeps the series between polls: each poll re-reads only the recent
     minutes, so detection costs the same at 10 thousand or 10 million
-    stored messages. Everything is re-read once an hour."""
+    stored messages. Everything is re-read once an hour, and at once when
+    newly stored messages are older than the re-read minutes (a drill's
+    backfill, a source catching up)."""
 
     def __init__(self) -> None:
         self._series: Series | None = None
         self._end = 0
         self._loaded_at = 0
+        self._last_id = 0
 
     def load(self, db: sa.Engine, end_minute: int, minutes: int) -> Series:
         old = self._series
         shift = (end_minute - self._end) // 60
+        self._last_id, oldest = _oldest_new(db, self._last_id)
+        backfilled = oldest is not None and oldest < end_minute - (RELOAD_RECENT - 1) * 60
         if (
             old is None
+            or backfilled
             or len(old.has_data) != minutes
             or shift < 0
             or shift > RELOAD_RECENT

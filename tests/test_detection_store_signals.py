@@ -74,3 +74,15 @@ def test_staff_turning_negative_raises_an_internal_watch_for_internal_comms_only
     with db.connect() as conn:
         rows = conn.execute(sa.select(alerts.c.kind, alerts.c.audience, alerts.c.new_level)).all()
     assert [(r.kind, r.audience, r.new_level) for r in rows] == [("internal", "internal_comms", 1)]
+
+
+def test_the_series_cache_sees_a_backfill_of_old_minutes_at_once(db):
+    from crisis.series import SeriesCache
+
+    cache = SeriesCache()
+    put(db, calm(-3600, 0, 60), 0)
+    first = cache.load(db, T0 + 60, 600)
+    assert first.total["total"].sum() == 60
+    put(db, calm(-5 * 3600, -4 * 3600, 60), 61)  # a drill's backfill: hours older than anything re-read per poll
+    again = cache.load(db, T0 + 120, 600)
+    assert again.total["total"].sum() == 120
