@@ -50,6 +50,7 @@ class Brief:
     triaged_24h: int = 0
     hours: object = None  # pandas DataFrame: messages and negative per hour, last 24 h
     faq: dict | None = None  # the active incident's FAQ status
+    surge: dict | None = None  # a volume surge whose negative share is not up (crisis/explain.py)
 
     @property
     def trend_1h(self) -> str:
@@ -158,4 +159,5 @@ def build_brief(db: sa.Engine, now: float, zone: str) -> Brief:
         triaged_24h=int(triaged or 0),
         hours=queries.volume_by_hour(db, now_i - 24 * 3600, now_i + 1),
         faq=faq_status(db),
+        surge=data.get("surge"),
     )

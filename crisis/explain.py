@@ -64,17 +64,22 @@ def _texts(conn, since: int, until: int, limit: int, external_only: bool = False
     return conn.execute(stmt.order_by(m.created_at.desc()).limit(limit)).all()
 
 
-def explain(db: sa.Engine, found: list[SeriesAssessment], level: int, now: float, since: float | None) -> dict:
-    """The explanation of the current assessment (found: every series judged)."""
+def explain(
+    db: sa.Engine, found: list[SeriesAssessment], level: int, now: float, since: float | None, judgement=None
+) -> dict:
+    """The explanation of the current assessment (found: every series judged;
+    judgement: the slow change, the high-impact posts and the reasons)."""
     rising = sorted((a for a in found if a.entry > 0), key=lambda a: -a.strength)
     total = next((a for a in found if a.name == "total"), None)
     focus = rising[0] if rising else total
     window_min = focus.best.minutes if focus else 15
     end = int(now - now % 60)
     start = end - window_min * 60
+    # A calm minute with nothing rising needs no posts read: the one line says so (detection stays cheap).
+    calm = judgement is not None and level == 0 and not rising and not judgement.impact
     with db.connect() as conn:
-        window_rows = _texts(conn, start, end, 3000)
-        before_rows = _texts(conn, end - 4 * 3600, start, 5000)
+        window_rows = [] if calm else _texts(conn, start, end, 3000)
+        before_rows = [] if calm else _texts(conn, end - 4 * 3600, start, 5000)
         external = [r for r in window_rows if r.source not in internal_sources()]
     authors: dict[str, tuple[str, int]] = {}
     for row in sorted(external, key=lambda r: -r.reach):
@@ -95,8 +100,73 @@ def explain(db: sa.Engine, found: list[SeriesAssessment], level: int, now: float
         "top_authors": [{"author": a, "source": s, "reach": r} for a, (s, r) in authors.items()],
         "samples": [{"source": r.source, "author": r.author, "reach": r.reach, "text": r.text[:280]} for r in samples],
     }
+    data.update(_judgement(judgement, total, level))
     data["summary"] = summary(data)
     return data
+
+
+def _judgement(judgement, total: SeriesAssessment | None, level: int) -> dict:
+    """Slow change, high-impact posts, reasons, and a surge note (volume up, negative share not)."""
+    if judgement is None:
+        return {}
+    out: dict = {"reasons": judgement.reasons, "impact": judgement.impact[:5]}
+    slow = judgement.slow
+    if slow is not None:
+        out["slow_change"] = {
+            "share_cusum": round(slow.share_stat, 1),
+            "count_cusum": round(slow.count_stat, 1),
+            "recent_negative_share": round(slow.recent_share, 3),
+            "expected_negative_share": round(slow.expected_share, 3),
+            "rising_minutes": slow.since_minutes,
+            "reference": slow.method,
+        }
+    surge = total.surge if total is not None else None
+    if surge is not None and level < 2:
+        out["surge"] = {
+            "window_minutes": surge.minutes,
+            "observed": surge.observed,
+            "expected": round(surge.expected, 1),
+            "factor": round(surge.factor, 1) if math.isfinite(surge.factor) else None,
+            "negative_share": round(surge.share, 3),
+            "expected_negative_share": round(surge.expected_share, 3),
+            "note": surge_note(surge.observed, surge.minutes, surge.expected, surge.share, surge.expected_share),
+        }
+    return out
+
+
+def surge_note(observed: int, minutes: int, expected: float, share: float, expected_share: float) -> str:
+    factor = f" ({observed / expected:.1f}x)" if expected else ""
+    return (
+        f"Surge: {observed} messages in {minutes} min vs {expected:.0f} expected{factor}, "
+        f"negative share {share:.0%} vs {expected_share:.0%} normal: more talk, not more anger. Not a crisis."
+    )
+
+
+def internal_summary(found: SeriesAssessment, slow, level: int, since: float | None, rising: float | None) -> dict:
+    """The staff channels' state, in aggregate only: counts and shares, never names or text."""
+    ev = found.best
+    parts = [f"INTERNAL {LEVELS[level].upper()}"]
+    parts.append(
+        f"staff channels: {ev.negative} negative of {ev.observed} in {ev.minutes} min, "
+        f"{ev.share:.0%} vs {ev.expected_share:.0%} normal ({found.base.method})"
+    )
+    if slow is not None and slow.share_stat > 0:
+        parts.append(f"slow turn {slow.share_stat:.1f} (over {slow.since_minutes} min)")
+    if level and since:
+        parts.append("since " + datetime.fromtimestamp(since, tz=timezone.utc).strftime("%H:%M UTC"))
+    return {
+        "level": LEVELS[level],
+        "since": since if level else None,
+        "rising_since": rising,
+        "window_minutes": ev.minutes,
+        "observed": ev.observed,
+        "negative": ev.negative,
+        "negative_share": round(ev.share, 3),
+        "expected_negative_share": round(ev.expected_share, 3),
+        "baseline": found.base.method,
+        "summary": " · ".join(parts),
+        "route": "internal comms",
+    }
 
 
 def _series(a: SeriesAssessment) -> dict:
@@ -118,13 +188,23 @@ def summary(data: dict) -> str:
     parts = [data["level"].upper()]
     lead = data["rising"][0] if data["rising"] else data["total"]
     if lead:
-        what = "all sources" if lead["series"] == "total" else lead["series"]
+        what = "outside sources" if lead["series"] == "total" else lead["series"]
         parts.append(
             f"{what}: {lead['observed']} messages in {lead['window_minutes']} min vs {lead['expected']:g} expected"
             + (f" ({lead['factor']:g}x)" if lead["factor"] else "")
             + f", negative {lead['negative_share']:.0%} vs {lead['expected_negative_share']:.0%}"
         )
-    if data["since"] and data["rising"]:
+    if data.get("impact"):
+        parts.append("; ".join(p["line"] for p in data["impact"][:2]))
+    if "slow change" in data.get("reasons", []):
+        slow = data["slow_change"]
+        parts.append(
+            f"slow turn over {slow['rising_minutes']} min: negative {slow['recent_negative_share']:.0%} "
+            f"vs {slow['expected_negative_share']:.0%} before"
+        )
+    if data.get("surge") and data["level"] == "normal":
+        parts.append(data["surge"]["note"])
+    if data["since"] and (data["rising"] or data.get("reasons")):
         parts.append("rising since " + datetime.fromtimestamp(data["since"], tz=timezone.utc).strftime("%H:%M UTC"))
     if data.get("narratives"):
         parts.append("top story: " + one_line(data["narratives"][0], 80))

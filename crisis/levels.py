@@ -9,6 +9,10 @@ Raising to a level that was already raised within `cooldown_minutes` is
 recorded but marked suppressed, so nobody is paged twice for one wave.
 A person can declare a crisis or stand down; detection never lowers a
 declared crisis.
+
+`raised` keeps the periods spent above normal (from the first evidence to
+the return to normal), so the baseline can leave them out: it never learns
+a crisis as the new normal.
 """
 
 from __future__ import annotations
@@ -31,6 +35,31 @@ class LevelState:
     last_raise: dict[int, float] = field(default_factory=dict)
     declared: bool = False
     last_evaluated: float | None = None
+    raised: list = field(default_factory=list)  # [[start, end], ...] epoch s, periods above normal
+
+    def frozen_from(self) -> float | None:
+        """The start of the current raised (or rising) period, or None when all is normal."""
+        if self.rising_since is not None:
+            return self.rising_since
+        return self.since if self.level > 0 else None
+
+    def excluded(self, now: float, keep_s: float = 8 * 86400) -> list[tuple[float, float]]:
+        """Periods the baseline must leave out: past raised periods and the current one."""
+        out = [(a, b) for a, b in self.raised if b >= now - keep_s]
+        start = self.frozen_from()
+        if start is not None:
+            out.append((start - RAISED_LEAD_S, now + 60))
+        return out
+
+
+RAISED_LEAD_S = 15 * 60  # the minutes before the first evidence are left out too (the longest window)
+RAISED_KEEP_S = 8 * 86400
+
+
+def _closed(state: LevelState, now: float) -> list:
+    start = state.frozen_from()
+    kept = [p for p in state.raised if p[1] >= now - RAISED_KEEP_S]
+    return kept + [[start - RAISED_LEAD_S, now]] if start is not None else kept
 
 
 @dataclass(frozen=True)
@@ -74,7 +103,10 @@ def step(
         calm = state.calm_minutes + elapsed_min
         if calm >= preset.calm_minutes:
             change = LevelChange(now, state.level, stay, "calmed")
-            return replace(state, level=stay, since=now, calm_minutes=0.0, rising_since=None), change
+            if stay > 0:  # still raised: the baseline stays frozen
+                return replace(state, level=stay, since=now, calm_minutes=0.0), change
+            raised = _closed(state, now)
+            return replace(state, level=0, since=now, calm_minutes=0.0, rising_since=None, raised=raised), change
         return replace(state, calm_minutes=calm), None
     if entry == 0 and state.level == 0:
         state = replace(state, rising_since=None)
@@ -91,5 +123,13 @@ def declare(state: LevelState, now: float) -> tuple[LevelState, LevelChange]:
 def stand_down(state: LevelState, now: float) -> tuple[LevelState, LevelChange]:
     change = LevelChange(now, state.level, 0, "stood down")
     return replace(
-        state, level=0, since=now, declared=False, pending_level=0, pending_count=0, calm_minutes=0.0, rising_since=None
+        state,
+        level=0,
+        since=now,
+        declared=False,
+        pending_level=0,
+        pending_count=0,
+        calm_minutes=0.0,
+        rising_since=None,
+        raised=_closed(state, now),
     ), change

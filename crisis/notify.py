@@ -66,6 +66,8 @@ def blocks_for(row, on_duty: list[str] | None = None, key_accounts: list[str] | 
     data = json.loads(row.explanation or "{}")
     level = LEVELS[row.new_level]
     title = f"Digest: {level}" if row.kind == "digest" else f"Crisis level {level.upper()}"
+    if row.kind == "internal":  # staff channels against their own normal; never names or quotes
+        title = f"Internal {level.upper()}: staff channels"
     if row.kind == "level" and row.old_level is not None:
         title += f" (was {LEVELS[row.old_level]}, {row.reason})"
     blocks: list[dict] = [

@@ -29,10 +29,12 @@ class Preset:
     cooldown_minutes: int
     # Exit thresholds are entry thresholds times this (hysteresis).
     exit_ratio: float = 0.6
+    # Slow change: the CUSUM (in standard deviations) a slow turn must pass (crisis/slow.py).
+    cusum_h: float = 7.0
 
 
 PRESETS = {
-    "low": Preset("low", 8, 14, 2.5, 4.0, 15, 5.0, 8, 0.25, 10, 3, 2.5, 20, 90),
-    "medium": Preset("medium", 6, 10, 2.0, 3.0, 10, 4.0, 6, 0.20, 8, 2, 1.5, 15, 60),
-    "high": Preset("high", 5, 8, 1.8, 2.5, 6, 4.0, 5, 0.15, 6, 2, 2.0, 10, 30),
+    "low": Preset("low", 8, 14, 2.5, 4.0, 15, 5.0, 8, 0.25, 10, 3, 2.5, 20, 90, cusum_h=9.0),
+    "medium": Preset("medium", 6, 10, 2.0, 3.0, 10, 4.0, 6, 0.20, 8, 2, 1.5, 15, 60, cusum_h=7.0),
+    "high": Preset("high", 5, 8, 1.8, 2.5, 6, 4.0, 5, 0.15, 6, 2, 2.0, 10, 30, cusum_h=6.0),
 }

@@ -55,13 +55,31 @@ class WindowEvidence:
             and self.negative_score >= preset.negative_score * scale
         )
 
+    def share_up(self, preset: Preset, scale: float = 1.0) -> bool:
+        """The negative share is up at all (half the rise and half the score a negative turn needs)."""
+        return (
+            self.share - self.expected_share >= preset.negative_rise * scale / 2
+            and self.negative_score >= preset.negative_score * scale / 2
+        )
+
     def level(self, preset: Preset, scale: float = 1.0) -> int:
-        """crisis needs a crisis-size volume spike with a negative turn;
-        either a volume spike or a negative turn alone is watch."""
+        """crisis needs a crisis-size volume spike with a negative turn; a
+        negative turn alone, or a volume spike whose negative share is up, is
+        watch. A volume spike whose negative share is not up is a surge
+        (good or neutral news): no level at all."""
         volume, negative = self.volume_level(preset, scale), self.negative_hot(preset, scale)
-        if volume == 2 and negative:
+        # A crisis-size spike needs a negative turn; at that size half the usual rise is enough
+        # (sarcasm and other languages hide part of the anger from the engine), never a flat share.
+        turned = negative or (self.share_up(preset, scale) and self.negative >= preset.min_negative * scale)
+        if volume == 2 and turned:
             return 2
-        return 1 if volume or negative else 0
+        if negative or (volume and self.share_up(preset, scale)):
+            return 1
+        return 0
+
+    def surge(self, preset: Preset) -> bool:
+        """A volume spike with the negative share not up: a note, never a level."""
+        return bool(self.volume_level(preset)) and not self.share_up(preset) and not self.negative_hot(preset)
 
     def strength(self, preset: Preset) -> float:
         """How far past the watch thresholds (for 'immediate' raises and ranking)."""

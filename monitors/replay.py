@@ -33,6 +33,10 @@ class ScenarioHeader(_Line):
     title: str = Field(min_length=1)
     description: str = ""
     fictional: bool
+    # For benches and tests: is this a crisis, when does it begin, which shape (scenarios/library.py).
+    crisis: bool | None = None
+    onset: float | None = None
+    shape: str = ""
 
 
 class ScenarioMessage(_Line):
@@ -45,6 +49,8 @@ class ScenarioMessage(_Line):
     text: str = Field(min_length=1)
     lang: str = Field("en", max_length=16)
     url: str = ""
+    # The label the scenario's author meant (generated scenarios); the drill ignores it.
+    label: Literal["negative", "neutral", "positive"] | None = None
 
 
 class ScenarioPost(_Line):

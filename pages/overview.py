@@ -21,6 +21,8 @@ brief = build_brief(ctx.db, now, ctx.settings.app.timezone)
 
 st.header("Overview")
 st.markdown(f"**{md_escape(brief.summary, 400)}**")
+if brief.surge and brief.level == "normal":  # more talk, not more anger: a note, never a level
+    st.info(md_escape(brief.surge["note"], 300), icon=":material/trending_up:")
 c1, c2, c3, c4 = st.columns(4)
 ARROW = {"↑": "up", "↓": "down", "→": "off"}
 c1.metric(

@@ -9,9 +9,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from crisis.detector import crisis_status
 from crisis.explain import new_terms, terms
 from pages.common.frame import app_context
-from pages.common.text import clean_frame, one_line
+from pages.common.text import clean_frame, md_escape, one_line
 from settings.registry import internal_sources
 from store import queries
 
@@ -24,6 +25,15 @@ st.header("Internal pulse")
 st.caption(
     "From the monitored Slack and Teams channels, in aggregate: counts and terms, never names or individual messages."
 )
+internal = crisis_status(ctx.db)["internal"]
+if internal.get("level") == "watch":
+    # Staff turned negative against their own normal: a signal for internal comms, not the public level.
+    st.warning(
+        f"**INTERNAL WATCH** · {md_escape(internal['summary'].split(' · ', 1)[-1], 300)} · routed to internal comms",
+        icon=":material/groups:",
+    )
+elif internal.get("summary"):
+    st.caption(md_escape(internal["summary"], 300))
 day = queries.share_of(ctx.db, now - 86400, now + 1, source=SOURCE)
 week = queries.share_of(ctx.db, now - 7 * 86400, now + 1, source=SOURCE)
 hour = queries.share_of(ctx.db, now - 3600, now + 1, source=SOURCE)

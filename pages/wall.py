@@ -194,6 +194,9 @@ def live_view() -> None:
     {"crisis": st.error, "watch": st.warning}.get(status["level"], st.success)(
         level_line, icon=":material/crisis_alert:" if status["level"] != "normal" else ":material/check_circle:"
     )
+    surge = (status["explanation"] or {}).get("surge")
+    if surge and status["level"] == "normal":  # more talk, not more anger: a note, never a level
+        st.info(md_escape(surge["note"], 300), icon=":material/trending_up:")
     for failure in snap.notify_failures[:1]:
         st.warning("Alerts are not getting through:", icon=":material/notifications_off:")
         st.text(one_line(failure, 300))

@@ -299,6 +299,7 @@ class NotifySettings(_Section):
     crisis_team_channel: str = ""
     executives_channel: str = ""
     staff_channel: str = ""
+    internal_comms_channel: str = ""
     digest_active_min: float = Field(30, gt=0)
     digest_calm_h: float = Field(24, gt=0)
 

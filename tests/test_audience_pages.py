@@ -113,3 +113,39 @@ def test_internal_pulse_is_aggregate_only(drill_store):
     assert len(at.get("vega_lite_chart")) == 2
     shown = " ".join(str(v) for df in at.dataframe for v in df.value.to_numpy().ravel())
     assert "staff-" not in shown and "U1" not in shown  # no pseudonym, no id, no name
+
+
+def test_internal_pulse_shows_the_internal_watch_routed_to_internal_comms(drill_config, monkeypatch):
+    from datetime import datetime, timezone
+
+    from crisis.detector import Detector, crisis_status
+    from crisis.presets import PRESETS
+    from monitors.base import Message
+    from sentiment.engine import Score
+    from store.connection import write
+    from store.ingest import store_messages
+    from worker.service import open_store
+
+    path, settings = drill_config()
+    db = open_store(settings)
+    now = int(time.time()) // 60 * 60
+    # Four calm hours in the staff channels, then ten minutes of staff turning negative.
+    rows = [(t, "negative" if i % 4 == 0 else "neutral") for i, t in enumerate(range(now - 4 * 3600, now - 600, 180))]
+    rows += [(t, "negative") for t in range(now - 600, now, 20)]
+    msgs = [
+        Message("slack", f"s{t}", datetime.fromtimestamp(t, tz=timezone.utc), "staff text", "#general", f"U{t}")
+        for t, _ in rows
+    ]
+    labels = {"negative": Score("negative", -0.7), "neutral": Score("neutral", 0.0)}
+    with write(db) as conn:
+        store_messages(conn, msgs, [labels[label] for _, label in rows], ("test", "1"), now)
+    detector = Detector(db, PRESETS["medium"])
+    for minute in (1, 2, 3):
+        detector.evaluate(now + 60 * minute - 59)
+    assert crisis_status(db)["internal"]["level"] == "watch"
+    assert crisis_status(db)["level"] == "normal"
+    monkeypatch.setenv("CRISISDESK_CONFIG", str(path))
+    at = open_page("pages/pulse.py")
+    warnings = " ".join(w.value for w in at.warning)
+    assert "INTERNAL WATCH" in warnings and "routed to internal comms" in warnings
+    assert "U1" not in warnings  # counts and shares, never who

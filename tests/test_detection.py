@@ -39,8 +39,10 @@ def test_a_daily_cycle_does_not_alert_at_its_daily_peak():
 
 
 def test_a_five_fold_step_alerts_within_the_persistence_window():
+    # Volume x5 with the negative share up (0.15 -> 0.5); with the share flat it is a surge note (below).
     rates = np.concatenate([np.full(240, 4.0), np.full(60, 20.0)])
-    total, negative = poisson_series(rates, seed=2)
+    total, _ = poisson_series(rates, seed=2)
+    negative = np.random.default_rng(2).binomial(total, np.concatenate([np.full(240, 0.15), np.full(60, 0.5)]))
     up = raises(simulate(total, negative, MEDIUM, start=60))
     assert up, "a 5x step must raise the level"
     assert up[0].new >= 1
@@ -112,3 +114,92 @@ def test_a_declared_crisis_is_never_lowered_by_detection_until_stood_down():
         assert change is None
     state, change = stand_down(state, 7200.0)
     assert (state.level, change.reason) == (0, "stood down")
+
+
+# --- The baseline does not learn the crisis; slow change; surges; impact; staff ------------------------------
+
+
+def _step_crisis(seed=5, calm=360, crisis=60, rate=4.0, spike_rate=20.0, share=0.15, crisis_share=0.7):
+    rng = np.random.default_rng(seed)
+    rates = np.concatenate([np.full(calm, rate), np.full(crisis, spike_rate)])
+    total = rng.poisson(rates)
+    negative = rng.binomial(total, np.concatenate([np.full(calm, share), np.full(crisis, crisis_share)]))
+    return total, negative
+
+
+def test_the_baseline_is_frozen_at_the_level_start_and_does_not_learn_the_crisis():
+    from crisis.assess import assess_series, judge, usable_mask
+    from crisis.slow import slow_change
+
+    total, negative = _step_crisis()
+    state = LevelState()
+    has_data = np.ones(len(total), dtype=bool)
+    shares = []
+    for end in range(300, len(total) + 1):
+        usable = usable_mask(has_data[:end], 0, state.excluded(end * 60.0))
+        found = assess_series("total", total[:end], negative[:end], usable, MEDIUM)
+        j = judge([found], slow_change(total[:end], negative[:end], usable), [], MEDIUM, end * 60.0)
+        state, _ = step(state, j.entry, j.stay, j.strength, MEDIUM, end * 60.0)
+        shares.append(found.base.negative_share)
+    assert state.level == 2
+    # An hour into the crisis, the normal is still the calm share, not the crisis one.
+    assert max(shares) < 0.25, f"baseline learnt the crisis: {max(shares):.0%}"
+    assert found.base.rate < 6
+
+
+def test_after_the_crisis_its_minutes_stay_out_of_the_baseline():
+    state = LevelState(level=2, since=600.0, rising_since=540.0, last_evaluated=600.0)
+    for minute in range(11, 11 + MEDIUM.calm_minutes + 1):
+        state, change = step(state, 0, 0, 0.0, MEDIUM, minute * 60.0)
+    assert state.level == 0 and state.raised, "the raised period is remembered"
+    ((start, end),) = state.raised
+    assert start <= 540.0 - 15 * 60 and end >= 660.0
+    assert state.excluded(end + 60) == [(start, end)]
+
+
+def test_a_slow_burn_is_raised_by_the_cusum_before_the_windows_see_it():
+    rng = np.random.default_rng(7)
+    calm, ramp = 480, 180
+    total = rng.poisson(np.full(calm + ramp, 4.0))
+    share = np.concatenate([np.full(calm, 0.15), np.linspace(0.15, 0.45, ramp)])
+    negative = rng.binomial(total, share)
+    doubled = calm + int(np.argmax(share[calm:] >= 0.30))
+    with_cusum = raises(simulate(total, negative, MEDIUM, start=calm - 60))
+    windows_only = raises(simulate(total, negative, MEDIUM, start=calm - 60, slow=False))
+    assert with_cusum, "a slow burn must be raised"
+    assert calm * 60 <= with_cusum[0].at <= (doubled + 30) * 60
+    assert not windows_only or windows_only[0].at > with_cusum[0].at
+
+
+def test_a_surge_with_the_negative_share_not_up_raises_nothing():
+    rng = np.random.default_rng(8)
+    total = rng.poisson(np.concatenate([np.full(360, 3.0), np.full(90, 30.0)]))
+    negative = rng.binomial(total, 0.15)
+    for preset in PRESETS.values():
+        assert raises(simulate(total, negative, preset, start=300)) == []
+
+
+def test_calm_hours_with_a_daily_rhythm_raise_nothing_over_two_days_of_minutes():
+    minutes = np.arange(3 * DAY)
+    rates = 1 + 3 * (1 + np.cos((minutes % DAY - 900) / DAY * 2 * np.pi)) / 2
+    total, negative = poisson_series(rates, seed=11, negative_share=0.2)
+    assert raises(simulate(total, negative, MEDIUM, start=DAY)) == []
+
+
+def test_the_time_of_day_baseline_ignores_one_odd_day_and_keeps_a_weekly_peak():
+    from crisis.baseline import baseline
+
+    rng = np.random.default_rng(12)
+    minutes = 8 * DAY
+    rates = np.full(minutes, 2.0)
+    end = 7 * DAY + 600  # judge 10:00 on day 8
+    rates[3 * DAY + 570 : 3 * DAY + 630] = 30.0  # one odd, very busy morning
+    total = rng.poisson(rates)
+    negative = rng.binomial(total, 0.2)
+    usable = np.ones(minutes, dtype=bool)
+    base = baseline(total[:end], negative[:end], slice(end - 15, end), usable[:end])
+    assert base.method.startswith("time of day") and base.rate < 4, base
+    rates[600 - 30 : 600 + 60] = 30.0  # the same hour a week earlier: a weekly show
+    total = rng.poisson(rates)
+    base = baseline(total[:end], negative[:end], slice(end - 15, end), usable[:end])
+    assert "day of week" in base.method and base.rate > 20, base

@@ -18,15 +18,12 @@ SCENARIO = ROOT / "scenarios" / "tidewell-camera-leak.jsonl"
 
 @pytest.fixture(scope="module")
 def drill():
-    engine = VaderEngine()
-    scenario, msgs, scores = scored_messages(SCENARIO, engine)
-    order = sorted(range(len(msgs)), key=lambda k: msgs[k].created_at)
-    return scenario, [msgs[k] for k in order], [scores[k] for k in order], engine
+    return scored_messages(SCENARIO, VaderEngine())
 
 
 def test_the_bundled_drill_alerts_within_two_polls_and_never_before(drill, tmp_path):
     scenario, msgs, scores, engine = drill
-    raises = replay(msgs, scores, engine, PRESETS["medium"], 60.0, tmp_path)
+    raises = replay(msgs, scores, engine, PRESETS["medium"], 60.0, tmp_path).raises
     onset = T0 + scenario.markers["onset"]
     assert [c for c in raises if c.at < onset] == []
     assert raises and raises[0].at - onset <= 120

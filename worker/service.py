@@ -86,7 +86,11 @@ def build_notifier(settings: Settings, db: sa.Engine):
     cfg = settings.notify
     channels = {
         audience: channel
-        for audience, channel in (("crisis_team", cfg.crisis_team_channel), ("executives", cfg.executives_channel))
+        for audience, channel in (
+            ("crisis_team", cfg.crisis_team_channel),
+            ("executives", cfg.executives_channel),
+            ("internal_comms", cfg.internal_comms_channel),
+        )
         if channel
     }
     token = secret("SLACK_BOT_TOKEN", "slack", "bot_token")
