@@ -88,7 +88,9 @@ class FakeReddit:
         fake = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+            # One request per connection: a reused keep-alive connection the server had
+            # already finished with made requests fail now and then (ConnectionError).
+            protocol_version = "HTTP/1.0"
 
             def do_GET(self):
                 try:
