@@ -20,7 +20,7 @@ DOCS = Path(__file__).resolve().parent
 # file -> (path, exact text that shows the page is ready; the wall's waits for the detector's verdict)
 PAGES = {
     "wall.png": ("/wall?view=wall", "CRISIS"),
-    "overview.png": ("/overview", "Top narratives"),
+    "overview.png": ("/overview", "Top narratives, last 3 hours"),
     "crisis.png": ("/crisis", "Crisis level: CRISIS"),
 }
 
