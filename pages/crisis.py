@@ -79,7 +79,11 @@ if declare or stand_down:
     if not why.strip():
         st.error("Say why: the reason goes to the crisis team with the alert.")
     else:
-        detector = Detector(ctx.db, PRESETS[ctx.settings.detection.sensitivity])
+        detector = Detector(
+            ctx.db,
+            PRESETS[ctx.settings.detection.sensitivity],
+            sensitive_terms=ctx.settings.publishing.sensitive_terms,
+        )
         try:
             (detector.declare if declare else detector.stand_down)(actor, why.strip(), time.time())
         except NotAllowed as exc:
