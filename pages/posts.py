@@ -226,7 +226,7 @@ else:
         )
         by_line = f"Proposed by {one_line(proposal.proposer(), 160)} at {local(proposal.proposed_at)}"
         if proposal.evaluated_minute is not None:
-            by_line += f", at its evaluation of {local(proposal.evaluated_minute)}"
+            by_line += f" (its evaluation of {display_time(proposal.evaluated_minute, zone, '%H:%M')})"
         st.text(by_line + ": " + one_line(proposal.trigger, 300))
         st.dataframe(
             clean_frame(
