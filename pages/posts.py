@@ -45,12 +45,135 @@ def local(epoch_s: float | None) -> str:
 
 st.header("Scheduled posts")
 
+# --- The proposal to hold posts -------------------------------------------------
+# Made by the detector at CRISIS or by a person declaring a crisis, it waits
+# for a person. A decision is judged against the proposal this page showed
+# ("proposal_seen": its id and version): one decided or grown since is refused.
+# It comes first on the page: it is the decision waiting.
+WRITE_WAIT_S = 60.0  # a write that meets another writer's lock is retried this long (pause, resume, proposal)
+shown = st.session_state.get("proposal_seen")
+
+
+def proposal_write(what: str, action) -> bool:
+    """Run an accept/dismiss; on failure say why and what is true now."""
+    try:
+        retry_locked(action, budget_s=WRITE_WAIT_S)
+    except proposals.ProposalConflict as exc:
+        current = exc.current
+        if current is not None and current.status != "open":
+            st.error(
+                f"{what}: NOT done, nothing changed. {one_line(current.decided_by or '?', 120)} already "
+                f"{current.status} this proposal at {local(current.decided_at)}.",
+                icon=":material/block:",
+            )
+        else:
+            st.error(f"{what}: NOT done, nothing changed.", icon=":material/block:")
+            st.text(one_line(str(exc), 400))
+    except StoreBusy as exc:
+        st.error(f"{what}: NOT recorded. {md_escape(str(exc), 400)}. Try again.", icon=":material/lock_clock:")
+    except (ValueError, NotAllowed) as exc:
+        st.error(f"{what}: NOT done. " + md_escape(str(exc), 600))
+    else:
+        return True
+    return False
+
+
+if st.session_state.get("proposal_accept") and shown:
+    if proposal_write(
+        "Hold the proposed posts",
+        lambda: proposals.accept(ctx.db, shown[0], actor, time.time(), seen_version=shown[1]),
+    ):
+        st.session_state["proposal_notice"] = f"Proposal #{shown[0]} accepted: its posts are held."
+        st.rerun()
+elif st.session_state.get("proposal_dismiss") and shown:
+    why = str(st.session_state.get("proposal_dismiss_reason") or "").strip()
+    if proposal_write(
+        "Dismiss the proposal",
+        lambda: proposals.dismiss(ctx.db, shown[0], actor, why, time.time(), seen_version=shown[1]),
+    ):
+        st.session_state["proposal_notice"] = f"Proposal #{shown[0]} dismissed: its posts go out as scheduled."
+        st.rerun()
+if notice := st.session_state.pop("proposal_notice", None):
+    st.success(notice, icon=":material/check_circle:")
+
+proposal = proposals.open_proposal(ctx.db)
+if proposal is None:
+    st.session_state.pop("proposal_seen", None)
+    st.caption(
+        "No proposal to hold posts waits for a decision. When the level reaches CRISIS, the detector proposes "
+        "holding the posts due in the next 24 h; declaring a crisis does the same in your name."
+    )
+else:
+    st.session_state["proposal_seen"] = (proposal.id, proposal.version)
+    st.subheader("Proposal to hold posts")
+    with st.container(border=True, key="hold_proposal"):
+        st.warning(
+            f"Proposal #{proposal.id}: hold {len(proposal.posts)} post(s). It waits for a decision.",
+            icon=":material/front_hand:",
+        )
+        by_line = f"Proposed by {one_line(proposal.proposer(), 160)} at {local(proposal.proposed_at)}"
+        if proposal.evaluated_minute is not None:
+            by_line += f" (its evaluation of {display_time(proposal.evaluated_minute, zone, '%H:%M')})"
+        st.text(by_line + ": " + one_line(proposal.trigger, 300))
+        st.dataframe(
+            clean_frame(
+                pd.DataFrame(
+                    {
+                        "due": [local(p.scheduled_at) for p in proposal.posts],
+                        "channel": [p.channel + (f" {p.target}" if p.target else "") for p in proposal.posts],
+                        "post": [one_line(p.text) for p in proposal.posts],
+                        "status now": [p.status for p in proposal.posts],
+                        "why proposed": [one_line(p.reasons, 200) for p in proposal.posts],
+                        "added": [f"{local(p.added_at)} by {one_line(p.added_by, 60)}" for p in proposal.posts],
+                    }
+                )
+            ),
+            hide_index=True,
+            width="stretch",
+            key="proposal_table",
+        )
+        accept_col, dismiss_col = st.columns(2)
+        accept_col.button(
+            f"Hold these {len(proposal.posts)} posts",
+            type="primary",
+            icon=":material/front_hand:",
+            key="proposal_accept",
+            **gate(actor, Permission.EDIT_POSTS),
+        )
+        with dismiss_col:
+            st.text_input("Why dismiss (required, recorded)", key="proposal_dismiss_reason")
+            st.button(
+                "Dismiss: let them go out as scheduled",
+                type="secondary",
+                key="proposal_dismiss",
+                **gate(actor, Permission.DISMISS_HOLD),
+            )
+earlier = proposals.decided(ctx.db, 20)
+if earlier:
+    with st.expander(f"Earlier proposals ({len(earlier)})"):
+        st.dataframe(
+            clean_frame(
+                pd.DataFrame(
+                    {
+                        "proposed": [f"{local(p.proposed_at)} by {one_line(p.proposer(), 80)}" for p in earlier],
+                        "posts": [len(p.posts) for p in earlier],
+                        "decision": [p.status for p in earlier],
+                        "by": [one_line(p.decided_by or "", 80) for p in earlier],
+                        "when": [local(p.decided_at) for p in earlier],
+                        "note": [one_line(p.decision_note or "", 200) for p in earlier],
+                    }
+                )
+            ),
+            hide_index=True,
+            width="stretch",
+            key="proposal_history",
+        )
+
 # --- Pause all -------------------------------------------------------------
 # The switch is versioned: Resume names the pause this page showed, a second
 # Pause is refused with the pause in force, and a write that meets another
 # writer's lock is retried for up to WRITE_WAIT_S; the person is told whether
 # it was recorded.
-WRITE_WAIT_S = 60.0
 
 
 def switch_write(what: str, action):
@@ -159,128 +282,6 @@ if settings.auto_hold_in_crisis:
         + (" for drills" if settings.publishing.auto_hold_in_crisis == "drill" else "")
         + ": while the level is CRISIS, every post that falls due is held, not sent, and says why."
     )
-
-# --- The proposal to hold posts -------------------------------------------------
-# Made by the detector at CRISIS or by a person declaring a crisis, it waits
-# for a person. A decision is judged against the proposal this page showed
-# ("proposal_seen": its id and version): one decided or grown since is refused.
-st.subheader("Proposal to hold posts")
-shown = st.session_state.get("proposal_seen")
-
-
-def proposal_write(what: str, action) -> bool:
-    """Run an accept/dismiss; on failure say why and what is true now."""
-    try:
-        retry_locked(action, budget_s=WRITE_WAIT_S)
-    except proposals.ProposalConflict as exc:
-        current = exc.current
-        if current is not None and current.status != "open":
-            st.error(
-                f"{what}: NOT done, nothing changed. {one_line(current.decided_by or '?', 120)} already "
-                f"{current.status} this proposal at {local(current.decided_at)}.",
-                icon=":material/block:",
-            )
-        else:
-            st.error(f"{what}: NOT done, nothing changed.", icon=":material/block:")
-            st.text(one_line(str(exc), 400))
-    except StoreBusy as exc:
-        st.error(f"{what}: NOT recorded. {md_escape(str(exc), 400)}. Try again.", icon=":material/lock_clock:")
-    except (ValueError, NotAllowed) as exc:
-        st.error(f"{what}: NOT done. " + md_escape(str(exc), 600))
-    else:
-        return True
-    return False
-
-
-if st.session_state.get("proposal_accept") and shown:
-    if proposal_write(
-        "Hold the proposed posts",
-        lambda: proposals.accept(ctx.db, shown[0], actor, time.time(), seen_version=shown[1]),
-    ):
-        st.session_state["proposal_notice"] = f"Proposal #{shown[0]} accepted: its posts are held."
-        st.rerun()
-elif st.session_state.get("proposal_dismiss") and shown:
-    why = str(st.session_state.get("proposal_dismiss_reason") or "").strip()
-    if proposal_write(
-        "Dismiss the proposal",
-        lambda: proposals.dismiss(ctx.db, shown[0], actor, why, time.time(), seen_version=shown[1]),
-    ):
-        st.session_state["proposal_notice"] = f"Proposal #{shown[0]} dismissed: its posts go out as scheduled."
-        st.rerun()
-if notice := st.session_state.pop("proposal_notice", None):
-    st.success(notice, icon=":material/check_circle:")
-
-proposal = proposals.open_proposal(ctx.db)
-if proposal is None:
-    st.session_state.pop("proposal_seen", None)
-    st.caption(
-        "None waiting. When the level reaches CRISIS, the detector proposes holding the posts due in the next "
-        "24 h; declaring a crisis does the same in your name."
-    )
-else:
-    st.session_state["proposal_seen"] = (proposal.id, proposal.version)
-    with st.container(border=True, key="hold_proposal"):
-        st.warning(
-            f"Proposal #{proposal.id}: hold {len(proposal.posts)} post(s). It waits for a decision.",
-            icon=":material/front_hand:",
-        )
-        by_line = f"Proposed by {one_line(proposal.proposer(), 160)} at {local(proposal.proposed_at)}"
-        if proposal.evaluated_minute is not None:
-            by_line += f" (its evaluation of {display_time(proposal.evaluated_minute, zone, '%H:%M')})"
-        st.text(by_line + ": " + one_line(proposal.trigger, 300))
-        st.dataframe(
-            clean_frame(
-                pd.DataFrame(
-                    {
-                        "due": [local(p.scheduled_at) for p in proposal.posts],
-                        "channel": [p.channel + (f" {p.target}" if p.target else "") for p in proposal.posts],
-                        "post": [one_line(p.text) for p in proposal.posts],
-                        "status now": [p.status for p in proposal.posts],
-                        "why proposed": [one_line(p.reasons, 200) for p in proposal.posts],
-                        "added": [f"{local(p.added_at)} by {one_line(p.added_by, 60)}" for p in proposal.posts],
-                    }
-                )
-            ),
-            hide_index=True,
-            width="stretch",
-            key="proposal_table",
-        )
-        accept_col, dismiss_col = st.columns(2)
-        accept_col.button(
-            f"Hold these {len(proposal.posts)} posts",
-            type="primary",
-            icon=":material/front_hand:",
-            key="proposal_accept",
-            **gate(actor, Permission.EDIT_POSTS),
-        )
-        with dismiss_col:
-            st.text_input("Why dismiss (required, recorded)", key="proposal_dismiss_reason")
-            st.button(
-                "Dismiss: let them go out as scheduled",
-                type="secondary",
-                key="proposal_dismiss",
-                **gate(actor, Permission.DISMISS_HOLD),
-            )
-earlier = proposals.decided(ctx.db, 20)
-if earlier:
-    with st.expander(f"Earlier proposals ({len(earlier)})"):
-        st.dataframe(
-            clean_frame(
-                pd.DataFrame(
-                    {
-                        "proposed": [f"{local(p.proposed_at)} by {one_line(p.proposer(), 80)}" for p in earlier],
-                        "posts": [len(p.posts) for p in earlier],
-                        "decision": [p.status for p in earlier],
-                        "by": [one_line(p.decided_by or "", 80) for p in earlier],
-                        "when": [local(p.decided_at) for p in earlier],
-                        "note": [one_line(p.decision_note or "", 200) for p in earlier],
-                    }
-                )
-            ),
-            hide_index=True,
-            width="stretch",
-            key="proposal_history",
-        )
 
 # --- Review ------------------------------------------------------------------
 status = crisis_status(ctx.db)

@@ -114,15 +114,25 @@ class Publisher:
         since = state.get("since")
         when = datetime.fromtimestamp(since, tz=timezone.utc).astimezone(self.zone) if since else None
         reason = "held automatically: CRISIS" + (f" since {when:%H:%M} {when.tzname()}" if when else "")
+        # SKIP LOCKED, as the claim: a person's action in flight keeps its row (the next cycle sees it).
+        due = (
+            sa.select(sp.c.id)
+            .where(sp.c.status == "scheduled", sp.c.scheduled_at <= now)
+            .order_by(sp.c.id)
+            .with_for_update(skip_locked=True)
+        )
+        ids = conn.execute(due).scalars().all()
         held = (
             conn.execute(
                 sp.update()
-                .where(sp.c.status == "scheduled", sp.c.scheduled_at <= now)
+                .where(sp.c.id.in_(ids), sp.c.status == "scheduled")
                 .values(status="held", status_reason=reason, updated_at=now)
                 .returning(sp.c.id)
             )
             .scalars()
             .all()
+            if ids
+            else []
         )
         for post_id in held:
             record(conn, "publisher", "post.hold", now, f"post:{post_id}", reason, old="scheduled", new="held")
