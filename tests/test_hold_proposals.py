@@ -326,3 +326,17 @@ def test_the_auto_hold_setting():
     ]
     with pytest.raises(ValidationError, match="auto_hold_in_crisis"):
         PublishingSettings(auto_hold_in_crisis="sometimes")
+
+
+def test_a_drill_restart_empties_the_proposals_the_drill_made(drill_config):
+    from store.schema import hold_proposal_posts, hold_proposals
+    from worker.service import open_store, restart_drill
+
+    _, settings = drill_config()
+    db = open_store(settings)
+    open_one(db, T0 + 600)
+    restart_drill(db, settings, at_s=0)
+    with db.connect() as conn:
+        for table in (hold_proposals, hold_proposal_posts):
+            assert conn.execute(sa.select(sa.func.count()).select_from(table)).scalar() == 0, table.name
+    assert proposals.pending(db) is None
