@@ -9,9 +9,11 @@ One cycle:
    with "outcome unknown". Then the due posts are claimed: marked
    "publishing" before anything is sent; with the automatic hold on
    ([publishing] auto_hold_in_crisis) and the level at CRISIS, the due posts
-   are held instead, each saying why. Because the claim re-reads the
-   switch and each post's status in the same transaction, a pause or a hold
-   that commits first always wins, even a second before the post is due.
+   are held instead, each saying why, except those a person released or
+   changed since the crisis began (publish now, resume, edit, a new post).
+   Because the claim re-reads the switch and each post's status in the same
+   transaction, a pause or a hold that commits first always wins, even a
+   second before the post is due.
 2. Each claimed post is sent, then marked published (with the network's
    id) or failed (with the reason). A crash between the two leaves it
    "publishing", which the next cycle turns into a failure to check by
@@ -85,8 +87,8 @@ class Publisher:
                     return []
                 resume_in(conn, "automatic resume", f"resume time set by {switch.paused_by}", now)
             self._tidy(conn, now)
-            if self.auto_hold and self._hold_in_crisis(conn, now):
-                return []
+            if self.auto_hold:
+                self._hold_in_crisis(conn, now)  # what is left due was released by a person during the crisis
             due = (
                 sa.select(sp.c.id)
                 .where(sp.c.status == "scheduled", sp.c.scheduled_at <= now)
@@ -105,19 +107,21 @@ class Publisher:
             ).all()
         return sorted(claimed, key=lambda post: (post.scheduled_at, post.id))
 
-    def _hold_in_crisis(self, conn: sa.Connection, now: float) -> bool:
-        """While the level is CRISIS: hold every due post, saying why on it; True then (nothing is sent)."""
+    def _hold_in_crisis(self, conn: sa.Connection, now: float) -> None:
+        """While the level is CRISIS: hold every due post that no person released since it began, saying why."""
         raw = conn.execute(sa.select(crisis_state.c.state).where(crisis_state.c.id == 1)).scalar()
         state = json.loads(raw) if raw else {}
         if state.get("level", 0) < CRISIS:
-            return False
+            return
         since = state.get("since")
         when = datetime.fromtimestamp(since, tz=timezone.utc).astimezone(self.zone) if since else None
         reason = "held automatically: CRISIS" + (f" since {when:%H:%M} {when.tzname()}" if when else "")
+        # A post a person released or changed since the CRISIS began (publish now, resume, edit, a
+        # new post: the statement, say) was decided with the crisis in view: it goes out.
         # SKIP LOCKED, as the claim: a person's action in flight keeps its row (the next cycle sees it).
         due = (
             sa.select(sp.c.id)
-            .where(sp.c.status == "scheduled", sp.c.scheduled_at <= now)
+            .where(sp.c.status == "scheduled", sp.c.scheduled_at <= now, sp.c.updated_at < (since or now))
             .order_by(sp.c.id)
             .with_for_update(skip_locked=True)
         )
@@ -138,7 +142,6 @@ class Publisher:
             record(conn, "publisher", "post.hold", now, f"post:{post_id}", reason, old="scheduled", new="held")
         if held:
             log.warning("%d due post(s) %s", len(held), reason)
-        return True
 
     def _tidy(self, conn: sa.Connection, now: float) -> None:
         late = conn.execute(

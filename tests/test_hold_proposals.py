@@ -340,3 +340,17 @@ def test_a_drill_restart_empties_the_proposals_the_drill_made(drill_config):
         for table in (hold_proposals, hold_proposal_posts):
             assert conn.execute(sa.select(sa.func.count()).select_from(table)).scalar() == 0, table.name
     assert proposals.pending(db) is None
+
+
+def test_a_post_a_lead_releases_during_the_crisis_goes_out_despite_the_automatic_hold(db):
+    dry = DryRunChannel()
+    Detector(db, PRESETS["medium"]).declare(ANA, "leak", T0)
+    promo, statement = post(db, T0 + 180, PROMO), post(db, T0 + 190, "Our statement on the leak")
+    publisher = Publisher(db, {"x": dry}, "pub", clock=lambda: T0 + 200, auto_hold=True)
+    assert publisher.run_once() == []
+    assert status_of(db, promo).status == status_of(db, statement).status == "held"
+    act(db, [statement], "publish_now", BEN, T0 + 210, "the statement must go out")
+    publisher.clock = lambda: T0 + 211
+    [sent] = publisher.run_once()
+    assert (sent.post_id, sent.status) == (statement, "published")
+    assert status_of(db, promo).status == "held" and dry.sent[0][0] == "Our statement on the leak"
