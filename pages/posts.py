@@ -276,7 +276,7 @@ else:
             key="resume_submit",
             **gate(actor, Permission.RESUME_PUBLISHING),
         )
-if settings.auto_hold_in_crisis:
+if settings.auto_hold_applies:
     st.caption(
         "Automatic hold is on"
         + (" for drills" if settings.publishing.auto_hold_in_crisis == "drill" else "")

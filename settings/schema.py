@@ -499,7 +499,7 @@ class Settings(_Section):
         return self.app.mode == "drill"
 
     @property
-    def auto_hold_in_crisis(self) -> bool:
+    def auto_hold_applies(self) -> bool:
         """Whether the publisher holds posts that fall due while the level is CRISIS."""
         mode = self.publishing.auto_hold_in_crisis
         return mode == "always" or (mode == "drill" and self.is_drill)

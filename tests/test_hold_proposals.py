@@ -284,7 +284,7 @@ def test_accept_and_dismiss_at_the_same_moment_exactly_one_wins(db, rounds):
 
 def test_the_publisher_holds_a_promo_post_due_three_minutes_after_crisis_in_a_drill(db, drill, drill_config):
     _, settings = drill_config()
-    assert settings.is_drill and settings.auto_hold_in_crisis  # the default for drills
+    assert settings.is_drill and settings.auto_hold_applies  # the default for drills
     store_drill(db, drill, 15 * 60)
     detector = Detector(db, PRESETS["medium"])
     raised_at = evaluate_until_crisis(detector, db)
@@ -315,7 +315,7 @@ def test_the_auto_hold_setting():
     def auto(mode: str, app_mode: str) -> bool:
         return Settings(
             app=AppSettings(mode=app_mode), publishing=PublishingSettings(auto_hold_in_crisis=mode)
-        ).auto_hold_in_crisis
+        ).auto_hold_applies
 
     assert PublishingSettings().auto_hold_in_crisis == "drill"
     assert [auto("drill", "drill"), auto("drill", "live"), auto("always", "live"), auto("never", "drill")] == [

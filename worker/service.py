@@ -142,7 +142,7 @@ def build_publisher(settings: Settings, db: sa.Engine, owner: str):
         channels,
         owner,
         max_lateness_s=settings.publishing.max_lateness_min * 60,
-        auto_hold=settings.auto_hold_in_crisis,
+        auto_hold=settings.auto_hold_applies,
         zone=settings.zone,
     )
 
