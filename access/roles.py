@@ -6,8 +6,8 @@ display  reads the wall display only (the TV's token link)
 viewer   reads the dashboard; internal messages as aggregates only
 editor   triages, corrects labels, edits posts, pauses publishing, edits the FAQ
 lead     approves and publishes answers, declares incidents and crisis levels,
-         resumes publishing and publishes posts now, runs the team and drills,
-         reads the audit log
+         resumes publishing, publishes posts now, dismisses a proposal to hold
+         posts, runs the team and drills, reads the audit log
 admin    everything a lead may do (roles themselves live in config.toml)
 """
 
@@ -36,6 +36,7 @@ class Permission(Enum):
     ALERT_FEEDBACK = ("mark alerts and missed crises", "editor")
     PUBLISH_NOW = ("publish a post now", "lead")
     RESUME_PUBLISHING = ("resume publishing", "lead")
+    DISMISS_HOLD = ("dismiss a proposal to hold posts", "lead")
     APPROVE_ANSWERS = ("approve FAQ answers", "lead")
     PUBLISH_FAQ = ("publish the FAQ to Slack", "lead")
     DECLARE_INCIDENT = ("declare or resolve an incident", "lead")

@@ -7,7 +7,7 @@ import json
 import logging
 import time
 from dataclasses import asdict
-from typing import Callable
+from typing import Callable, Sequence
 
 import sqlalchemy as sa
 
@@ -66,8 +66,15 @@ def _usual_top(series, usable, sources: list[str], minutes: int = DAY) -> dict[s
 
 
 class Detector:
-    def __init__(self, db: sa.Engine, preset: Preset, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        db: sa.Engine,
+        preset: Preset,
+        clock: Callable[[], float] = time.time,
+        sensitive_terms: Sequence[str] = (),  # [publishing] sensitive_terms: reasons in the hold proposal
+    ) -> None:
         self.db, self.preset, self.clock = db, preset, clock
+        self.sensitive_terms = tuple(sensitive_terms)
         self.cache = SeriesCache()
 
     def _claim(self, conn: sa.Connection, end_minute: int) -> tuple[LevelState, LevelState] | None:
@@ -133,7 +140,6 @@ class Detector:
         data = explain(self.db, found, state.level, now, state.rising_since, judgement=judgement)
         if internal_data:
             data["internal"] = internal_data
-        data["hold_proposal"] = self._hold_proposal(change, now)
         self._save(state, data["summary"], data, now, change, internal, internal_change)
         if change:
             log.warning("crisis level %s -> %s: %s", LEVELS[change.old], LEVELS[change.new], data["summary"])
@@ -180,26 +186,38 @@ class Detector:
             public, internal = _load_states(raw.state)
             state, change = action(public, now)
             data = {**json.loads(raw.explanation or "{}"), "level": LEVELS[state.level]}
-            data["hold_proposal"] = self._hold_proposal(change, now)
             line = f"{LEVELS[state.level].upper()} · {change.reason} by {who}: {why}"
+            self._propose_hold(conn, state, data, now, by=who, trigger=why, origin="declaration")
             self._write(conn, state, line, data, now, change, internal, who=who, why=why)
             record(conn, who, f"crisis.{action.__name__}", now, "crisis level", why, level=LEVELS[state.level])
         return change
 
-    def _hold_proposal(self, change: LevelChange | None, now: float) -> list[dict]:
-        """On a rise to crisis: the scheduled posts due in the next 24 h, proposed for hold."""
-        if change is None or change.new < 2 or change.old >= 2:
-            return []
-        from publishing.posts import due_within
+    def _propose_hold(
+        self, conn, state: LevelState, data: dict, now: float, *, by: str, trigger: str, origin: str = "detector"
+    ) -> None:
+        """At CRISIS, the posts due soon go into the stored hold proposal that waits for a
+        person (publishing.proposals); the explanation lists the ones named now, for the alert."""
+        from publishing.proposals import propose_in
 
-        due = due_within(self.db, now, 24)
-        return [
-            {"id": int(r.id), "channel": r.channel, "scheduled_at": int(r.scheduled_at), "text": r.text[:280]}
-            for r in due.itertuples()
-        ]
+        proposal, named = propose_in(
+            conn,
+            level=state.level,
+            crisis_since=state.since,
+            now=now,
+            by=by,
+            origin=origin,
+            trigger=trigger,
+            evaluated_minute=int(now - now % 60) if origin == "detector" else None,
+            sensitive_terms=self.sensitive_terms,
+        )
+        data["hold_proposal"] = named
+        data.pop("hold_proposal_id", None)
+        if proposal is not None:
+            data["hold_proposal_id"] = proposal
 
     def _save(self, state, line, data, now, change, internal=None, internal_change=None) -> None:
         with write(self.db) as conn:
+            self._propose_hold(conn, state, data, now, by="detector", trigger=line)
             self._write(conn, state, line, data, now, change, internal)
             if internal_change:
                 info = data.get("internal") or {}

@@ -19,6 +19,7 @@ from pages.common.duty import acknowledge_from_link, duty_pages
 from pages.common.frame import app_context, current_actor
 from pages.common.text import clean_frame, md_escape, one_line
 from pages.common.widgets import display_time, gate, narratives_table
+from publishing import proposals
 from store import queries
 
 ctx = app_context()
@@ -79,13 +80,26 @@ if declare or stand_down:
     if not why.strip():
         st.error("Say why: the reason goes to the crisis team with the alert.")
     else:
-        detector = Detector(ctx.db, PRESETS[ctx.settings.detection.sensitivity])
+        detector = Detector(
+            ctx.db,
+            PRESETS[ctx.settings.detection.sensitivity],
+            sensitive_terms=ctx.settings.publishing.sensitive_terms,
+        )
         try:
             (detector.declare if declare else detector.stand_down)(actor, why.strip(), time.time())
         except NotAllowed as exc:
             st.error(md_escape(str(exc), 600))
         else:
             st.rerun()
+
+if waiting := proposals.pending(ctx.db):
+    who = "the detector" if waiting.origin == "detector" else one_line(waiting.proposed_by, 80)
+    st.warning(
+        f"A proposal to hold {waiting.posts} scheduled post(s), made by {who} at {local(waiting.proposed_at)}, "
+        "waits for a decision.",
+        icon=":material/front_hand:",
+    )
+    st.page_link("pages/posts.py", label="Decide on the Scheduled posts page", icon=":material/schedule_send:")
 
 st.subheader("Alerts")
 for failure in notifier_failures(ctx.db):

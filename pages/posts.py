@@ -1,5 +1,6 @@
-"""Scheduled posts: see what is about to go out, pause everything, and
-decide post by post (hold, resume, edit, save as draft, delete)."""
+"""Scheduled posts: see what is about to go out and what went out, pause
+everything, decide on a proposal to hold posts, and decide post by post
+(hold, resume, edit, save as draft, delete)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pages.common.context import web_engine
 from pages.common.frame import app_context, current_actor
 from pages.common.text import clean_frame, csv_safe, md_escape, one_line
 from pages.common.widgets import display_time, gate, selectable_table
-from publishing import pause, posts
+from publishing import pause, posts, proposals
 from publishing.csv_import import CsvImportError, TooLarge, import_csv
 from publishing.risk import risk_flags
 from settings import config_path
@@ -44,12 +45,135 @@ def local(epoch_s: float | None) -> str:
 
 st.header("Scheduled posts")
 
+# --- The proposal to hold posts -------------------------------------------------
+# Made by the detector at CRISIS or by a person declaring a crisis, it waits
+# for a person. A decision is judged against the proposal this page showed
+# ("proposal_seen": its id and version): one decided or grown since is refused.
+# It comes first on the page: it is the decision waiting.
+WRITE_WAIT_S = 60.0  # a write that meets another writer's lock is retried this long (pause, resume, proposal)
+shown = st.session_state.get("proposal_seen")
+
+
+def proposal_write(what: str, action) -> bool:
+    """Run an accept/dismiss; on failure say why and what is true now."""
+    try:
+        retry_locked(action, budget_s=WRITE_WAIT_S)
+    except proposals.ProposalConflict as exc:
+        current = exc.current
+        if current is not None and current.status != "open":
+            st.error(
+                f"{what}: NOT done, nothing changed. {one_line(current.decided_by or '?', 120)} already "
+                f"{current.status} this proposal at {local(current.decided_at)}.",
+                icon=":material/block:",
+            )
+        else:
+            st.error(f"{what}: NOT done, nothing changed.", icon=":material/block:")
+            st.text(one_line(str(exc), 400))
+    except StoreBusy as exc:
+        st.error(f"{what}: NOT recorded. {md_escape(str(exc), 400)}. Try again.", icon=":material/lock_clock:")
+    except (ValueError, NotAllowed) as exc:
+        st.error(f"{what}: NOT done. " + md_escape(str(exc), 600))
+    else:
+        return True
+    return False
+
+
+if st.session_state.get("proposal_accept") and shown:
+    if proposal_write(
+        "Hold the proposed posts",
+        lambda: proposals.accept(ctx.db, shown[0], actor, time.time(), seen_version=shown[1]),
+    ):
+        st.session_state["proposal_notice"] = f"Proposal #{shown[0]} accepted: its posts are held."
+        st.rerun()
+elif st.session_state.get("proposal_dismiss") and shown:
+    why = str(st.session_state.get("proposal_dismiss_reason") or "").strip()
+    if proposal_write(
+        "Dismiss the proposal",
+        lambda: proposals.dismiss(ctx.db, shown[0], actor, why, time.time(), seen_version=shown[1]),
+    ):
+        st.session_state["proposal_notice"] = f"Proposal #{shown[0]} dismissed: its posts go out as scheduled."
+        st.rerun()
+if notice := st.session_state.pop("proposal_notice", None):
+    st.success(notice, icon=":material/check_circle:")
+
+proposal = proposals.open_proposal(ctx.db)
+if proposal is None:
+    st.session_state.pop("proposal_seen", None)
+    st.caption(
+        "No proposal to hold posts waits for a decision. When the level reaches CRISIS, the detector proposes "
+        "holding the posts due in the next 24 h; declaring a crisis does the same in your name."
+    )
+else:
+    st.session_state["proposal_seen"] = (proposal.id, proposal.version)
+    st.subheader("Proposal to hold posts")
+    with st.container(border=True, key="hold_proposal"):
+        st.warning(
+            f"Proposal #{proposal.id}: hold {len(proposal.posts)} post(s). It waits for a decision.",
+            icon=":material/front_hand:",
+        )
+        by_line = f"Proposed by {one_line(proposal.proposer(), 160)} at {local(proposal.proposed_at)}"
+        if proposal.evaluated_minute is not None:
+            by_line += f" (its evaluation of {display_time(proposal.evaluated_minute, zone, '%H:%M')})"
+        st.text(by_line + ": " + one_line(proposal.trigger, 300))
+        st.dataframe(
+            clean_frame(
+                pd.DataFrame(
+                    {
+                        "due": [local(p.scheduled_at) for p in proposal.posts],
+                        "channel": [p.channel + (f" {p.target}" if p.target else "") for p in proposal.posts],
+                        "post": [one_line(p.text) for p in proposal.posts],
+                        "status now": [p.status for p in proposal.posts],
+                        "why proposed": [one_line(p.reasons, 200) for p in proposal.posts],
+                        "added": [f"{local(p.added_at)} by {one_line(p.added_by, 60)}" for p in proposal.posts],
+                    }
+                )
+            ),
+            hide_index=True,
+            width="stretch",
+            key="proposal_table",
+        )
+        accept_col, dismiss_col = st.columns(2)
+        accept_col.button(
+            f"Hold these {len(proposal.posts)} posts",
+            type="primary",
+            icon=":material/front_hand:",
+            key="proposal_accept",
+            **gate(actor, Permission.EDIT_POSTS),
+        )
+        with dismiss_col:
+            st.text_input("Why dismiss (required, recorded)", key="proposal_dismiss_reason")
+            st.button(
+                "Dismiss: let them go out as scheduled",
+                type="secondary",
+                key="proposal_dismiss",
+                **gate(actor, Permission.DISMISS_HOLD),
+            )
+earlier = proposals.decided(ctx.db, 20)
+if earlier:
+    with st.expander(f"Earlier proposals ({len(earlier)})"):
+        st.dataframe(
+            clean_frame(
+                pd.DataFrame(
+                    {
+                        "proposed": [f"{local(p.proposed_at)} by {one_line(p.proposer(), 80)}" for p in earlier],
+                        "posts": [len(p.posts) for p in earlier],
+                        "decision": [p.status for p in earlier],
+                        "by": [one_line(p.decided_by or "", 80) for p in earlier],
+                        "when": [local(p.decided_at) for p in earlier],
+                        "note": [one_line(p.decision_note or "", 200) for p in earlier],
+                    }
+                )
+            ),
+            hide_index=True,
+            width="stretch",
+            key="proposal_history",
+        )
+
 # --- Pause all -------------------------------------------------------------
 # The switch is versioned: Resume names the pause this page showed, a second
 # Pause is refused with the pause in force, and a write that meets another
 # writer's lock is retried for up to WRITE_WAIT_S; the person is told whether
 # it was recorded.
-WRITE_WAIT_S = 60.0
 
 
 def switch_write(what: str, action):
@@ -78,15 +202,26 @@ def switch_write(what: str, action):
 # A click is handled from the session state before the forms are drawn, so it
 # counts even when the switch changed since the page was drawn (the form the
 # person pressed is then no longer drawn), and is judged against the pause
-# this page showed them ("switch_seen"), never the one in force now.
+# this page showed them ("switch_seen"), never the one in force now. Resume
+# takes two steps: the reason (required), then a confirmation.
 seen = st.session_state.get("switch_seen")
 if st.session_state.get("resume_submit"):
-    lifts = seen if seen is not None else pause.state(ctx.db).pause_id
     why = str(st.session_state.get("resume_reason") or "").strip()
-    overdue = switch_write("Resume", lambda: pause.resume(ctx.db, actor, why, time.time(), lifts=lifts))
+    if not why:
+        st.error("Resume: NOT done. Say why publishing may resume; the reason is recorded and shown to the team.")
+    else:
+        lifts = seen if seen is not None else pause.state(ctx.db).pause_id
+        st.session_state["resume_pending"] = {"lifts": lifts, "why": why}
+elif st.session_state.get("resume_yes") and "resume_pending" in st.session_state:
+    pending = st.session_state.pop("resume_pending")
+    overdue = switch_write(
+        "Resume", lambda: pause.resume(ctx.db, actor, pending["why"], time.time(), lifts=pending["lifts"])
+    )
     if overdue is not None:
         st.toast(f"Publishing resumed; {overdue} post(s) whose time passed now wait for your decision")
         st.rerun()  # the banners above were drawn before the change
+elif st.session_state.get("resume_no"):
+    st.session_state.pop("resume_pending", None)
 elif st.session_state.get("pause_submit"):
     why = str(st.session_state.get("pause_reason") or "").strip()
     resume_at = None
@@ -99,14 +234,9 @@ elif st.session_state.get("pause_submit"):
 
 switch = pause.state(ctx.db)
 st.session_state["switch_seen"] = switch.pause_id
-if switch.paused:
-    with st.form("resume_form"):
-        st.text(f"Paused by {one_line(switch.by or '?', 120)} at {local(switch.at)} (pause #{switch.pause_id}).")
-        st.text_input("Why resume now (recorded)", key="resume_reason")
-        st.form_submit_button(
-            "Resume publishing", type="primary", key="resume_submit", **gate(actor, Permission.RESUME_PUBLISHING)
-        )
-else:
+pending = st.session_state.get("resume_pending")
+if not switch.paused:
+    st.session_state.pop("resume_pending", None)
     with st.form("pause_form"):
         st.text_input("Why pause (required, recorded, shown on every screen)", key="pause_reason")
         st.checkbox("Resume by itself at a set time", key="pause_auto")
@@ -116,39 +246,63 @@ else:
         st.form_submit_button(
             "Pause all publishing", type="primary", key="pause_submit", **gate(actor, Permission.PAUSE_PUBLISHING)
         )
-
-# --- The detector's proposal --------------------------------------------------
-listing = posts.listing(ctx.db, now, settings.publishing.review_days)
-status = crisis_status(ctx.db)
-proposed = [p["id"] for p in (status["explanation"] or {}).get("hold_proposal", [])]
-still_open = listing[listing["id"].isin(proposed) & (listing["status"] == "scheduled")]
-if len(still_open):
-    st.warning(
-        f"The detector raised the level to crisis and proposes holding {len(still_open)} post(s) due in the next 24 h.",
-        icon=":material/front_hand:",
-    )
-    if st.button(
-        f"Hold all {len(still_open)} proposed posts",
-        type="primary",
-        key="accept_proposal",
-        **gate(actor, Permission.EDIT_POSTS),
-    ):
-        held = posts.act(
-            ctx.db, still_open["id"].tolist(), "hold", actor, time.time(), "proposed by the detector at crisis level"
+elif pending:
+    passed, soon = posts.due_counts(ctx.db, time.time(), 3600)
+    with st.container(border=True, key="resume_confirm"):
+        st.warning(
+            f"Resume publishing? This lifts pause #{pending['lifts']}. Scheduled posts go out again at their "
+            f"time: {soon} in the next hour. {passed} post(s) whose time passed during the pause are not sent; "
+            "they wait for your decision.",
+            icon=":material/play_circle:",
         )
-        st.toast(f"{held} post(s) held")
-        st.rerun()
+        st.text("Your reason: " + one_line(pending["why"], 300))
+        yes, no, _ = st.columns([1, 1, 2])
+        yes.button(
+            "Yes, resume publishing",
+            key="resume_yes",
+            type="secondary",
+            icon=":material/play_arrow:",
+            **gate(actor, Permission.RESUME_PUBLISHING),
+        )
+        no.button("Cancel", key="resume_no")
+else:
+    with st.form("resume_form"):
+        st.text(f"Paused by {one_line(switch.by or '?', 120)} at {local(switch.at)} (pause #{switch.pause_id}).")
+        st.text_input("Why resume now (required, recorded)", key="resume_reason")
+        st.form_submit_button(
+            "Resume publishing…",
+            type="secondary",
+            icon=":material/play_arrow:",
+            key="resume_submit",
+            **gate(actor, Permission.RESUME_PUBLISHING),
+        )
+if settings.auto_hold_applies:
+    st.caption(
+        "Automatic hold is on"
+        + (" for drills" if settings.publishing.auto_hold_in_crisis == "drill" else "")
+        + ": while the level is CRISIS, every post that falls due is held, not sent, and says why."
+    )
 
 # --- Review ------------------------------------------------------------------
-st.subheader(f"Due in the next {settings.publishing.review_days:g} days, and waiting for a decision")
+status = crisis_status(ctx.db)
+st.subheader(f"Posts: due in the next {settings.publishing.review_days:g} days, waiting for a decision, published")
+show = st.multiselect(
+    "Show",
+    list(posts.LISTED),
+    default=list(posts.LISTED),
+    key="posts_status",
+    help="Published posts stay listed with when and where they went out.",
+)
+listing = posts.listing(ctx.db, now, settings.publishing.review_days, statuses=show)
 if listing.empty:
-    st.info("No scheduled posts.")
+    st.info("No posts to show." if show else "Choose which posts to show.")
     selected: list[int] = []
 else:
     explanation = status["explanation"] or {}
+    unsent = listing["status"] != "published"
     flags = risk_flags(
-        listing["text"].tolist(),
-        listing["scheduled_at"].tolist(),
+        listing.loc[unsent, "text"].tolist(),
+        listing.loc[unsent, "scheduled_at"].tolist(),
         engine=web_engine(str(config_path())),
         sensitive_terms=settings.publishing.sensitive_terms,
         crisis_terms=[t for t, _ in explanation.get("new_terms", [])],
@@ -156,14 +310,17 @@ else:
         now=now,
         incident_terms=json.loads(incident.keywords) if (incident := faq.active(ctx.db)) else [],
     )
+    risk = pd.Series("", index=listing.index)
+    risk[unsent] = ["; ".join(f) for f in flags]
     table = pd.DataFrame(
         {
             "due": [local(t) for t in listing["scheduled_at"]],
             "channel": listing["channel"] + listing["target"].map(lambda t: f" {t}" if t else ""),
             "post": listing["text"].map(one_line),
             "status": listing["status"],
+            "published": [local(t) if pd.notna(t) else "" for t in listing["published_at"]],
             "why": listing["status_reason"].map(lambda r: one_line(r, 120)),
-            "risk": ["; ".join(f) for f in flags],
+            "risk": risk.tolist(),
         }
     )
     selected = [int(listing["id"].iloc[i]) for i in selectable_table(table, "posts_table", ("post", "risk"))]

@@ -101,10 +101,13 @@ def pause(db: sa.Engine, by: Actor, reason: str, now: float, resume_at: float | 
 
 
 def resume(db: sa.Engine, by: Actor, reason: str, now: float, *, lifts: int) -> int:
-    """Lift the pause numbered `lifts` (the one the person saw). Refused
-    (PauseConflict) when a newer pause is in force or nothing is paused.
+    """Lift the pause numbered `lifts` (the one the person saw), with a
+    reason (required). Refused (PauseConflict) when a newer pause is in force
+    or nothing is paused.
     Returns how many posts became overdue."""
     require(by, Permission.RESUME_PUBLISHING)
+    if not reason.strip():
+        raise ValueError("resuming publishing needs a reason")
     with write(db) as conn:
         ensure_switch(conn)
         current = _read(conn, lock=True)

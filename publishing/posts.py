@@ -110,29 +110,37 @@ def act(db: sa.Engine, ids: Sequence[int], action: str, by: Actor, now: float, r
     if action not in TRANSITIONS:
         raise PostError(f"unknown action {action!r}")
     require(by, Permission.PUBLISH_NOW if action == "publish_now" else Permission.EDIT_POSTS)
-    allowed, new_status = TRANSITIONS[action]
-    changed = 0
     with write(db) as conn:
-        # FOR UPDATE (PostgreSQL): a publisher's claim of the same rows waits for
-        # this transaction, or this one waits for the claim and sees "publishing".
-        rows = conn.execute(
-            sa.select(sp.c.id, sp.c.status, sp.c.scheduled_at).where(sp.c.id.in_(list(ids))).with_for_update()
-        ).all()
-        for row in rows:
-            if row.status not in allowed:
-                continue
-            values = {"status": new_status, "status_reason": reason, "updated_at": now}
-            if action == "resume" and row.scheduled_at <= now:
-                values["status"] = "overdue"  # its time passed while held: a person decides
-                values["status_reason"] = "its time passed while it was held"
-            if action == "publish_now":
-                values["scheduled_at"] = int(now)
-            if not conn.execute(
-                sp.update().where(sp.c.id == row.id, sp.c.status == row.status).values(**values)
-            ).rowcount:
-                continue
-            record(conn, by.name, f"post.{action}", now, f"post:{row.id}", reason, old=row.status, new=values["status"])
-            changed += 1
+        return len(act_in(conn, ids, action, by.name, now, reason))
+
+
+def act_in(
+    conn: sa.Connection, ids: Sequence[int], action: str, who: str, now: float, reason: str = "", **details
+) -> list[int]:
+    """`act` inside the caller's write transaction (the caller checked the
+    role); returns the ids that changed, each with its audit entry."""
+    allowed, new_status = TRANSITIONS[action]
+    changed = []
+    # FOR UPDATE (PostgreSQL): a publisher's claim of the same rows waits for
+    # this transaction, or this one waits for the claim and sees "publishing".
+    rows = conn.execute(
+        sa.select(sp.c.id, sp.c.status, sp.c.scheduled_at).where(sp.c.id.in_(list(ids))).with_for_update()
+    ).all()
+    for row in rows:
+        if row.status not in allowed:
+            continue
+        values = {"status": new_status, "status_reason": reason, "updated_at": now}
+        if action == "resume" and row.scheduled_at <= now:
+            values["status"] = "overdue"  # its time passed while held: a person decides
+            values["status_reason"] = "its time passed while it was held"
+        if action == "publish_now":
+            values["scheduled_at"] = int(now)
+        if not conn.execute(sp.update().where(sp.c.id == row.id, sp.c.status == row.status).values(**values)).rowcount:
+            continue
+        record(
+            conn, who, f"post.{action}", now, f"post:{row.id}", reason, old=row.status, new=values["status"], **details
+        )
+        changed.append(row.id)
     return changed
 
 
@@ -195,21 +203,34 @@ def edit(
         )
 
 
-def listing(db: sa.Engine, now: float, days: float = 7, limit: int = 500) -> pd.DataFrame:
-    """Everything a reviewer must see: due in the next `days`, and every post
-    waiting for a decision (held, overdue, failed, draft), soonest first."""
+LISTED = ("scheduled", "held", "overdue", "failed", "draft", "publishing", "published")  # what the review list shows
+
+
+def listing(
+    db: sa.Engine, now: float, days: float = 7, limit: int = 500, statuses: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """Everything a reviewer must see, soonest first: due in the next `days`,
+    every post waiting for a decision (held, overdue, failed, draft), and the
+    posts published in the last `days` (they stay, as published, with when).
+    `statuses` narrows it to some of LISTED."""
     waiting = sp.c.status.in_(("held", "overdue", "failed", "draft", "publishing"))
     upcoming = sa.and_(sp.c.status == "scheduled", sp.c.scheduled_at <= now + days * 86400)
-    stmt = sa.select(sp).where(sa.or_(waiting, upcoming)).order_by(sp.c.scheduled_at, sp.c.id).limit(limit)
+    published = sa.and_(sp.c.status == "published", sp.c.published_at >= now - days * 86400)
+    where = sa.or_(waiting, upcoming, published)
+    if statuses is not None:
+        where = sa.and_(where, sp.c.status.in_(list(statuses)))
+    stmt = sa.select(sp).where(where).order_by(sp.c.scheduled_at, sp.c.id).limit(limit)
     with db.connect() as conn:
         return pd.DataFrame(conn.execute(stmt).all(), columns=[c.name for c in sp.columns])
 
 
-def due_within(db: sa.Engine, now: float, hours: float = 24) -> pd.DataFrame:
-    stmt = (
-        sa.select(sp.c.id, sp.c.channel, sp.c.scheduled_at, sp.c.text)
-        .where(sp.c.status == "scheduled", sp.c.scheduled_at >= now, sp.c.scheduled_at <= now + hours * 3600)
-        .order_by(sp.c.scheduled_at)
+def due_counts(db: sa.Engine, now: float, within_s: float) -> tuple[int, int]:
+    """(scheduled posts whose time has passed, scheduled posts due within `within_s`)."""
+    scheduled = sp.c.status == "scheduled"
+    stmt = sa.select(
+        sa.func.count().filter(scheduled, sp.c.scheduled_at <= now),
+        sa.func.count().filter(scheduled, sp.c.scheduled_at > now, sp.c.scheduled_at <= now + within_s),
     )
     with db.connect() as conn:
-        return pd.DataFrame(conn.execute(stmt).all(), columns=["id", "channel", "scheduled_at", "text"])
+        passed, soon = conn.execute(stmt).one()
+    return int(passed), int(soon)

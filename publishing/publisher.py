@@ -7,9 +7,13 @@ One cycle:
    passed more than `max_lateness_s` ago (the runner was down) become
    overdue. Posts left "publishing" by a publisher that died become failed
    with "outcome unknown". Then the due posts are claimed: marked
-   "publishing" before anything is sent. Because the claim re-reads the
-   switch and each post's status in the same transaction, a pause or a hold
-   that commits first always wins, even a second before the post is due.
+   "publishing" before anything is sent; with the automatic hold on
+   ([publishing] auto_hold_in_crisis) and the level at CRISIS, the due posts
+   are held instead, each saying why, except those a person released or
+   changed since the crisis began (publish now, resume, edit, a new post).
+   Because the claim re-reads the switch and each post's status in the same
+   transaction, a pause or a hold that commits first always wins, even a
+   second before the post is due.
 2. Each claimed post is sent, then marked published (with the network's
    id) or failed (with the reason). A crash between the two leaves it
    "publishing", which the next cycle turns into a failure to check by
@@ -18,10 +22,13 @@ One cycle:
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Callable
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -30,11 +37,13 @@ from publishing.pause import ensure_switch, resume_in
 from settings.redact import error_text
 from store.audit import record
 from store.connection import write
+from store.schema import crisis_state
 from store.schema import publishing_state as ps
 from store.schema import scheduled_posts as sp
 
 log = logging.getLogger("crisisdesk.publisher")
 STALE_CLAIM_S = 300.0
+CRISIS = 2  # crisis.levels.LEVELS.index("crisis")
 
 
 @dataclass(frozen=True)
@@ -54,9 +63,12 @@ class Publisher:
         clock: Callable[[], float] = time.time,
         max_lateness_s: float = 600.0,
         batch: int = 20,
+        auto_hold: bool = False,
+        zone: ZoneInfo = ZoneInfo("UTC"),
     ) -> None:
         self.db, self.channels, self.owner, self.clock = db, channels, owner, clock
         self.max_lateness_s, self.batch = max_lateness_s, batch
+        self.auto_hold, self.zone = auto_hold, zone  # hold posts due while the level is CRISIS; times in `zone`
 
     def claim(self) -> list:
         """Mark due posts "publishing" for this owner and return only the rows
@@ -75,6 +87,8 @@ class Publisher:
                     return []
                 resume_in(conn, "automatic resume", f"resume time set by {switch.paused_by}", now)
             self._tidy(conn, now)
+            if self.auto_hold:
+                self._hold_in_crisis(conn, now)  # what is left due was released by a person during the crisis
             due = (
                 sa.select(sp.c.id)
                 .where(sp.c.status == "scheduled", sp.c.scheduled_at <= now)
@@ -92,6 +106,42 @@ class Publisher:
                 .returning(*sp.c)
             ).all()
         return sorted(claimed, key=lambda post: (post.scheduled_at, post.id))
+
+    def _hold_in_crisis(self, conn: sa.Connection, now: float) -> None:
+        """While the level is CRISIS: hold every due post that no person released since it began, saying why."""
+        raw = conn.execute(sa.select(crisis_state.c.state).where(crisis_state.c.id == 1)).scalar()
+        state = json.loads(raw) if raw else {}
+        if state.get("level", 0) < CRISIS:
+            return
+        since = state.get("since")
+        when = datetime.fromtimestamp(since, tz=timezone.utc).astimezone(self.zone) if since else None
+        reason = "held automatically: CRISIS" + (f" since {when:%H:%M} {when.tzname()}" if when else "")
+        # A post a person released or changed since the CRISIS began (publish now, resume, edit, a
+        # new post: the statement, say) was decided with the crisis in view: it goes out.
+        # SKIP LOCKED, as the claim: a person's action in flight keeps its row (the next cycle sees it).
+        due = (
+            sa.select(sp.c.id)
+            .where(sp.c.status == "scheduled", sp.c.scheduled_at <= now, sp.c.updated_at < (since or now))
+            .order_by(sp.c.id)
+            .with_for_update(skip_locked=True)
+        )
+        ids = conn.execute(due).scalars().all()
+        held = (
+            conn.execute(
+                sp.update()
+                .where(sp.c.id.in_(ids), sp.c.status == "scheduled")
+                .values(status="held", status_reason=reason, updated_at=now)
+                .returning(sp.c.id)
+            )
+            .scalars()
+            .all()
+            if ids
+            else []
+        )
+        for post_id in held:
+            record(conn, "publisher", "post.hold", now, f"post:{post_id}", reason, old="scheduled", new="held")
+        if held:
+            log.warning("%d due post(s) %s", len(held), reason)
 
     def _tidy(self, conn: sa.Connection, now: float) -> None:
         late = conn.execute(

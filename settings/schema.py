@@ -404,6 +404,9 @@ class PublishingSettings(_Section):
     max_lateness_min: float = Field(10, gt=0)
     import_max_mb: int = Field(1, ge=1, le=50)
     import_max_rows: int = Field(2000, ge=1, le=100_000)
+    # Hold every post that falls due while the level is CRISIS: in drills only
+    # ("drill", the default), in drills and live ("always"), or never.
+    auto_hold_in_crisis: Literal["drill", "always", "never"] = "drill"
     sensitive_terms: list[str] = [
         "disaster",
         "death",
@@ -494,3 +497,9 @@ class Settings(_Section):
     @property
     def is_drill(self) -> bool:
         return self.app.mode == "drill"
+
+    @property
+    def auto_hold_applies(self) -> bool:
+        """Whether the publisher holds posts that fall due while the level is CRISIS."""
+        mode = self.publishing.auto_hold_in_crisis
+        return mode == "always" or (mode == "drill" and self.is_drill)

@@ -202,6 +202,43 @@ publishing_state = sa.Table(
     sa.Column("resume_at", sa.Float),  # optional automatic resume
 )
 
+# A proposal to hold scheduled posts, waiting for a person: made by the
+# detector when the level reaches CRISIS or by a person declaring a crisis.
+# Later evaluations add newly due posts to the open one (version + 1); it stays
+# until a person accepts (the posts are held) or dismisses it. open_key is 1
+# while open and NULL once decided, so at most one proposal is open at a time.
+hold_proposals = sa.Table(
+    "hold_proposals",
+    metadata,
+    sa.Column("id", _Id, primary_key=True, autoincrement=True),
+    sa.Column("status", sa.String(16), nullable=False, server_default="open"),  # open, accepted, dismissed
+    sa.Column("open_key", sa.Integer, unique=True),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("origin", sa.String(16), nullable=False),  # detector, declaration
+    sa.Column("proposed_by", sa.String(200), nullable=False),  # "detector" or the person's name
+    sa.Column("trigger", sa.Text, nullable=False, server_default=""),  # the evaluation's summary, or the person's why
+    sa.Column("evaluated_minute", sa.BigInteger),  # the detector evaluation that proposed it
+    sa.Column("crisis_since", sa.Float),  # the CRISIS it was proposed for
+    sa.Column("proposed_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+    sa.Column("decided_by", sa.String(200)),
+    sa.Column("decided_at", sa.Float),
+    sa.Column("decision_note", sa.Text),
+)
+
+# The posts a proposal names, with who added them when and why they were proposed.
+hold_proposal_posts = sa.Table(
+    "hold_proposal_posts",
+    metadata,
+    sa.Column("proposal_id", sa.BigInteger, sa.ForeignKey("hold_proposals.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("post_id", sa.BigInteger, sa.ForeignKey("scheduled_posts.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("added_at", sa.Float, nullable=False),
+    sa.Column("added_by", sa.String(200), nullable=False),
+    sa.Column("reasons", sa.Text, nullable=False, server_default=""),
+    sa.Column("outcome", sa.String(200)),  # after a decision: held, or what the post was by then
+    sa.Index("ix_hold_proposal_posts_post", "post_id"),
+)
+
 # Every action a person (or the publisher) takes: who, when, what, why.
 audit_log = sa.Table(
     "audit_log",

@@ -15,7 +15,7 @@ from crisis import feedback
 from crisis.detector import Detector
 from crisis.presets import PRESETS
 from incidents import faq, key_accounts, team
-from publishing import pause, posts
+from publishing import pause, posts, proposals
 from publishing.csv_import import import_csv
 from sentiment.engine import Score
 from sentiment.lexicon import VaderEngine
@@ -43,6 +43,7 @@ class World:
     draft: int
     held: int
     member: int
+    proposal: int  # an open proposal to hold `post`
 
 
 class FakeSlackClient:
@@ -68,7 +69,11 @@ def build_world(db) -> World:
     held = posts.create(db, posts.NewPost("x", "Product launch", when, "social"), ADMIN, T)
     posts.act(db, [held], "hold", ADMIN, T)
     member = team.add_member(db, "Ana", "lead", "", ADMIN, T)
-    return World(post, message_id, incident, fact, entry, draft, held, member)
+    with write(db) as conn:
+        proposal, _ = proposals.propose_in(
+            conn, level=2, crisis_since=T, now=T, by="detector", origin="detector", trigger="CRISIS"
+        )
+    return World(post, message_id, incident, fact, entry, draft, held, member, proposal)
 
 
 CSV = "channel,text,scheduled_at\nx,Hello,2030-01-01 09:00\n"
@@ -99,6 +104,14 @@ CASES = {
     "import posts": (Permission.EDIT_POSTS, lambda db, w, by: import_csv(db, CSV, "UTC", by, T)),
     "pause publishing": (Permission.PAUSE_PUBLISHING, lambda db, w, by: pause.pause(db, by, "crisis", T)),
     "resume publishing": (Permission.RESUME_PUBLISHING, lambda db, w, by: resume_a_pause(db, by)),
+    "accept a hold proposal": (
+        Permission.EDIT_POSTS,
+        lambda db, w, by: proposals.accept(db, w.proposal, by, T, seen_version=1),
+    ),
+    "dismiss a hold proposal": (
+        Permission.DISMISS_HOLD,
+        lambda db, w, by: proposals.dismiss(db, w.proposal, by, "unrelated to the crisis", T, seen_version=1),
+    ),
     "triage": (Permission.TRIAGE, lambda db, w, by: mentions.decide(db, [w.message], "monitor", "", "", by, T)),
     "correct a label": (Permission.CORRECT_LABELS, lambda db, w, by: correct(db, [w.message], "neutral", by, T)),
     "declare a crisis level": (

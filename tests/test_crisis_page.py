@@ -66,3 +66,29 @@ def test_the_crisis_page_and_the_summary_name_the_top_narratives(drill_store):
     outside = {x["text"] for x in lines if x["source"] != "slack"}
     staff = {x["text"] for x in lines if x["source"] == "slack"}
     assert set(table["what people are saying"]) <= outside - staff  # real outside posts, never a staff message
+
+
+def test_declaring_a_crisis_proposes_holding_the_posts_in_the_persons_name(drill_store):
+    from publishing import proposals
+
+    db = drill_store(0.5)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page("pages/crisis.py").run()
+    assert proposals.pending(db) is None and not any("A proposal to hold" in w.value for w in at.warning)
+    at.text_input(key="override_why").input("reporter from the Ledger is calling")
+    at.button[0].click().run()
+    proposal = proposals.open_proposal(db)
+    assert (proposal.origin, proposal.proposed_by, proposal.trigger) == (
+        "declaration",
+        "local user",
+        "reporter from the Ledger is calling",
+    )
+    assert len(proposal.posts) == 4  # the drill's posts, all due within 24 h
+    assert any(
+        w.value.startswith("A proposal to hold 4 scheduled post(s), made by local user at ")
+        and w.value.endswith("waits for a decision.")
+        for w in at.warning
+    )
+    at.text_input(key="override_why").input("statement published")
+    at.button[1].click().run()  # standing down leaves the decision to a person
+    assert proposals.pending(db).id == proposal.id

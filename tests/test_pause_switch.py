@@ -145,6 +145,7 @@ def test_page_a_resume_pressed_on_a_page_drawn_before_a_newer_pause_is_refused(d
     pause.pause(db, CLEO, "legal hold", time.time())
     at.text_input(key="resume_reason").input("done")
     at.button(key="resume_submit").click().run()
+    at.button(key="resume_yes").click().run()  # the confirmation names pause #1, the one this page showed
     assert any(e.value.startswith("Resume: NOT done") for e in at.error)
     assert any("a newer pause by cleo at" in t.value and "is in force" in t.value for t in at.text)
     assert pause.state(db).by == "cleo" and pause.state(db).paused
@@ -170,8 +171,47 @@ def test_page_pause_then_resume_each_recorded_once(drill_config, monkeypatch):
     assert pause.state(db).paused
     at.text_input(key="resume_reason").input("over")
     at.button(key="resume_submit").click().run()
+    at.button(key="resume_yes").click().run()
     at.run()
     assert not [e for e in at.error if "NOT" in e.value]
     assert not pause.state(db).paused
     actions = list(search(db, AuditFilter(0, time.time() + 1, kinds=["publishing"]), 10)[1]["action"])
     assert sorted(actions) == ["publishing.pause", "publishing.resume"]
+
+
+def test_page_resume_needs_a_reason_then_a_confirmation_and_is_not_styled_like_pause(drill_config, monkeypatch):
+    from store.audit import AuditFilter, search
+
+    at, db = open_posts_page(drill_config, monkeypatch)
+    assert at.button(key="pause_submit").proto.type == "primary"
+    pause.pause(db, ANA, "tragedy in the industry", time.time())
+    at.run()
+    assert at.button(key="resume_submit").proto.type == "secondary"  # not the red of Pause
+    at.button(key="resume_submit").click().run()  # no reason
+    assert any(e.value.startswith("Resume: NOT done. Say why") for e in at.error)
+    assert pause.state(db).paused and not [b for b in at.button if b.key == "resume_yes"]
+
+    at.text_input(key="resume_reason").input("statement published")
+    at.button(key="resume_submit").click().run()
+    assert pause.state(db).paused  # not yet: the confirmation comes first
+    assert any(w.value.startswith("Resume publishing? This lifts pause #1.") for w in at.warning)
+    assert any(t.value == "Your reason: statement published" for t in at.text)
+    assert at.button(key="resume_yes").proto.type == "secondary"
+    at.button(key="resume_no").click().run()  # cancelled: still paused, the form again
+    assert pause.state(db).paused and at.button(key="resume_submit")
+
+    at.text_input(key="resume_reason").input("statement published")
+    at.button(key="resume_submit").click().run()
+    at.button(key="resume_yes").click().run()
+    at.run()
+    assert not pause.state(db).paused
+    log = search(db, AuditFilter(0, time.time() + 1, kinds=["publishing"]), 10)[1]
+    resumed = log[log["action"] == "publishing.resume"].iloc[0]
+    assert (resumed["who"], resumed["reason"]) == ("local user", "statement published")
+
+
+def test_resume_without_a_reason_is_refused_by_the_action_itself(db):
+    first = pause.pause(db, ANA, "tragedy", T0)
+    with pytest.raises(ValueError, match="resuming publishing needs a reason"):
+        pause.resume(db, BEN, "  ", T0 + 60, lifts=first)
+    assert pause.state(db).paused

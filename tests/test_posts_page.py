@@ -1,5 +1,7 @@
 """The Scheduled posts page (AppTest): pause with a reason, hold one post,
-bulk move to drafts, accept the detector's proposal, audit entries."""
+bulk move to drafts, a proposal to hold posts that waits for a decision
+(accepted, dismissed with a reason, or already decided by a colleague),
+published posts kept in the list, audit entries."""
 
 import time
 
@@ -9,10 +11,13 @@ from streamlit.testing.v1 import AppTest
 from crisis.detector import Detector
 from crisis.presets import PRESETS
 from monitors.replay import ReplayMonitor
+from publishing import proposals
+from publishing.channels import DryRunChannel
+from publishing.publisher import Publisher
 from sentiment.lexicon import VaderEngine
 from store.audit import AuditFilter, search
 from store.schema import scheduled_posts as sp
-from tests.actors import ANA
+from tests.actors import ANA, BEN
 from tests.conftest import ROOT
 from worker.runner import Runner
 from worker.service import open_store, restart_drill
@@ -80,11 +85,78 @@ def test_pause_all_with_a_reason_then_hold_and_bulk_draft(drill_config, monkeypa
     assert {"publishing.pause", "post.hold", "post.draft"} <= set(audit_table["action"])
 
 
-def test_the_detectors_hold_proposal_is_accepted_in_one_click(drill_config, monkeypatch):
+def table_by_key(at, key):
+    return next(d for d in at.dataframe if d.proto.id and key in d.proto.id).value
+
+
+def test_a_declared_crisis_proposal_waits_through_evaluations_and_is_accepted(drill_config, monkeypatch):
+    at, db = open_page(drill_config, monkeypatch)
+    assert any(c.value.startswith("No proposal to hold posts waits") for c in at.caption)
+    detector = Detector(db, PRESETS["medium"])
+    detector.declare(ANA, "leak confirmed", time.time())
+    at.run()
+    assert any(w.value.startswith("Proposal #1: hold 4 post(s). It waits for a decision.") for w in at.warning)
+    assert any(t.value.startswith("Proposed by ana (declared a crisis) at ") for t in at.text)
+    assert any(t.value.endswith(": leak confirmed") for t in at.text)
+    proposed = at.dataframe[0].value
+    assert len(proposed) == 4 and set(proposed["status now"]) == {"scheduled"}
+    for minute in range(1, 6):  # five evaluations later, it is still there, unchanged
+        detector.evaluate(time.time() + 60 * minute)
+        at.run()
+        assert any(w.value.startswith("Proposal #1: hold 4 post(s)") for w in at.warning)
+    at.button(key="proposal_accept").click().run()
+    assert not at.exception, at.exception
+    assert set(statuses(db).values()) == {"held"}  # all four drill posts are due within 24 h
+    assert any(s.value == "Proposal #1 accepted: its posts are held." for s in at.success)
+    assert not any(w.value.startswith("Proposal #1") for w in at.warning)  # decided: no longer waiting
+    assert "publishing.hold_accepted" in set(recent(db)["action"])
+    assert at.dataframe[-1].value.iloc[0]["action"] == "publishing.hold_accepted"  # the audit table
+
+
+def test_dismissing_the_proposal_needs_a_reason(drill_config, monkeypatch):
     at, db = open_page(drill_config, monkeypatch)
     Detector(db, PRESETS["medium"]).declare(ANA, "leak confirmed", time.time())
     at.run()
-    assert any("proposes holding" in w.value for w in at.warning)
-    at.button(key="accept_proposal").click().run()
-    assert set(statuses(db).values()) == {"held"}  # all four drill posts are due within 24 h
-    assert not any("proposes holding" in w.value for w in at.warning)  # accepted: the proposal is gone
+    at.button(key="proposal_dismiss").click().run()
+    assert any("Dismiss the proposal: NOT done. dismissing a proposal" in e.value for e in at.error)
+    assert proposals.pending(db) is not None
+    at.text_input(key="proposal_dismiss_reason").input("the posts are unrelated")
+    at.button(key="proposal_dismiss").click().run()
+    assert proposals.pending(db) is None and set(statuses(db).values()) == {"scheduled"}
+    assert any("dismissed: its posts go out as scheduled" in s.value for s in at.success)
+
+
+def test_a_proposal_a_colleague_decided_meanwhile_is_not_decided_twice(drill_config, monkeypatch):
+    at, db = open_page(drill_config, monkeypatch)
+    Detector(db, PRESETS["medium"]).declare(ANA, "leak confirmed", time.time())
+    at.run()  # this page shows proposal #1
+    shown = proposals.open_proposal(db)
+    proposals.dismiss(db, shown.id, BEN, "unrelated", time.time(), seen_version=shown.version)
+    at.button(key="proposal_accept").click().run()
+    assert any(
+        e.value.startswith("Hold the proposed posts: NOT done, nothing changed. ben already dismissed this proposal")
+        for e in at.error
+    )
+    assert set(statuses(db).values()) == {"scheduled"}
+    assert proposals.get(db, shown.id).decided_by == "ben"
+
+
+def test_published_posts_stay_listed_as_published_and_can_be_filtered(drill_config, monkeypatch):
+    at, db = open_page(drill_config, monkeypatch)
+    with db.connect() as conn:
+        first = conn.execute(sa.select(sp.c.id).order_by(sp.c.scheduled_at)).scalars().first()
+        conn.execute(sp.update().where(sp.c.id == first).values(scheduled_at=int(time.time()) - 1))
+        conn.commit()  # its time has come
+    channel = DryRunChannel()
+    [sent] = Publisher(db, {"x": channel, "slack": channel}, "pub").run_once()
+    assert (sent.post_id, sent.status) == (first, "published")
+    at.run()
+    table = at.dataframe[0].value
+    assert len(table) == 4
+    done = table[table["status"] == "published"]
+    assert len(done) == 1 and done["channel"].item() == "x" and done["published"].item() not in ("", "–")
+    at.multiselect(key="posts_status").set_value(["published"]).run()
+    only = at.dataframe[0].value
+    assert list(only["status"]) == ["published"]
+    at.multiselect(key="posts_status").set_value(["scheduled", "held"]).run()
+    assert set(at.dataframe[0].value["status"]) == {"scheduled"} and len(at.dataframe[0].value) == 3

@@ -137,7 +137,14 @@ def build_publisher(settings: Settings, db: sa.Engine, owner: str):
             else MissingChannel("Slack publishing is not configured: set SLACK_BOT_TOKEN")
         )
         channels = {"x": x, "slack": slack}
-    return Publisher(db, channels, owner, max_lateness_s=settings.publishing.max_lateness_min * 60)
+    return Publisher(
+        db,
+        channels,
+        owner,
+        max_lateness_s=settings.publishing.max_lateness_min * 60,
+        auto_hold=settings.auto_hold_applies,
+        zone=settings.zone,
+    )
 
 
 def build_runner(settings: Settings, db: sa.Engine) -> Runner:
@@ -150,7 +157,9 @@ def build_runner(settings: Settings, db: sa.Engine) -> Runner:
         build_monitors(settings),
         choice.engine,
         engine_note=choice.description,
-        detector=Detector(db, PRESETS[settings.detection.sensitivity]),
+        detector=Detector(
+            db, PRESETS[settings.detection.sensitivity], sensitive_terms=settings.publishing.sensitive_terms
+        ),
         notifier=build_notifier(settings, db),
         batch_size=settings.runner.batch_size,
         lease_s=settings.runner.lease_s,
