@@ -4,6 +4,7 @@ the instance's rate limits, refused tokens and a hung server."""
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import datetime, timezone
 
@@ -14,7 +15,9 @@ from monitors.base import NotConfigured, RetryAt, SourceStopped
 from monitors.mastodon import MastodonMonitor, MastodonUnavailable, build, html_to_text
 from sentiment.lexicon import VaderEngine
 from settings.schema import MastodonSource
+from store import queries
 from store.schema import messages
+from tests.conftest import FakeClock
 from tests.fake_mastodon import FakeMastodon, status
 from worker.runner import Runner
 
@@ -149,17 +152,36 @@ def test_a_used_up_limit_keeps_what_was_read_and_waits(fake):
     watch = monitor(fake, hashtags=["tidewell", "recall"])
     fake.script.append((200, {"X-RateLimit-Remaining": "5"}, [status(1, "<p>one</p>")]))
     fake.script.append((429, {}, {"error": "Too many requests"}))
+    started = time.time()
     partial = watch.poll(None)
     assert [m.text for m in partial.messages] == ["one"]  # the first hashtag's page is kept
-    with pytest.raises(RetryAt):  # the rest waits for the reset: no request before it
-        watch.poll(partial.cursor)
-    asked = len(timeline_requests(fake))
+    # The rest waits for the reset: the source's next poll, set by the runner.
+    assert partial.retry.reason.startswith("Mastodon rate limit reached (429): waiting until")
+    assert started + 115 < partial.retry.when < started + 125
+    assert "tag:recall" not in json.loads(partial.cursor)  # the second hashtag is read after the reset
     fresh = monitor(fake, hashtags=["tidewell"])
     fake.remaining = 1  # the next answer says 0 left
-    fresh.poll(None)
-    with pytest.raises(RetryAt, match="X-RateLimit-Remaining 0"):
-        fresh.poll(None)
-    assert len(timeline_requests(fake)) == asked + 1  # the poll that found 0 left; none after it
+    result = fresh.poll(None)
+    assert [m.text for m in result.messages] == ["one"]
+    assert "X-RateLimit-Remaining 0" in result.retry.reason and started + 115 < result.retry.when < started + 125
+    fake.remaining = 100
+    assert fresh.poll(result.cursor).retry is None  # calls left: the usual interval
+
+
+def test_through_the_runner_a_used_up_limit_is_the_sources_next_poll(db, fake):
+    fake.add("tidewell", status(1, "<p>one</p>"))
+    fake.reset_in_s, fake.remaining = 600, 1
+    clock = FakeClock(time.time())
+    watch = monitor(fake, hashtags=["tidewell"])
+    watch.clock = clock
+    runner = Runner(db, [watch], VaderEngine(), clock=clock)
+    assert runner.poll(watch).stored == 1
+    health = queries.source_health(db).iloc[0]
+    assert health["next_poll_at"] == pytest.approx(clock.now + 600, abs=2)  # not the 60 s interval
+    assert "X-RateLimit-Remaining 0" in health["note"]
+    asked = len(timeline_requests(fake))
+    clock.advance(watch.interval_s + 1)
+    assert runner.run_pending() == [] and len(timeline_requests(fake)) == asked
 
 
 def test_a_refused_token_stops_the_source_and_never_shows_the_token(fake):

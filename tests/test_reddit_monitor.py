@@ -12,8 +12,12 @@ import pytest
 
 from monitors.base import NotConfigured, RetryAt, SourceStopped
 from monitors.reddit import RedditMonitor, RedditUnavailable, build
+from sentiment.lexicon import VaderEngine
 from settings.schema import RedditSource
+from store import queries
+from tests.conftest import FakeClock
 from tests.fake_reddit import FakeReddit, submission
+from worker.runner import Runner
 
 SECRET = "app-secret-xyz"
 
@@ -127,10 +131,44 @@ def test_a_used_up_window_waits_for_the_reset_without_sleeping(fake):
     started = time.monotonic()
     result = watch.poll(None)
     assert [m.text for m in result.messages] == ["tidewell one"]  # kept; the second listing waits
-    with pytest.raises(RetryAt) as caught:
-        watch.poll(result.cursor)
-    assert "X-Ratelimit-Remaining 0" in caught.value.reason and caught.value.when > time.time() + 100
+    assert [r["path"] for r in listings(fake)] == ["/r/tidewell/new"]  # no call past the last one
+    assert "X-Ratelimit-Remaining 0" in result.retry.reason and 100 < result.retry.when - time.time() < 125
     assert time.monotonic() - started < 3
+
+
+def test_a_429_part_way_keeps_the_first_listing_and_waits_for_the_reset(fake):
+    fake.add(submission(1, "tidewell one"), submission(2, "tidewell two", subreddit="homesecurity"))
+    fake.script.append((200, {}, {"kind": "Listing", "data": {"after": None, "children": [submission(1, "one")]}}))
+    fake.script.append((429, {"x-ratelimit-reset": "200"}, {"message": "Too Many Requests", "error": 429}))
+    result = monitor(fake, subreddits=["tidewell", "homesecurity"]).poll(None)
+    assert [m.text for m in result.messages] == ["one"]
+    assert result.retry.reason.startswith("Reddit rate limit reached (429): waiting until")
+    assert 190 < result.retry.when - time.time() < 210
+    cursor = json.loads(result.cursor)
+    assert cursor["r/tidewell"]["newest"] == submission(1, "one")["data"]["id"] and "r/homesecurity" not in cursor
+
+
+def test_through_the_runner_a_used_up_window_is_the_sources_next_poll(db, fake):
+    """What was read is stored, the source's next poll is the reset time (in the
+    store, for every runner), and nothing asks Reddit before it."""
+    fake.add(submission(1, "tidewell one"), submission(2, "tidewell two", subreddit="homesecurity"))
+    fake.remaining, fake.reset_s = 1, 400
+    clock = FakeClock(time.time())
+    watch = monitor(fake, subreddits=["tidewell", "homesecurity"])
+    watch.clock = clock
+    runner = Runner(db, [watch], VaderEngine(), clock=clock)
+    outcome = runner.poll(watch)
+    assert (outcome.status, outcome.stored) == ("ok", 1)
+    health = queries.source_health(db).iloc[0]
+    assert health["next_poll_at"] == pytest.approx(clock.now + 400, abs=1)  # not the 120 s interval
+    assert health["note"].startswith("Reddit rate limit used up (X-Ratelimit-Remaining 0): next poll at")
+    asked = len(listings(fake))
+    clock.advance(watch.interval_s + 1)
+    assert runner.run_pending() == [] and len(listings(fake)) == asked  # still waiting for the reset
+    fake.remaining = 600
+    clock.advance(400)
+    (outcome,) = runner.run_pending()
+    assert outcome.status == "ok" and outcome.stored == 1  # the second subreddit, after the reset
 
 
 def test_refused_app_credentials_stop_the_source_without_echoing_them(fake):
