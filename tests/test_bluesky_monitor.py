@@ -12,12 +12,9 @@ import pytest
 
 from monitors.base import NotConfigured, RetryAt, SourceStopped
 from monitors.bluesky import BlueskyMonitor, BlueskyUnavailable, build
-from sentiment.lexicon import VaderEngine
 from settings.schema import BlueskySource
-from store import queries
-from tests.conftest import FakeClock
 from tests.fake_bluesky import FakeBluesky, post
-from worker.runner import Runner
+from tests.rate_limits import polled_until_the_reset
 
 PASSWORD = "zq7x-secret-app-pass"
 
@@ -161,17 +158,8 @@ def test_a_429_on_a_later_page_keeps_the_pages_read(fake):
 def test_through_the_runner_remaining_zero_is_the_sources_next_poll(db, fake):
     fake.remaining = 1
     fake.add(post("3kr1", "tidewell", minutes=1))
-    clock = FakeClock(time.time())
-    watch = monitor(fake)
-    watch.clock = clock
-    runner = Runner(db, [watch], VaderEngine(), clock=clock)
-    assert runner.poll(watch).stored == 1
-    health = queries.source_health(db).iloc[0]
-    assert health["next_poll_at"] == pytest.approx(clock.now + 300, abs=2)  # not the 60 s interval
-    assert "RateLimit-Remaining 0" in health["note"]
-    asked = len(searches(fake))
-    clock.advance(watch.interval_s + 1)
-    assert runner.run_pending() == [] and len(searches(fake)) == asked
+    _, _, outcome = polled_until_the_reset(db, monitor(fake), lambda: len(searches(fake)), 300, "RateLimit-Remaining 0")
+    assert outcome.stored == 1
 
 
 def test_a_refused_app_password_stops_the_source_without_echoing_it(fake):

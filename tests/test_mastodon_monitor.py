@@ -15,10 +15,9 @@ from monitors.base import NotConfigured, RetryAt, SourceStopped
 from monitors.mastodon import MastodonMonitor, MastodonUnavailable, build, html_to_text
 from sentiment.lexicon import VaderEngine
 from settings.schema import MastodonSource
-from store import queries
 from store.schema import messages
-from tests.conftest import FakeClock
 from tests.fake_mastodon import FakeMastodon, status
+from tests.rate_limits import polled_until_the_reset
 from worker.runner import Runner
 
 TOKEN = "mastodon-token-Zx81-secret-4471"
@@ -171,17 +170,11 @@ def test_a_used_up_limit_keeps_what_was_read_and_waits(fake):
 def test_through_the_runner_a_used_up_limit_is_the_sources_next_poll(db, fake):
     fake.add("tidewell", status(1, "<p>one</p>"))
     fake.reset_in_s, fake.remaining = 600, 1
-    clock = FakeClock(time.time())
     watch = monitor(fake, hashtags=["tidewell"])
-    watch.clock = clock
-    runner = Runner(db, [watch], VaderEngine(), clock=clock)
-    assert runner.poll(watch).stored == 1
-    health = queries.source_health(db).iloc[0]
-    assert health["next_poll_at"] == pytest.approx(clock.now + 600, abs=2)  # not the 60 s interval
-    assert "X-RateLimit-Remaining 0" in health["note"]
-    asked = len(timeline_requests(fake))
-    clock.advance(watch.interval_s + 1)
-    assert runner.run_pending() == [] and len(timeline_requests(fake)) == asked
+    _, _, outcome = polled_until_the_reset(
+        db, watch, lambda: len(timeline_requests(fake)), 600, "X-RateLimit-Remaining 0"
+    )
+    assert outcome.stored == 1
 
 
 def test_a_refused_token_stops_the_source_and_never_shows_the_token(fake):

@@ -12,12 +12,9 @@ import pytest
 
 from monitors.base import NotConfigured, RetryAt, SourceStopped
 from monitors.reddit import RedditMonitor, RedditUnavailable, build
-from sentiment.lexicon import VaderEngine
 from settings.schema import RedditSource
-from store import queries
-from tests.conftest import FakeClock
 from tests.fake_reddit import FakeReddit, submission
-from worker.runner import Runner
+from tests.rate_limits import polled_until_the_reset
 
 SECRET = "app-secret-xyz"
 
@@ -149,22 +146,13 @@ def test_a_429_part_way_keeps_the_first_listing_and_waits_for_the_reset(fake):
 
 
 def test_through_the_runner_a_used_up_window_is_the_sources_next_poll(db, fake):
-    """What was read is stored, the source's next poll is the reset time (in the
-    store, for every runner), and nothing asks Reddit before it."""
     fake.add(submission(1, "tidewell one"), submission(2, "tidewell two", subreddit="homesecurity"))
     fake.remaining, fake.reset_s = 1, 400
-    clock = FakeClock(time.time())
     watch = monitor(fake, subreddits=["tidewell", "homesecurity"])
-    watch.clock = clock
-    runner = Runner(db, [watch], VaderEngine(), clock=clock)
-    outcome = runner.poll(watch)
-    assert (outcome.status, outcome.stored) == ("ok", 1)
-    health = queries.source_health(db).iloc[0]
-    assert health["next_poll_at"] == pytest.approx(clock.now + 400, abs=1)  # not the 120 s interval
-    assert health["note"].startswith("Reddit rate limit used up (X-Ratelimit-Remaining 0): next poll at")
-    asked = len(listings(fake))
-    clock.advance(watch.interval_s + 1)
-    assert runner.run_pending() == [] and len(listings(fake)) == asked  # still waiting for the reset
+    runner, clock, outcome = polled_until_the_reset(
+        db, watch, lambda: len(listings(fake)), 400, "Reddit rate limit used up (X-Ratelimit-Remaining 0)"
+    )
+    assert outcome.stored == 1  # the first subreddit
     fake.remaining = 600
     clock.advance(400)
     (outcome,) = runner.run_pending()
