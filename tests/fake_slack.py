@@ -10,67 +10,38 @@ page; 429 with Retry-After when a test asks for rate limits."""
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 import time
-import urllib.parse
-from collections import deque
+
+from tests.fake_http import FakeHTTP
 
 
-class FakeSlack:
+class FakeSlack(FakeHTTP):
     def __init__(self) -> None:
-        self.requests: list[dict] = []
-        self.script: deque = deque()  # (status, headers, body) replies to use first
+        super().__init__()
         # method -> function(body) -> (status, headers, body): a stateful fake API
         self.routes: dict = {}
-        fake = self
+        self.base_url += "/api/"
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                url = urllib.parse.urlparse(self.path)
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
-                if self.headers.get("Content-Type", "").startswith("application/json"):
-                    body = json.loads(raw or "{}")
-                else:
-                    body = {k: v[0] for k, v in urllib.parse.parse_qs(raw).items()}
-                body.update({k: v[0] for k, v in urllib.parse.parse_qs(url.query).items()})
-                method = url.path.rsplit("/", 1)[-1]
-                fake.requests.append({"method": method, "body": body, "auth": self.headers.get("Authorization")})
-                if fake.script:
-                    status, headers, reply = fake.script.popleft()
-                    if status == "hang":  # received, then no answer for `reply` seconds, then the line drops
-                        time.sleep(reply)
-                        self.close_connection = True
-                        return
-                elif method in fake.routes:
-                    status, headers, reply = fake.routes[method](body)
-                else:
-                    status, headers, reply = (200, {}, {"ok": True, "ts": "1.0"})
-                data = reply if isinstance(reply, bytes) else json.dumps(reply).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/api/"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def answer(self, handler) -> None:
+        path, query = self.target(handler)
+        body = {**self.form(handler), **query}
+        method = path.rsplit("/", 1)[-1]
+        self.requests.append({"method": method, "body": body, "auth": handler.headers.get("Authorization")})
+        if scripted := self.scripted():
+            status, headers, reply = scripted
+            if status == "hang":  # received, then no answer for `reply` seconds, then the line drops
+                time.sleep(reply)
+                handler.close_connection = True
+                return
+        elif method in self.routes:
+            status, headers, reply = self.routes[method](body)
+        else:
+            status, headers, reply = (200, {}, {"ok": True, "ts": "1.0"})
+        self.send(handler, status, reply, headers)
 
     def posts(self) -> list[dict]:
         return [r for r in self.requests if r["method"] == "chat.postMessage"]
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def _inside(ts: str, body: dict) -> bool:
