@@ -10,7 +10,7 @@ from monitors.base import RetryAt, SourceStopped
 from monitors.slack import SlackMonitor, monitor_client, pseudonym
 from sentiment.lexicon import VaderEngine
 from store import queries
-from store.schema import messages
+from store.schema import messages, quarantine
 from tests.conftest import FakeClock
 from tests.fake_slack import FakeSlack, Workspace
 from worker.runner import Runner
@@ -338,3 +338,37 @@ def test_a_deleted_thread_is_dropped_not_retried_forever(slack, clock):
     result = monitor(slack, clock=clock).poll(None)
     assert sorted(m.text for m in result.messages) == ["a", "b", "r2"]
     assert list(json.loads(result.cursor)["ch"]["C1"]["threads"]) == [kept]
+
+
+def test_a_message_with_a_malformed_ts_is_quarantined_with_the_reason_not_skipped(db, slack, clock):
+    ws = Workspace(slack)
+    parent = ts(300)
+    ws.history["C1"] = [
+        {"ts": ts(400), "user": "U1", "text": "fine"},
+        {"ts": "not-a-time", "user": "U2", "text": "Is <@U7> answering the press?"},
+        {"ts": "nan", "user": "U3", "text": "float() would take this one"},
+        {"ts": "5", "user": "U4", "text": "joined", "subtype": "channel_join"},  # not words: skipped as ever
+        {"ts": parent, "user": "U1", "text": "thread", "reply_count": 2, "latest_reply": ts(200)},
+    ]
+    ws.replies[parent] = [
+        {"ts": ts(200), "user": "U5", "text": "a reply", "thread_ts": parent},
+        {"ts": "12:00", "user": "U6", "text": "a reply with a broken ts", "thread_ts": parent},
+    ]
+    watch = monitor(slack, clock=clock)
+    result = watch.poll(None)
+    assert sorted(m.text for m in result.messages) == ["a reply", "fine", "thread"]
+    bad = {q.external_id: q for q in result.quarantined}
+    assert set(bad) == {"C1:not-a-time", "C1:nan", "C1:12:00"}
+    assert bad["C1:not-a-time"].reason == "Slack message with a malformed ts: 'not-a-time'"
+    raw = json.loads(bad["C1:not-a-time"].raw)
+    # As pseudonymous as a stored message: no user id, mentions as pseudonyms.
+    assert raw["author"] == pseudonym(KEY, "U2") and "U2" not in bad["C1:not-a-time"].raw
+    assert raw["text"] == f"Is @{pseudonym(KEY, 'U7')} answering the press?"
+    # Through the runner: quarantined in the poll's transaction, shown on the Sources page, once.
+    runner = Runner(db, [monitor(slack, clock=clock)], VaderEngine(), clock=clock)
+    assert runner.poll(runner.monitors[0]).stored == 3
+    clock.advance(120)
+    runner.poll(runner.monitors[0])
+    with db.connect() as conn:
+        rows = conn.execute(sa.select(quarantine.c.external_id, quarantine.c.reason)).all()
+    assert sorted(r.external_id for r in rows) == ["C1:12:00", "C1:nan", "C1:not-a-time"]
