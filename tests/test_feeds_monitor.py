@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from monitors.feeds import FeedError, FeedMonitor, plain
 from sentiment.lexicon import VaderEngine
 from store.schema import messages
+from tests.fake_graph import _certificate
 from tests.fake_http import FakeHTTP
 from worker.runner import Runner
 
@@ -22,9 +23,10 @@ ATOM_MORE = RSS.replace("</channel>", "<item><guid>a3</guid><title>Tidewell shar
 
 
 class FeedServer(FakeHTTP):
-    def __init__(self):
-        super().__init__()
+    def __init__(self, tls: tuple[str, str] | None = None):
+        super().__init__(tls=tls)
         self.body = RSS.encode()
+        self.trickle_headers_s = 0.0  # send the status line and headers one byte per this many seconds
         self.stall_s = 0.0  # the next request hangs this long (a worker stuck mid-poll)
         self.content_type = "application/rss+xml"
         self.status = 200
@@ -35,6 +37,13 @@ class FeedServer(FakeHTTP):
 
     def answer(self, handler) -> None:
         self.requests.append({**dict(handler.headers), "path": handler.path})
+        if self.trickle_headers_s:
+            head = b"HTTP/1.0 200 OK\r\nContent-Type: application/rss+xml\r\nX-Padding: " + b"a" * 200 + b"\r\n\r\n"
+            for i in range(len(head)):  # each byte well within any per-read timeout; the client giving up ends it
+                handler.wfile.write(head[i : i + 1])
+                handler.wfile.flush()
+                time.sleep(self.trickle_headers_s)
+            return
         if self.stall_s:
             stall, self.stall_s = self.stall_s, 0.0
             time.sleep(stall)
@@ -204,6 +213,28 @@ def test_a_trickling_server_hits_the_total_deadline(feed):
     with pytest.raises(FeedError, match=r"did not finish sending the feed within 1 s"):
         monitor.poll(None)
     assert time.monotonic() - started < 2.5
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_a_server_trickling_its_headers_hits_the_total_deadline(scheme, monkeypatch):
+    """requests reads the status line and headers before it returns, each read
+    under the per-read timeout only: the deadline must cut that off too."""
+    tls = _certificate() if scheme == "https" else None
+    feed = FeedServer(tls=tls)
+    try:
+        feed.trickle_headers_s = 0.5  # a header byte every 0.5 s: 100 s of headers
+        if tls:
+            monkeypatch.setenv("REQUESTS_CA_BUNDLE", tls[0])
+        monitor = FeedMonitor("slow", feed.url, timeout_s=3, deadline_s=1.5)
+        assert feed.url.startswith(f"{scheme}://")
+        started = time.monotonic()
+        with pytest.raises(FeedError, match=r"did not finish sending the feed within 1.5 s"):
+            monitor.poll(None)
+        assert time.monotonic() - started < 3  # not the 100 s of headers, nor a 3 s read timeout
+        feed.trickle_headers_s = 0.0
+        assert len(monitor.poll(None).messages) == 2  # the same monitor reads the feed once the server is well
+    finally:
+        feed.close()
 
 
 def test_an_empty_200_or_a_page_without_a_feed_is_an_error(feed):
