@@ -217,9 +217,8 @@ class SlackMonitor:
         if state.get("v") != STATE_VERSION:
             state = _upgrade(state)
         now = self.clock()
-        if state.get("retry_at", 0) > now:
-            raise RetryAt(state["retry_at"], "Slack rate limit (429): waiting for Retry-After")
-        state.pop("retry_at", None)
+        state.pop("retry_at", None)  # an earlier monitor's hold-off: the runner schedules the next poll now
+        retry = None
         self._calls_left, self._ok_calls = self.max_calls, 0
         self._out: dict[str, Message] = {}
         self._bad: dict[tuple[str, str], Quarantined] = {}
@@ -248,14 +247,17 @@ class SlackMonitor:
         except _OutOfCalls:
             pass
         except _RateLimited as limited:
-            when = now + limited.retry_after
+            # Keep what was read; the runner makes Retry-After this source's next poll.
+            retry = RetryAt(now + limited.retry_after, f"Slack rate limit (429): waiting {limited.retry_after:.0f} s")
             if not self._ok_calls:
-                raise RetryAt(when, f"Slack rate limit (429): waiting {limited.retry_after:.0f} s") from None
-            state["retry_at"] = when  # keep what was read; the next poll waits for Retry-After
-            log.warning("slack: 429 mid-poll; keeping %d messages read, waiting %.0f s", len(self._out), when - now)
+                raise retry from None
+            log.warning("slack: 429 mid-poll; keeping %d messages read", len(self._out))
         state["v"] = STATE_VERSION
         return PollResult(
-            list(self._out.values()), json.dumps(state, separators=(",", ":")), quarantined=list(self._bad.values())
+            list(self._out.values()),
+            json.dumps(state, separators=(",", ":")),
+            quarantined=list(self._bad.values()),
+            retry=retry,
         )
 
     def _forget_old_threads(self, ch: dict, now: float) -> None:

@@ -13,6 +13,7 @@ from store import queries
 from store.schema import messages, quarantine
 from tests.conftest import FakeClock
 from tests.fake_slack import FakeSlack, Workspace
+from tests.rate_limits import polled_until_the_reset
 from worker.runner import Runner
 
 KEY = b"test-pseudonym-key"
@@ -265,11 +266,9 @@ def test_a_429_mid_backfill_keeps_the_pages_already_read(slack, clock):
     m = monitor(slack, clock=clock, page_size=3)
     first = m.poll(None)
     assert len(first.messages) == 6  # two pages kept, not thrown away
-    with pytest.raises(RetryAt) as err:  # Retry-After (90 s) is longer than the interval: wait
-        clock.advance(60)
-        m.poll(first.cursor)
-    assert err.value.when == clock.now - 60 + 90
-    clock.advance(31)
+    # Retry-After is the source's next poll (the runner schedules it, in the store).
+    assert first.retry.when == clock.now + 90 and first.retry.reason == "Slack rate limit (429): waiting 90 s"
+    clock.advance(91)
     second = m.poll(first.cursor)
     assert {x.text for x in first.messages} | {x.text for x in second.messages} == {f"m{i}" for i in range(1, 11)}
     assert not {x.external_id for x in first.messages} & {x.external_id for x in second.messages}
@@ -372,3 +371,13 @@ def test_a_message_with_a_malformed_ts_is_quarantined_with_the_reason_not_skippe
     with db.connect() as conn:
         rows = conn.execute(sa.select(quarantine.c.external_id, quarantine.c.reason)).all()
     assert sorted(r.external_id for r in rows) == ["C1:12:00", "C1:nan", "C1:not-a-time"]
+
+
+def test_through_the_runner_a_429_mid_poll_is_the_sources_next_poll(db, slack):
+    ws = Workspace(slack)
+    now = time.time()
+    ws.history["C1"] = [{"ts": f"{now - 60 * i:.6f}", "user": "U1", "text": f"m{i}"} for i in range(1, 11)]
+    ws.rate_limit = lambda method, n: 90 if n == 5 else None  # list, C1, C2 (empty), C1, then 429
+    watch = monitor(slack, page_size=3)
+    _, _, outcome = polled_until_the_reset(db, watch, lambda: len(slack.requests), 90, "Slack rate limit (429)")
+    assert outcome.stored == 6  # the pages read before the 429
