@@ -150,12 +150,12 @@ class Workspace:
         return 200, {}, {"ok": True, "messages": page, **meta}
 
 
-def sent_level_alert_blocks(db, clock, at: float) -> list[dict]:
-    """Store one level alert, let the notifier send it to a fake Slack, return its Block Kit blocks."""
-    from crisis.notify import SlackNotifier, slack_client
+def store_level_alert(db, at: float) -> None:
+    """A crisis-level alert (0 -> 2, for the crisis team) waiting for the notifier to send it."""
+    from store.connection import write
     from store.schema import alerts
 
-    with db.begin() as conn:
+    with write(db) as conn:
         conn.execute(
             alerts.insert().values(
                 at=at,
@@ -168,6 +168,13 @@ def sent_level_alert_blocks(db, clock, at: float) -> list[dict]:
                 explanation="{}",
             )
         )
+
+
+def sent_level_alert_blocks(db, clock, at: float) -> list[dict]:
+    """Store one level alert, let the notifier send it to a fake Slack, return its Block Kit blocks."""
+    from crisis.notify import SlackNotifier, slack_client
+
+    store_level_alert(db, at)
     fake = FakeSlack()
     try:
         SlackNotifier(

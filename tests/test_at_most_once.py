@@ -24,7 +24,7 @@ from store.schema import key_account_hits as hits
 from store.schema import scheduled_posts as sp
 from tests.actors import ANA
 from tests.conftest import TEST_DATABASE_URL, message
-from tests.fake_slack import FakeSlack
+from tests.fake_slack import FakeSlack, store_level_alert
 
 T0 = 1_800_000_000
 
@@ -188,19 +188,7 @@ def test_slack_that_never_got_the_request_could_not_be_reached(db):
 
 
 def add_alert(db, at=T0):
-    with write(db) as conn:
-        conn.execute(
-            alerts.insert().values(
-                at=at,
-                kind="level",
-                audience="crisis_team",
-                old_level=0,
-                new_level=2,
-                reason="detected",
-                summary="CRISIS",
-                explanation="{}",
-            )
-        )
+    store_level_alert(db, at)
 
 
 def test_concurrent_notifiers_send_each_alert_once(db, slack):

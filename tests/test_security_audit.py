@@ -30,10 +30,10 @@ from publishing.csv_import import TooLarge, import_csv
 from settings import redact
 from store import sources
 from store.connection import write
-from store.schema import alerts, scheduled_posts
+from store.schema import scheduled_posts
 from tests.actors import ANA, EDDIE
 from tests.conftest import ROOT
-from tests.fake_slack import FakeSlack
+from tests.fake_slack import FakeSlack, store_level_alert
 from tests.hostile import (
     AUTOLINK,
     CHANNEL,
@@ -251,19 +251,7 @@ def test_urls_lose_user_info_and_query_in_errors():
 def test_a_token_echoed_by_slack_is_masked_where_it_is_stored_and_logged(db, secret, clock, caplog):
     fake = FakeSlack()
     try:
-        with write(db) as conn:
-            conn.execute(
-                alerts.insert().values(
-                    at=clock(),
-                    kind="level",
-                    audience="crisis_team",
-                    old_level=0,
-                    new_level=2,
-                    reason="detected",
-                    summary="CRISIS",
-                    explanation="{}",
-                )
-            )
+        store_level_alert(db, clock())
         echoed = f"invalid_auth: token {urllib.parse.quote(secret, safe='')} / {json.dumps(secret)}"
         fake.script.append((200, {}, {"ok": False, "error": echoed}))
         notifier = SlackNotifier(
