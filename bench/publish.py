@@ -12,15 +12,21 @@ held_sent= seconds= (duplicates and held_sent must be 0).
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
+import os
+import tempfile
 import time
+import traceback
 from collections import Counter
+from pathlib import Path
 
 import sqlalchemy as sa
 
 from bench.stores import fresh_store
 
 T0 = 1_800_000_000.0
+START_S = 120.0  # how long a process waits for the others to be ready (spawning is slow on a busy machine)
 
 
 class _Counting:
@@ -32,35 +38,90 @@ class _Counting:
         return f"bench:{text}"
 
 
-def _loop(args: tuple[str, str, multiprocessing.Barrier]) -> list[str]:
-    url, owner, start = args
+def _loop(url: str, owner: str, start) -> list[str]:
     from publishing.publisher import Publisher
     from store.connection import connect
 
     db = connect(url)
     channel = _Counting()
     publisher = Publisher(db, {"x": channel}, owner, clock=lambda: T0 + 1, batch=20)
-    start.wait()
+    start.wait(START_S)
     while publisher.run_once():
         pass
     db.dispose()
     return channel.sent
 
 
-def _holder(args: tuple[str, list[int], multiprocessing.Barrier]) -> list[int]:
-    url, ids, start = args
+def _holder(url: str, ids: list[int], start) -> list[int]:
     from access.roles import Actor
     from publishing.posts import act
     from store.connection import connect
 
     db = connect(url)
-    start.wait()
+    start.wait(START_S)
     held = [pid for pid in ids if act(db, [pid], "hold", Actor("bench", "lead"), T0 + 1, "bench")]
     db.dispose()
     return held
 
 
-def run(database_url: str | None, loops: int, posts: int) -> dict:
+def _child(fn, args: tuple, out: str, start) -> None:
+    """One process's work; its result (or its traceback) is written to `out`, never lost in a pipe."""
+    try:
+        payload = {"result": fn(*args, start)}
+    except BaseException:  # reported by the parent, with this traceback
+        payload = {"error": traceback.format_exc()}
+    Path(out + ".tmp").write_text(json.dumps(payload), encoding="utf-8")
+    os.replace(out + ".tmp", out)
+
+
+def run_processes(jobs: dict[str, tuple], timeout_s: float = 300.0) -> dict[str, object]:
+    """Run each job `name: (fn, args)` as `fn(*args, start)` in a spawned process of
+    its own (`start`: a barrier they all pass together) and return each result
+    by name. A process that fails, dies without a result or is still running
+    after `timeout_s` stops the run with a RuntimeError that names it (and its
+    traceback); the other processes are ended then, never left behind."""
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(len(jobs))
+    with tempfile.TemporaryDirectory(prefix="bench-publish-") as tmp:
+        outs = {name: str(Path(tmp) / f"{i}.json") for i, name in enumerate(jobs)}
+        procs = {
+            name: context.Process(target=_child, args=(fn, args, outs[name], start), name=name, daemon=True)
+            for name, (fn, args) in jobs.items()
+        }
+        deadline = time.monotonic() + timeout_s
+        results: dict[str, object] = {}
+        try:
+            for proc in procs.values():
+                proc.start()
+            while len(results) < len(procs):
+                for name, proc in procs.items():
+                    if name in results or proc.is_alive():
+                        continue
+                    proc.join()
+                    results[name] = _outcome(name, proc.exitcode, Path(outs[name]))
+                if time.monotonic() > deadline:
+                    late = [name for name in procs if name not in results]
+                    raise RuntimeError(f"process(es) {', '.join(late)} did not finish within {timeout_s:g} s")
+                time.sleep(0.05)
+        finally:
+            for proc in procs.values():
+                if proc.is_alive():
+                    proc.terminate()
+                proc.join(10)
+    return results
+
+
+def _outcome(name: str, exitcode: int | None, out: Path):
+    try:
+        payload = json.loads(out.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RuntimeError(f"process {name} ended (exit code {exitcode}) without a result") from None
+    if "error" in payload:
+        raise RuntimeError(f"process {name} failed:\n{payload['error']}")
+    return payload["result"]
+
+
+def run(database_url: str | None, loops: int, posts: int, timeout_s: float = 300.0) -> dict:
     from store.schema import scheduled_posts as sp
 
     with fresh_store(database_url) as (db, store):
@@ -81,16 +142,13 @@ def run(database_url: str | None, loops: int, posts: int) -> dict:
             conn.execute(sp.insert(), rows)
             ids = conn.execute(sa.select(sp.c.id).order_by(sp.c.id)).scalars().all()
         url = db.url.render_as_string(hide_password=False)
-        context = multiprocessing.get_context("spawn")
-        with context.Manager() as manager:
-            start = manager.Barrier(loops + 1)
-            with context.Pool(loops + 1) as pool:
-                began = time.perf_counter()
-                held_async = pool.map_async(_holder, [(url, ids[::10], start)])
-                sent_lists = pool.map(_loop, [(url, f"bench-{i}", start) for i in range(loops)])
-                [held] = held_async.get()
-                seconds = time.perf_counter() - began
-        sent = Counter(text for sent in sent_lists for text in sent)
+        jobs = {"holder": (_holder, (url, ids[::10]))}
+        jobs.update({f"bench-{i}": (_loop, (url, f"bench-{i}")) for i in range(loops)})
+        began = time.perf_counter()
+        results = run_processes(jobs, timeout_s)
+        seconds = time.perf_counter() - began
+        held = results.pop("holder")
+        sent = Counter(text for sent in results.values() for text in sent)
         held_texts = {f"post {ids.index(pid)}" for pid in held}
         with db.connect() as conn:
             published = conn.execute(sa.select(sa.func.count()).where(sp.c.status == "published")).scalar()

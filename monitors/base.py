@@ -97,6 +97,9 @@ class PollResult:
     # Something the Sources page should say although the poll succeeded (e.g. X's
     # since_id was too old and the source restarted from a time): plain words, or "".
     note: str = ""
+    # A rate limit that struck after some pages were read (RetryAt): what was read is
+    # stored and the source's next poll waits until retry.when, its reason shown as a note.
+    retry: RetryAt | None = None
 
 
 class Monitor(Protocol):

@@ -34,7 +34,8 @@ from atproto_client.exceptions import (
 )
 from atproto_client.request import Request
 
-from monitors.base import Message, NotConfigured, PollResult, Quarantined, RetryAt, SourceStopped
+from monitors import pacing
+from monitors.base import Message, PollResult, Quarantined, SourceStopped
 
 PAGE_SIZE = 100  # the most searchPosts returns per page
 PROFILES_PER_CALL = 25  # getProfiles' limit
@@ -49,10 +50,6 @@ class BlueskyUnavailable(OSError):
 def _aware(value: str) -> datetime:
     moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-
-
-def _clock_time(epoch_s: float) -> str:
-    return time.strftime("%H:%M:%S UTC", time.gmtime(epoch_s))
 
 
 class BlueskyMonitor:
@@ -82,7 +79,6 @@ class BlueskyMonitor:
         self._signed_in = False
         self.calls = 0  # XRPC queries this poll: counted on the Sources page against the rate limit
         self._followers: dict[str, tuple[int, float]] = {}  # did -> (followers, fetched at)
-        self._not_before, self._why = 0.0, ""
 
     # --- calls ---
 
@@ -129,18 +125,13 @@ class BlueskyMonitor:
     # --- polling ---
 
     def poll(self, cursor: str | None) -> PollResult:
-        if self.missing:
-            raise NotConfigured(self.missing)
-        now = self.clock()
-        if now < self._not_before:
-            raise RetryAt(self._not_before, self._why)
-        state = json.loads(cursor) if cursor else {}
+        now, state = pacing.begin(self, cursor)
         self.calls = 0
         since = state.get("since")
         pending = state.get("pending") or {}
         page_cursor, newest = pending.get("cursor"), pending.get("newest")
         posts: list[dict] = []
-        remaining = None
+        remaining, reset, retry = None, None, None
         for number in range(1, self.max_pages + 1):
             params = {"q": self.query, "sort": "latest", "limit": self.page_size}
             for key, value in (("since", since), ("cursor", page_cursor), ("lang", self.lang)):
@@ -149,13 +140,11 @@ class BlueskyMonitor:
             try:
                 answer = self._query("app.bsky.feed.searchPosts", models.AppBskyFeedSearchPosts.Params(**params))
             except RateLimitExceededError as exc:
-                when, why = self._reset(exc, now), ""
-                why = f"Bluesky rate limit reached (429): waiting until {_clock_time(when)}"
-                if number == 1:
-                    raise RetryAt(when, why) from None
-                self._not_before, self._why = when, why  # keep what was read; carry on after the reset
+                # Keep what was read; the rest is read after the reset.
+                retry = pacing.keep_or_raise(pacing.limit_reached("Bluesky", self._reset(exc, now)), number > 1)
                 break
             remaining = _int(answer.headers.get("ratelimit-remaining"))
+            reset = _int(answer.headers.get("ratelimit-reset"))
             body = answer.content if isinstance(answer.content, dict) else {}
             page = [p for p in body.get("posts") or [] if isinstance(p, dict)]
             # A server that ignores `since` must not send this source back through its history.
@@ -184,11 +173,10 @@ class BlueskyMonitor:
                 quarantined.append(
                     Quarantined(self.name, str(item.get("uri") or ""), raw, f"{exc.__class__.__name__}: {exc}")
                 )
-        if remaining is not None and remaining <= 0 and not self._why:
-            when = now + WINDOW_S
-            self._not_before = when
-            self._why = f"Bluesky rate limit used up (RateLimit-Remaining 0): next poll at {_clock_time(when)}"
-        return PollResult(messages, json.dumps(state), reads=self.calls, quarantined=quarantined)
+        if retry is None and remaining is not None and remaining <= 0:
+            when = reset if reset is not None and reset > now else now + WINDOW_S
+            retry = pacing.limit_used_up("Bluesky", "RateLimit-Remaining", when)
+        return PollResult(messages, json.dumps(state), reads=self.calls, quarantined=quarantined, retry=retry)
 
     def _reach(self, dids: set[str], now: float) -> dict[str, int]:
         """Followers per author, from getProfiles, cached: a failed look-up leaves reach 0, never the post."""

@@ -1,9 +1,10 @@
 """News feeds (RSS and Atom): one source per feed.
 
 Each poll is a conditional GET (ETag / Last-Modified): a 304 costs nothing.
-The body is streamed under a total wall-clock deadline (requests' timeout is
-per read, so a server trickling a byte a second would otherwise hold the
-poll for hours) and up to `max_bytes`. feedparser gets the response headers,
+The whole exchange, status line and headers included, runs under a total
+wall-clock deadline (requests' timeout is per read, so a server trickling a
+byte a second would otherwise hold the poll for hours: monitors/deadline.py
+cuts its connection off), and the body is read up to `max_bytes`. feedparser gets the response headers,
 so the Content-Type charset decodes the body (EUC-JP, GB2312, KOI8-R,
 Shift_JIS, windows-1255 ...); relative links resolve against the feed's
 own address after redirects (and any xml:base in it).
@@ -40,6 +41,7 @@ import feedparser
 import requests
 import urllib3
 
+from monitors import deadline
 from monitors.base import Message, NotConfigured, PollResult, Quarantined
 
 _TAG = re.compile(r"<[^>]+>")
@@ -161,7 +163,8 @@ class FeedMonitor:
         self.auth, self.missing = auth or FeedAuth(), missing
         self.safe_url = display_url(url)
         self._base = ""  # the address the last body came from
-        self.session = session or requests.Session()
+        # Its connections can be cut off at the poll's total deadline, headers included.
+        self.session = deadline.mount(session or requests.Session())
         self.clock = clock
 
     def poll(self, cursor: str | None) -> PollResult:
@@ -260,8 +263,22 @@ class FeedMonitor:
             headers["If-Modified-Since"] = state["modified"]
         basic = (self.auth.username, self.auth.password) if self.auth.username or self.auth.password else None
         started = time.monotonic()
-        # Each read waits at most this long, and the body loop below stops at the total deadline.
+        # Each read waits at most this long; the whole exchange, headers and body, ends at the deadline.
         read_timeout = min(self.timeout_s, self.deadline_s)
+        with deadline.deadline(self.deadline_s) as cutoff:
+            try:
+                fetched = self._get(headers, basic, read_timeout, started)
+            except Exception:
+                if not cutoff.fired:
+                    raise
+                fetched = None
+            if cutoff.fired:  # cut off: an error, or what looks like the end of a (truncated) body
+                raise FeedError(
+                    f"{self.safe_url} did not finish sending the feed within {self.deadline_s:g} s; abandoned"
+                )
+            return fetched
+
+    def _get(self, headers: dict, basic, read_timeout: float, started: float):
         try:
             with self.session.get(
                 self.url,

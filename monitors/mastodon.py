@@ -38,7 +38,8 @@ from mastodon import (
     MastodonUnauthorizedError,
 )
 
-from monitors.base import Message, NotConfigured, PollResult, Quarantined, RetryAt, SourceStopped
+from monitors import pacing
+from monitors.base import Message, PollResult, Quarantined, SourceStopped
 from monitors.feeds import scrub
 
 PAGE_SIZE = 40  # the most Mastodon returns per page
@@ -122,7 +123,6 @@ class MastodonMonitor:
         self.client, self.missing, self.clock = client, missing, clock
         self.interval_s, self.max_pages, self.page_size = interval_s, max_pages, page_size
         self.host = urlsplit(client.api_base_url).netloc if client else ""
-        self._not_before, self._why = 0.0, ""
         self.timelines: list[tuple[str, str, object]] = []
         for tag in hashtags:
             self.timelines.append((f"tag:{tag}", f"#{tag}", self._hashtag(tag, local_only)))
@@ -152,30 +152,23 @@ class MastodonMonitor:
         return page
 
     def poll(self, cursor: str | None) -> PollResult:
-        if self.missing:
-            raise NotConfigured(self.missing)
-        now = self.clock()
-        if now < self._not_before:
-            raise RetryAt(self._not_before, self._why)
-        state = json.loads(cursor) if cursor else {}
+        now, state = pacing.begin(self, cursor)
         out: list[Message] = []
         quarantined: list[Quarantined] = []
+        retry = None
         for done, (key, channel, fetch) in enumerate(self.timelines):
             try:
                 messages, bad, state[key] = self._read(fetch, channel, state.get(key) or {})
             except MastodonRatelimitError:
-                when = self._reset(now)
-                why = f"Mastodon rate limit reached (429): waiting until {_clock_time(when)}"
-                if not done:
-                    raise RetryAt(when, why) from None
                 # Keep what the earlier timelines read; this one goes on after the reset.
-                self._not_before, self._why = when, why
+                retry = pacing.keep_or_raise(pacing.limit_reached("Mastodon", self._reset(now)), done > 0)
                 break
             out += messages
             quarantined += bad
-        else:
-            self._pace(now)
-        return PollResult(out, json.dumps(state), quarantined=quarantined)
+        if retry is None and getattr(self.client, "ratelimit_remaining", 1) <= 0:
+            # The instance said no calls are left in this window: the next poll waits for its reset.
+            retry = pacing.limit_used_up("Mastodon", "X-RateLimit-Remaining", self._reset(now))
+        return PollResult(out, json.dumps(state), quarantined=quarantined, retry=retry)
 
     def _read(self, fetch, channel: str, cursor: dict):
         since = cursor.get("since_id")
@@ -280,17 +273,6 @@ class MastodonMonitor:
     def _reset(self, now: float) -> float:
         reset = getattr(self.client, "ratelimit_reset", None)
         return float(reset) if reset and reset > now else now + WINDOW_S
-
-    def _pace(self, now: float) -> None:
-        """The instance said no calls are left in this window: the next poll waits for its reset."""
-        if getattr(self.client, "ratelimit_remaining", 1) <= 0:
-            when = self._reset(now)
-            self._not_before = when
-            self._why = f"Mastodon rate limit used up (X-RateLimit-Remaining 0): next poll at {_clock_time(when)}"
-
-
-def _clock_time(epoch_s: float) -> str:
-    return time.strftime("%H:%M:%S UTC", time.gmtime(epoch_s))
 
 
 def _status(exc: MastodonAPIError) -> int | None:

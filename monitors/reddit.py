@@ -28,7 +28,8 @@ import prawcore
 from prawcore.rate_limit import RateLimiter
 from prawcore.sessions import FiniteRetryStrategy
 
-from monitors.base import Message, NotConfigured, PollResult, Quarantined, RetryAt, SourceStopped
+from monitors import pacing
+from monitors.base import Message, PollResult, Quarantined, SourceStopped
 
 PAGE_SIZE = 100  # the most a Reddit listing returns per page
 WINDOW_S = 600  # Reddit's rate-limit window, when an answer gives no reset time
@@ -93,7 +94,6 @@ class RedditMonitor:
     ) -> None:
         self.reddit, self.missing, self.clock = reddit, missing, clock
         self.interval_s, self.max_pages, self.page_size, self.timeout_s = interval_s, max_pages, page_size, timeout_s
-        self._not_before, self._why = 0.0, ""
         self.calls = 0  # API requests this poll: counted on the Sources page against the rate limit
         self.listings: list[tuple[str, str, str, dict]] = [  # (cursor key, channel, path, params)
             (f"r/{name.lower()}", f"r/{name}", f"r/{name}/new", {}) for name in subreddits
@@ -116,38 +116,24 @@ class RedditMonitor:
         return getattr(requestor, "headers", {}) if requestor else {}
 
     def poll(self, cursor: str | None) -> PollResult:
-        if self.missing:
-            raise NotConfigured(self.missing)
-        now = self.clock()
-        if now < self._not_before:
-            raise RetryAt(self._not_before, self._why)
-        state = json.loads(cursor) if cursor else {}
+        now, state = pacing.begin(self, cursor)
         self.calls = 0
         out: list[Message] = []
         quarantined: list[Quarantined] = []
+        retry = None
         for done, (key, channel, path, params) in enumerate(self.listings):
             try:
                 messages, bad, state[key] = self._read(path, params, channel, state.get(key) or {})
             except prawcore.TooManyRequests:
-                when = self._reset(now)
-                why = f"Reddit rate limit reached (429): waiting until {_clock_time(when)}"
-                if not done:
-                    raise RetryAt(when, why) from None
-                self._not_before, self._why = when, why  # keep what the earlier listings read
+                # Keep what the earlier listings read; this one goes on after the reset.
+                retry = pacing.keep_or_raise(pacing.limit_reached("Reddit", self._reset(now)), done > 0)
                 break
             out += messages
             quarantined += bad
-            if self._used_up():
-                if done + 1 < len(self.listings):  # the rest waits for the reset; what was read is kept
-                    when = self._reset(now)
-                    self._not_before = when
-                    self._why = f"Reddit rate limit used up (X-Ratelimit-Remaining 0): next poll at {_clock_time(when)}"
+            if self._used_up():  # the rest waits for the reset; what was read is kept
+                retry = pacing.limit_used_up("Reddit", "X-Ratelimit-Remaining", self._reset(now))
                 break
-        if self._used_up() and not self._why:
-            when = self._reset(now)
-            self._not_before = when
-            self._why = f"Reddit rate limit used up (X-Ratelimit-Remaining 0): next poll at {_clock_time(when)}"
-        return PollResult(out, json.dumps(state), reads=self.calls, quarantined=quarantined)
+        return PollResult(out, json.dumps(state), reads=self.calls, quarantined=quarantined, retry=retry)
 
     def _read(self, path: str, params: dict, channel: str, cursor: dict):
         since = cursor.get("newest")
@@ -240,10 +226,6 @@ class RedditMonitor:
             return now + max(1.0, float(self._headers.get("x-ratelimit-reset")))
         except (TypeError, ValueError):
             return now + WINDOW_S
-
-
-def _clock_time(epoch_s: float) -> str:
-    return time.strftime("%H:%M:%S UTC", time.gmtime(epoch_s))
 
 
 def build(cfg, secret=None) -> RedditMonitor:

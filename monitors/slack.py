@@ -23,7 +23,9 @@ Only messages that are people's words are kept: an allow-list of subtypes
 topics, reminders, bots, tombstones, hidden and edited-event records are
 skipped. Authors and mentions are stored as a keyed hash of the Slack user
 id ("staff-3f9a..."), never as a name: the product counts colleagues, it does
-not watch them. Channel links become "#name", links their label.
+not watch them. Channel links become "#name", links their label. Someone's
+message with a malformed `ts` is quarantined (pseudonymous, like a message)
+with the reason, never silently skipped.
 
 429: this source's own next poll, at Retry-After; never a sleep inside
 slack-sdk (the monitor's client has no rate-limit retry handler). Pages read
@@ -47,7 +49,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry import ConnectionErrorRetryHandler
 from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 
-from monitors.base import Message, PollResult, RetryAt, SourceStopped
+from monitors.base import Message, PollResult, Quarantined, RetryAt, SourceStopped
 
 log = logging.getLogger("crisisdesk.slack")
 
@@ -61,6 +63,8 @@ MAX_THREADS_PER_CHANNEL = 2000
 STATE_VERSION = 2
 
 _MARKUP = re.compile(r"<([^<>]*)>")
+# Slack's message timestamps: epoch seconds, a dot and the microseconds ("1512085950.000216").
+_TS = re.compile(r"\d{1,11}(?:\.\d{1,9})?")
 
 
 def pseudonym(key: bytes, user_id: str) -> str:
@@ -213,11 +217,11 @@ class SlackMonitor:
         if state.get("v") != STATE_VERSION:
             state = _upgrade(state)
         now = self.clock()
-        if state.get("retry_at", 0) > now:
-            raise RetryAt(state["retry_at"], "Slack rate limit (429): waiting for Retry-After")
-        state.pop("retry_at", None)
+        state.pop("retry_at", None)  # an earlier monitor's hold-off: the runner schedules the next poll now
+        retry = None
         self._calls_left, self._ok_calls = self.max_calls, 0
         self._out: dict[str, Message] = {}
+        self._bad: dict[tuple[str, str], Quarantined] = {}
         try:
             ids = self._resolve(state.get("ids", {}))
             state["ids"] = ids
@@ -243,13 +247,18 @@ class SlackMonitor:
         except _OutOfCalls:
             pass
         except _RateLimited as limited:
-            when = now + limited.retry_after
+            # Keep what was read; the runner makes Retry-After this source's next poll.
+            retry = RetryAt(now + limited.retry_after, f"Slack rate limit (429): waiting {limited.retry_after:.0f} s")
             if not self._ok_calls:
-                raise RetryAt(when, f"Slack rate limit (429): waiting {limited.retry_after:.0f} s") from None
-            state["retry_at"] = when  # keep what was read; the next poll waits for Retry-After
-            log.warning("slack: 429 mid-poll; keeping %d messages read, waiting %.0f s", len(self._out), when - now)
+                raise retry from None
+            log.warning("slack: 429 mid-poll; keeping %d messages read", len(self._out))
         state["v"] = STATE_VERSION
-        return PollResult(list(self._out.values()), json.dumps(state, separators=(",", ":")))
+        return PollResult(
+            list(self._out.values()),
+            json.dumps(state, separators=(",", ":")),
+            quarantined=list(self._bad.values()),
+            retry=retry,
+        )
 
     def _forget_old_threads(self, ch: dict, now: float) -> None:
         horizon = now - self.thread_window_s
@@ -325,7 +334,10 @@ class SlackMonitor:
         newest = seen
         for item in items:
             ts = item.get("ts")
-            if not _is_ts(ts) or ts == parent or _f(ts) <= _f(oldest):
+            if not _is_ts(ts):
+                self._keep(item, cid)  # someone's reply with a malformed ts is quarantined, not lost
+                continue
+            if ts == parent or _f(ts) <= _f(oldest):
                 continue
             self._keep(item, cid)
             if not newest or _f(ts) > _f(newest):
@@ -361,15 +373,19 @@ class SlackMonitor:
 
     def _keep(self, item: dict, cid: str) -> None:
         message = self._message(item, cid)
-        if message is not None:
+        if isinstance(message, Quarantined):
+            self._bad.setdefault((message.external_id, message.raw), message)
+        elif message is not None:
             self._out.setdefault(message.external_id, message)
 
-    def _message(self, item: dict, cid: str) -> Message | None:
+    def _message(self, item: dict, cid: str) -> Message | Quarantined | None:
         if item.get("subtype") not in PEOPLE_SUBTYPES or item.get("hidden") or item.get("bot_id"):
             return None
         ts, text, user = item.get("ts"), item.get("text"), item.get("user")
-        if not _is_ts(ts) or not isinstance(text, str) or not text.strip() or not isinstance(user, str) or not user:
+        if not isinstance(text, str) or not text.strip() or not isinstance(user, str) or not user:
             return None
+        if not _is_ts(ts):  # someone's words, but no time to file them under: kept for a person to look at
+            return self._quarantined(item, cid, f"Slack message with a malformed ts: {ts!r}"[:300])
         name = self._names.get(cid, cid)
         return Message(
             source="slack",
@@ -379,6 +395,18 @@ class SlackMonitor:
             channel=f"#{name}",
             author=pseudonym(self.key, user),
         )
+
+    def _quarantined(self, item: dict, cid: str, reason: str) -> Quarantined:
+        """The item as a pseudonymous record (as a stored message would be: no user id, no profile)."""
+        raw = {
+            "ts": item.get("ts"),
+            "channel": f"#{self._names.get(cid, cid)}",
+            "author": pseudonym(self.key, item["user"]),
+            "text": self.plain_text(item["text"]),
+            **{k: item[k] for k in ("subtype", "thread_ts") if k in item},
+        }
+        dumped = json.dumps(raw, default=str, ensure_ascii=False)[:20_000]
+        return Quarantined(self.name, f"{cid}:{item.get('ts')}"[:200], dumped, reason)
 
     def plain_text(self, text: str) -> str:
         """Slack's markup as plain words: mentions as the same pseudonyms the
@@ -406,13 +434,8 @@ class SlackMonitor:
 
 
 def _is_ts(value) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        float(value)
-    except ValueError:
-        return False
-    return True
+    """A Slack timestamp ("1512085950.000216"): not "nan", "1e400", " 12" or "1_0", which float() takes."""
+    return isinstance(value, str) and _TS.fullmatch(value) is not None
 
 
 def _upgrade(old: dict) -> dict:

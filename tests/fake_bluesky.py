@@ -12,12 +12,12 @@ queries (login excluded); `hang_s` makes the next query wait that long.
 from __future__ import annotations
 
 import base64
-import http.server
 import json
-import threading
 import time
 from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fake_http import FakeHTTP
 
 EPOCH = datetime(2027, 1, 15, 8, 0, tzinfo=timezone.utc)
 
@@ -74,48 +74,18 @@ def post(
     }
 
 
-class FakeBluesky:
+class FakeBluesky(FakeHTTP):
+    content_type = "application/json; charset=utf-8"
+
     def __init__(self, handle: str = "desk.bsky.social", password: str = "abcd-efgh-ijkl-mnop") -> None:
+        super().__init__()
         self.handle, self.password = handle, password
         self.did = "did:plc:desk000000000000000000000"
         self.posts: list[dict] = []  # the search index
         self.followers: dict[str, int] = {}  # did -> followersCount
-        self.requests: list[dict] = []
-        self.script: list[tuple[int, dict, object]] = []
-        self.hang_s = 0.0
         self.remaining = 3000
         self.access_lifetime_s = 7200
         self.tokens: set[str] = set()
-        fake = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self):
-                try:
-                    fake._answer(self, None)
-                except OSError:
-                    pass
-
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length) or b"{}")
-                try:
-                    fake._answer(self, body)
-                except OSError:
-                    pass
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     def add(self, *posts: dict) -> None:
         self.posts.extend(posts)
@@ -129,19 +99,13 @@ class FakeBluesky:
         }
 
     def _send(self, handler, code: int, body, headers: dict | None = None) -> None:
-        data = json.dumps(body).encode()
-        handler.send_response(code)
-        handler.send_header("Content-Type", "application/json; charset=utf-8")
-        handler.send_header("Content-Length", str(len(data)))
-        for name, value in {**self.rate_headers(), **(headers or {})}.items():
-            handler.send_header(name, value)
-        handler.end_headers()
-        handler.wfile.write(data)
+        self.send(handler, code, body, {**self.rate_headers(), **(headers or {})})
 
-    def _answer(self, handler, body) -> None:
+    def answer(self, handler) -> None:
         url = urlsplit(handler.path)
-        params = parse_qs(url.query)
+        params = parse_qs(url.query)  # every value: getProfiles repeats `actors`
         nsid = url.path.removeprefix("/xrpc/")
+        body = self.form(handler) if handler.command == "POST" else None
         auth = handler.headers.get("Authorization", "")
         self.requests.append({"nsid": nsid, "params": params, "auth": auth})
         if nsid == "com.atproto.server.createSession":
@@ -162,12 +126,10 @@ class FakeBluesky:
                     "active": True,
                 },
             )
-        if self.hang_s:
-            hang, self.hang_s = self.hang_s, 0.0
-            time.sleep(hang)
+        self.hang()
         self.remaining -= 1
-        if self.script:
-            code, headers, answer = self.script.pop(0)
+        if scripted := self.scripted():
+            code, headers, answer = scripted
             return self._send(handler, code, answer, headers)
         if auth.removeprefix("Bearer ") not in self.tokens:
             return self._send(handler, 401, {"error": "AuthMissing", "message": "Authentication Required"})

@@ -14,15 +14,12 @@ requests at it with REQUESTS_CA_BUNDLE=fake.ca_path.
 from __future__ import annotations
 
 import datetime as dt
-import http.server
 import ipaddress
-import json
-import ssl
 import tempfile
-import threading
-import time
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+from urllib.parse import unquote, urlencode
+
+from tests.fake_http import FakeHTTP
 
 EPOCH = dt.datetime(2027, 1, 15, 8, 0, tzinfo=dt.timezone.utc)
 _CERT: tuple[str, str] | None = None
@@ -116,50 +113,17 @@ def chat_message(
     }
 
 
-class FakeGraph:
+class FakeGraph(FakeHTTP):
+    content_type = "application/json; odata.metadata=minimal"
+
     def __init__(self, tenant: str = "tenant-1", client_id: str = "app-1", client_secret: str = "graph-secret") -> None:
+        self.ca_path, key_path = _certificate()
+        super().__init__(tls=(self.ca_path, key_path))
         self.tenant, self.client_id, self.client_secret = tenant, client_id, client_secret
         self.channels: dict[tuple[str, str], dict] = {}  # (team, channel) -> {"name", "messages": [(seq, msg)]}
         self.replies: dict[str, list[dict]] = {}  # root id -> replies
         self.seq = 0
-        self.requests: list[dict] = []
-        self.script: list[tuple[int, dict, object]] = []  # canned answers for the next Graph requests
-        self.hang_s = 0.0
         self.tokens: set[str] = set()
-        self.ca_path, key_path = _certificate()
-        fake = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self):
-                try:
-                    fake._answer(self, {})
-                except OSError:
-                    pass
-
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                form = {k: v[-1] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
-                try:
-                    fake._answer(self, form)
-                except OSError:
-                    pass
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(self.ca_path, key_path)
-        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
-        self.server.daemon_threads = True
-        self.base_url = f"https://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     def add_channel(self, team: str, channel: str, name: str) -> None:
         self.channels[(team, channel)] = {"name": name, "messages": []}
@@ -172,24 +136,14 @@ class FakeGraph:
     def reply(self, root_id: str, *replies: dict) -> None:
         self.replies.setdefault(root_id, []).extend(replies)
 
-    def _send(self, handler, code: int, body, headers: dict | None = None) -> None:
-        data = json.dumps(body).encode()
-        handler.send_response(code)
-        handler.send_header("Content-Type", "application/json; odata.metadata=minimal")
-        handler.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            handler.send_header(name, value)
-        handler.end_headers()
-        handler.wfile.write(data)
-
-    def _answer(self, handler, form: dict) -> None:
-        url = urlsplit(handler.path)
-        params = {k: v[-1] for k, v in parse_qs(url.query).items()}
+    def answer(self, handler) -> None:
+        path, params = self.target(handler)
+        form = self.form(handler)
         auth = handler.headers.get("Authorization", "")
-        self.requests.append({"path": url.path, "params": params, "auth": auth, "form": form})
-        if url.path == f"/{self.tenant}/v2.0/.well-known/openid-configuration":
+        self.requests.append({"path": path, "params": params, "auth": auth, "form": form})
+        if path == f"/{self.tenant}/v2.0/.well-known/openid-configuration":
             base = f"{self.base_url}/{self.tenant}"
-            return self._send(
+            return self.send(
                 handler,
                 200,
                 {
@@ -202,13 +156,13 @@ class FakeGraph:
                     "id_token_signing_alg_values_supported": ["RS256"],
                 },
             )
-        if url.path.endswith("/.well-known/openid-configuration"):
-            return self._send(
+        if path.endswith("/.well-known/openid-configuration"):
+            return self.send(
                 handler, 400, {"error": "invalid_tenant", "error_description": "AADSTS90002: Tenant not found."}
             )
-        if url.path == f"/{self.tenant}/oauth2/v2.0/token":
+        if path == f"/{self.tenant}/oauth2/v2.0/token":
             if form.get("client_id") != self.client_id or form.get("client_secret") != self.client_secret:
-                return self._send(
+                return self.send(
                     handler,
                     401,
                     {
@@ -220,41 +174,37 @@ class FakeGraph:
                 )
             token = f"graph-token-{len(self.tokens)}"
             self.tokens.add(token)
-            return self._send(
+            return self.send(
                 handler,
                 200,
                 {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": token},
             )
-        if self.hang_s:
-            hang, self.hang_s = self.hang_s, 0.0
-            time.sleep(hang)
-        if self.script:
-            code, headers, body = self.script.pop(0)
-            return self._send(handler, code, body, headers)
+        self.hang()
+        if scripted := self.scripted():
+            code, headers, body = scripted
+            return self.send(handler, code, body, headers)
         if auth.removeprefix("Bearer ") not in self.tokens:
-            return self._send(
+            return self.send(
                 handler, 401, {"error": {"code": "InvalidAuthenticationToken", "message": "Access token is empty."}}
             )
-        parts = [unquote(p) for p in url.path.removeprefix("/v1.0/").split("/")]
+        parts = [unquote(p) for p in path.removeprefix("/v1.0/").split("/")]
         # teams/{team}/channels/{channel}[/messages/delta | /messages/{id}/replies]
         if len(parts) < 4 or parts[0] != "teams" or parts[2] != "channels":
-            return self._send(handler, 404, {"error": {"code": "NotFound", "message": "Resource not found"}})
+            return self.send(handler, 404, {"error": {"code": "NotFound", "message": "Resource not found"}})
         found = self.channels.get((parts[1], parts[3]))
         if found is None:
-            return self._send(handler, 404, {"error": {"code": "NotFound", "message": "Channel not found"}})
+            return self.send(handler, 404, {"error": {"code": "NotFound", "message": "Channel not found"}})
         if len(parts) == 4:
-            return self._send(
-                handler, 200, {"id": parts[3], "displayName": found["name"], "membershipType": "standard"}
-            )
+            return self.send(handler, 200, {"id": parts[3], "displayName": found["name"], "membershipType": "standard"})
         if parts[4:] == ["messages", "delta"]:
-            return self._delta(handler, url.path, params, found)
+            return self._delta(handler, path, params, found)
         if len(parts) == 7 and parts[4] == "messages" and parts[6] == "replies":
-            return self._send(
+            return self.send(
                 handler,
                 200,
                 {"@odata.count": len(self.replies.get(parts[5], [])), "value": self.replies.get(parts[5], [])},
             )
-        return self._send(handler, 404, {"error": {"code": "NotFound", "message": "Resource not found"}})
+        return self.send(handler, 404, {"error": {"code": "NotFound", "message": "Resource not found"}})
 
     def _delta(self, handler, path: str, params: dict, found: dict) -> None:
         top = int(params.get("$top", 50))
@@ -279,4 +229,4 @@ class FakeGraph:
             )
         else:
             body["@odata.deltaLink"] = f"{self.base_url}{path}?{urlencode({'$deltatoken': str(self.seq)})}"
-        self._send(handler, 200, body)
+        self.send(handler, 200, body)

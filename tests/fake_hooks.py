@@ -4,10 +4,8 @@ answers, and an SMTP server (aiosmtpd) that keeps what it receives."""
 
 from __future__ import annotations
 
-import http.server
 import json
 import socket
-import threading
 import time
 import warnings
 from email import message_from_bytes, policy
@@ -15,45 +13,31 @@ from email import message_from_bytes, policy
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
+from tests.fake_http import FakeHTTP
 
-class FakeHook:
-    """Teams answers 200 "1" (incoming webhook) or 202 (Workflows); `script` queues (status, headers, body)."""
+
+class FakeHook(FakeHTTP):
+    """Teams answers 200 "1" (incoming webhook) or 202 (Workflows); `script` queues (status, headers, body);
+    with `hang_s` set, every request is received and never answered."""
+
+    content_type = "text/plain; charset=utf-8"
 
     def __init__(self, path: str = "/webhookb2/abc/IncomingWebhook/secret-part-Zz9") -> None:
-        self.path, self.received, self.script, self.hang_s = path, [], [], 0.0
-        fake = self
+        super().__init__()
+        self.path, self.received = path, self.requests
+        self.url = f"{self.base_url}{path}"
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                if fake.hang_s:
-                    time.sleep(fake.hang_s)
-                    return
-                fake.received.append({"path": self.path, "headers": dict(self.headers), "body": body})
-                code, headers, answer = fake.script.pop(0) if fake.script else (200, {}, b"1")
-                self.send_response(code)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}{path}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def answer(self, handler) -> None:
+        body = self.body(handler)
+        if self.hang_s:
+            time.sleep(self.hang_s)
+            return
+        self.received.append({"path": handler.path, "headers": dict(handler.headers), "body": body})
+        code, headers, answer = self.scripted() or (200, {}, b"1")
+        self.send(handler, code, answer, headers)
 
     def json(self, index: int = -1) -> dict:
         return json.loads(self.received[index]["body"])
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def free_port() -> int:

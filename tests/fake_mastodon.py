@@ -11,13 +11,11 @@ request wait that long before answering.
 
 from __future__ import annotations
 
-import http.server
-import json
-import threading
-import time
 import zlib
 from datetime import datetime, timedelta, timezone
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
+
+from tests.fake_http import FakeHTTP
 
 EPOCH = datetime(2027, 1, 15, 8, 0, tzinfo=timezone.utc)
 
@@ -117,39 +115,17 @@ def _key(sid: str) -> tuple[int, str]:
     return (len(sid), sid)
 
 
-class FakeMastodon:
+class FakeMastodon(FakeHTTP):
+    content_type = "application/json; charset=utf-8"
+
     def __init__(self, token: str | None = None) -> None:
+        super().__init__()
         self.token = token  # the access token it accepts; None = public timelines need none
         self.tags: dict[str, list[dict]] = {}
         self.lists: dict[str, list[dict]] = {}
         self.search_results: list[dict] = []
-        self.requests: list[dict] = []
-        self.script: list[tuple[int, dict, object]] = []
-        self.hang_s = 0.0
         self.remaining = 300
         self.reset_in_s = 300.0
-        fake = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self):
-                try:
-                    fake._answer(self)
-                except OSError:  # the client gave up waiting (the hang test): nothing to answer
-                    pass
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     def add(self, tag: str, *statuses: dict) -> None:
         self.tags.setdefault(tag, []).extend(statuses)
@@ -165,41 +141,31 @@ class FakeMastodon:
         }
 
     def _send(self, handler, code: int, body, headers: dict | None = None) -> None:
-        data = json.dumps(body).encode()
-        handler.send_response(code)
-        handler.send_header("Content-Type", "application/json; charset=utf-8")
-        handler.send_header("Content-Length", str(len(data)))
-        for name, value in {**self._rate_headers(), **(headers or {})}.items():
-            handler.send_header(name, value)
-        handler.end_headers()
-        handler.wfile.write(data)
+        self.send(handler, code, body, {**self._rate_headers(), **(headers or {})})
 
-    def _answer(self, handler) -> None:
-        url = urlsplit(handler.path)
-        params = {k: v[-1] for k, v in parse_qs(url.query).items()}
-        self.requests.append({"path": url.path, "params": params, "auth": handler.headers.get("Authorization", "")})
-        if self.hang_s:
-            hang, self.hang_s = self.hang_s, 0.0
-            time.sleep(hang)
+    def answer(self, handler) -> None:
+        path, params = self.target(handler)
+        self.requests.append({"path": path, "params": params, "auth": handler.headers.get("Authorization", "")})
+        self.hang()
         self.remaining -= 1
-        if url.path.rstrip("/") == "/api/v2/instance":  # asked by a stock Mastodon.py client (timelines_access)
+        if path.rstrip("/") == "/api/v2/instance":  # asked by a stock Mastodon.py client (timelines_access)
             return self._send(handler, 200, {"domain": "mastodon.example", "version": "4.3.0", "configuration": {}})
-        if self.script:
-            code, headers, body = self.script.pop(0)
+        if scripted := self.scripted():
+            code, headers, body = scripted
             return self._send(handler, code, body, headers)
         auth = handler.headers.get("Authorization", "")
         if auth and auth != f"Bearer {self.token}":
             return self._send(handler, 401, {"error": "The access token is invalid"})
-        if url.path.startswith("/api/v1/timelines/tag/"):
-            return self._timeline(handler, url.path, params, self.tags.get(url.path.rsplit("/", 1)[1], []))
-        if url.path.startswith("/api/v1/timelines/list/"):
+        if path.startswith("/api/v1/timelines/tag/"):
+            return self._timeline(handler, path, params, self.tags.get(path.rsplit("/", 1)[1], []))
+        if path.startswith("/api/v1/timelines/list/"):
             if not auth:
                 return self._send(handler, 401, {"error": "The access token is invalid"})
-            found = self.lists.get(url.path.rsplit("/", 1)[1])
+            found = self.lists.get(path.rsplit("/", 1)[1])
             if found is None:
                 return self._send(handler, 404, {"error": "Record not found"})
-            return self._timeline(handler, url.path, params, found)
-        if url.path == "/api/v2/search":
+            return self._timeline(handler, path, params, found)
+        if path == "/api/v2/search":
             if not auth:
                 return self._send(handler, 401, {"error": "The access token is invalid"})
             page = self._page(self.search_results, params)

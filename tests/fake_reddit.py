@@ -14,11 +14,9 @@ requests (the token endpoint excluded); `hang_s` makes the next one wait.
 from __future__ import annotations
 
 import base64
-import http.server
-import json
-import threading
 import time
-from urllib.parse import parse_qs, urlsplit
+
+from tests.fake_http import FakeHTTP
 
 EPOCH = 1_800_000_000  # 2027-01-15 08:00 UTC
 
@@ -74,63 +72,21 @@ def submission(
     }
 
 
-class FakeReddit:
+class FakeReddit(FakeHTTP):
+    content_type = "application/json; charset=UTF-8"
+
     def __init__(self, client_id: str = "app-id-123", client_secret: str = "app-secret-xyz") -> None:
+        super().__init__()
         self.client_id, self.client_secret = client_id, client_secret
         self.users = {"deskbot": "bot-password"}
         self.posts: dict[str, list[dict]] = {}  # subreddit -> submissions
-        self.requests: list[dict] = []
-        self.script: list[tuple[int, dict, object]] = []
-        self.hang_s = 0.0
         self.remaining = 600.0
         self.reset_s = 300
         self.tokens: set[str] = set()
-        fake = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            # One request per connection: a reused keep-alive connection the server had
-            # already finished with made requests fail now and then (ConnectionError).
-            protocol_version = "HTTP/1.0"
-
-            def do_GET(self):
-                try:
-                    fake._answer(self, {})
-                except OSError:
-                    pass
-
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                form = {k: v[-1] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
-                try:
-                    fake._answer(self, form)
-                except OSError:
-                    pass
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     def add(self, *posts: dict) -> None:
         for item in posts:
             self.posts.setdefault(item["data"]["subreddit"].lower(), []).append(item)
-
-    def _send(self, handler, code: int, body, headers: dict | None = None) -> None:
-        data = json.dumps(body).encode()
-        handler.send_response(code)
-        handler.send_header("Content-Type", "application/json; charset=UTF-8")
-        handler.send_header("Content-Length", str(len(data)))
-        for name, value in (headers or {}).items():
-            handler.send_header(name, value)
-        handler.end_headers()
-        handler.wfile.write(data)
 
     def _rate(self) -> dict:
         return {
@@ -139,45 +95,43 @@ class FakeReddit:
             "x-ratelimit-reset": str(self.reset_s),
         }
 
-    def _answer(self, handler, form: dict) -> None:
-        url = urlsplit(handler.path)
-        params = {k: v[-1] for k, v in parse_qs(url.query).items()}
+    def answer(self, handler) -> None:
+        path, params = self.target(handler)
+        form = self.form(handler)
         auth = handler.headers.get("Authorization", "")
-        self.requests.append({"path": url.path, "params": params, "auth": auth, "form": form})
-        if url.path == "/api/v1/access_token":
+        self.requests.append({"path": path, "params": params, "auth": auth, "form": form})
+        if path == "/api/v1/access_token":
             expected = base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
             if auth != f"Basic {expected}":
-                return self._send(handler, 401, {"message": "Unauthorized", "error": 401})
+                return self.send(handler, 401, {"message": "Unauthorized", "error": 401})
             grant = form.get("grant_type")
             if grant == "password" and self.users.get(form.get("username")) != form.get("password"):
-                return self._send(handler, 200, {"error": "invalid_grant"})
+                return self.send(handler, 200, {"error": "invalid_grant"})
             token = f"tok-{len(self.tokens)}-{time.monotonic_ns()}"
             self.tokens.add(token)
-            return self._send(
+            return self.send(
                 handler, 200, {"access_token": token, "token_type": "bearer", "expires_in": 86400, "scope": "*"}
             )
-        if self.hang_s:
-            hang, self.hang_s = self.hang_s, 0.0
-            time.sleep(hang)
+        self.hang()
         self.remaining -= 1
-        if self.script:
-            code, headers, body = self.script.pop(0)
-            return self._send(handler, code, body, {**self._rate(), **headers})
+        if scripted := self.scripted():
+            code, headers, body = scripted
+            return self.send(handler, code, body, {**self._rate(), **headers})
         if auth.removeprefix("bearer ").removeprefix("Bearer ") not in self.tokens:
-            return self._send(handler, 401, {"message": "Unauthorized", "error": 401}, self._rate())
-        parts = url.path.strip("/").split("/")
+            return self.send(handler, 401, {"message": "Unauthorized", "error": 401}, self._rate())
+        parts = path.strip("/").split("/")
         if len(parts) == 3 and parts[0] == "r" and parts[2] in ("new", "search"):
             sub = parts[1].lower()
             if parts[2] == "new":
                 if sub not in self.posts:
-                    return self._send(handler, 404, {"message": "Not Found", "error": 404}, self._rate())
+                    return self.send(handler, 404, {"message": "Not Found", "error": 404}, self._rate())
                 found = list(self.posts[sub])
             else:
                 query = params.get("q", "").lower()
                 pool = [p for posts in self.posts.values() for p in posts] if sub == "all" else self.posts.get(sub, [])
                 found = [p for p in pool if query in (p["data"]["title"] + " " + p["data"]["selftext"]).lower()]
-            return self._send(handler, 200, self._listing(found, params), self._rate())
-        return self._send(handler, 404, {"message": "Not Found", "error": 404}, self._rate())
+            return self.send(handler, 200, self._listing(found, params), self._rate())
+        return self.send(handler, 404, {"message": "Not Found", "error": 404}, self._rate())
 
     @staticmethod
     def _listing(found: list[dict], params: dict) -> dict:

@@ -4,51 +4,32 @@ request, and nothing leaves this machine."""
 
 from __future__ import annotations
 
-import http.server
 import json
 import socket
-import threading
-from collections import deque
 
 from requests.adapters import HTTPAdapter
 
+from tests.fake_http import FakeHTTP
 
-class FakeX:
+
+class FakeX(FakeHTTP):
     def __init__(self) -> None:
-        self.requests: list[dict] = []
-        self.script: deque = deque()  # (status, headers, body) replies to use first
-        fake = self
+        super().__init__()
+        self.url = self.base_url
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def _reply(self):
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
-                fake.requests.append(
-                    {
-                        "method": self.command,
-                        "path": self.path,
-                        "body": json.loads(raw or "null"),
-                        "auth": self.headers.get("Authorization", ""),
-                    }
-                )
-                default = (201, {}, {"data": {"id": str(1000 + len(fake.requests)), "text": "ok"}})
-                status, headers, body = fake.script.popleft() if fake.script else default
-                data = body if isinstance(body, bytes) else json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            do_GET = do_POST = _reply
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def answer(self, handler) -> None:
+        raw = self.body(handler).decode()
+        self.requests.append(
+            {
+                "method": handler.command,
+                "path": handler.path,
+                "body": json.loads(raw or "null"),
+                "auth": handler.headers.get("Authorization", ""),
+            }
+        )
+        default = (201, {}, {"data": {"id": str(1000 + len(self.requests)), "text": "ok"}})
+        status, headers, body = self.scripted() or default
+        self.send(handler, status, body, headers)
 
     def attach(self, client) -> None:
         """Route a tweepy.Client's requests to this server."""
@@ -60,10 +41,6 @@ class FakeX:
                 return super().send(request, **kwargs)
 
         client.session.mount("https://api.twitter.com", ToLoopback())
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 class HungX:

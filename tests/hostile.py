@@ -1,14 +1,22 @@
 """Text written by strangers, meant to break out of the page: a tracking image,
 script, links, HTML, Streamlit directives, invisible and direction-changing
 characters, control characters and a 100,000-character post. Every string
-carries MARK, so a test can tell the corpus from the product's own output."""
+carries MARK, so a test can tell the corpus from the product's own output.
+
+Also what the hostile-text tests check pages with: the Markdown a page sends,
+parsed as the browser's renderer would (CommonMark with raw HTML, GFM tables
+and autolinks), must hold no image, link, HTML or Streamlit directive; and a
+drill store seeded with the corpus to run the pages on."""
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 
 import sqlalchemy as sa
+from markdown_it import MarkdownIt
 
 from crisis import narrative_store
 from crisis.detector import Detector
@@ -22,6 +30,7 @@ from store import mentions, sources
 from store.connection import write
 from store.ingest import store_messages
 from tests.actors import ANA
+from tests.conftest import ROOT, write_config
 
 MARK = "HOSTILEMARK"
 DOMAIN = "hostile.invalid"
@@ -44,6 +53,54 @@ NAME = f"[{MARK}](https://{DOMAIN}) <b>x</b> ![i](https://{DOMAIN}/n.png)"
 SOURCES = (f"![i](//{DOMAIN}/s.png)\u202e{MARK}"[:32], f":red[{MARK}]<b>:material/x:")
 # A feed's title, a Slack or scenario channel: where the Mentions detail caption showed them.
 CHANNEL = f"![feed](https://track.{DOMAIN}/f.png) :red[{MARK}] <https://{DOMAIN}/c> \u202e\u200b"
+
+MARKDOWN = MarkdownIt("commonmark", {"html": True, "linkify": True}).enable(["linkify", "table", "strikethrough"])
+ACTIVE = {"image", "link_open", "html_inline", "html_block"}
+DIRECTIVE = re.compile(r"(?<!\\):[a-z]+(?:/[a-z_]+)?[\[:]")  # :red[...], :material/icon:
+# GitHub's autolink literals, which the browser's Markdown applies to the text
+# after escapes are resolved: a backslash does not stop them.
+AUTOLINK = re.compile(r"(?i)(?:https?://|www\.)[^\s<]|[a-z0-9._+-]+@[a-z0-9-]+\.[a-z0-9.-]*[a-z0-9]")
+ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
+def active_tokens(body: str) -> list[str]:
+    """What in `body` the browser's Markdown would make an image, a link or HTML."""
+    found = []
+    for token in MARKDOWN.parse(body):
+        for t in [token, *(token.children or [])]:
+            if t.type in ACTIVE:
+                found.append(f"{t.type}: {t.content or t.attrs}")
+    return found
+
+
+def markdown_bodies(at) -> list[str]:
+    """Everything an AppTest page sends that the browser renders as Markdown."""
+    bodies = []
+    for kind in ("markdown", "caption", "title", "header", "subheader", "error", "warning", "info", "success", "toast"):
+        bodies += [str(e.value) for e in getattr(at, kind)]
+    bodies += [str(m.label) for m in at.metric]
+    return bodies
+
+
+def text_bodies(at) -> list[str]:
+    """What an AppTest page shows as plain text (st.text, st.code)."""
+    return [str(e.value) for e in at.text] + [str(e.value) for e in at.code]
+
+
+def seeded_drill_config(tmp: Path) -> Path:
+    """A drill config.toml in `tmp` whose store holds the corpus everywhere (seed)."""
+    from settings import load_settings
+    from worker.service import open_store
+
+    path = write_config(
+        tmp,
+        f'[app]\nmode = "drill"\ndata_dir = "{tmp / "data"}"\n[runner]\nin_app = false\n[sentiment]\nengine = "vader"\n'
+        f'[drill]\nscenario = "{ROOT / "scenarios" / "tidewell-camera-leak.jsonl"}"\n',
+    )
+    db = open_store(load_settings(path))
+    seed(db)
+    db.dispose()
+    return path
 
 
 def seed(db: sa.Engine, now: float | None = None) -> None:

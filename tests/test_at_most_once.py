@@ -24,7 +24,7 @@ from store.schema import key_account_hits as hits
 from store.schema import scheduled_posts as sp
 from tests.actors import ANA
 from tests.conftest import TEST_DATABASE_URL, message
-from tests.fake_slack import FakeSlack
+from tests.fake_slack import FakeSlack, store_level_alert
 
 T0 = 1_800_000_000
 
@@ -188,19 +188,7 @@ def test_slack_that_never_got_the_request_could_not_be_reached(db):
 
 
 def add_alert(db, at=T0):
-    with write(db) as conn:
-        conn.execute(
-            alerts.insert().values(
-                at=at,
-                kind="level",
-                audience="crisis_team",
-                old_level=0,
-                new_level=2,
-                reason="detected",
-                summary="CRISIS",
-                explanation="{}",
-            )
-        )
+    store_level_alert(db, at)
 
 
 def test_concurrent_notifiers_send_each_alert_once(db, slack):
@@ -324,14 +312,49 @@ def test_a_refused_escalation_is_tried_again(db, slack):
 @pytest.mark.parametrize("store", ["sqlite", "postgresql"])
 def test_publisher_processes_with_a_holder_racing_send_each_post_at_most_once(store):
     """Real processes, each with its own connections, as separate workers would be
-    (about 15 s: three spawned interpreters)."""
+    (about 15 s: three spawned interpreters; up to minutes on a loaded machine,
+    where a process that fails or hangs is named, with its traceback)."""
     from bench.publish import run
 
     if store == "postgresql" and not TEST_DATABASE_URL:
         pytest.skip("PostgreSQL store tests need TEST_DATABASE_URL")
-    result = run(TEST_DATABASE_URL if store == "postgresql" else None, loops=2, posts=300)
+    result = run(TEST_DATABASE_URL if store == "postgresql" else None, loops=2, posts=300, timeout_s=600)
     assert (result["store"], result["duplicates"], result["held_sent"]) == (store, 0, 0)
     assert result["sent"] + result["held"] == 300 == result["published_rows"] + result["held"]
+
+
+def _waits_then_answers(value, start):
+    start.wait(60)
+    return value
+
+
+def _fails(start):
+    raise ValueError("on purpose")
+
+
+def _hangs(start):
+    import time
+
+    time.sleep(120)
+
+
+def test_a_process_that_fails_or_hangs_is_named_and_the_rest_are_ended():
+    """How the at-most-once test waits for its processes: results come back
+    through files, and a failure or a hang is a clear error, not an EOFError."""
+    import time
+
+    from bench.publish import run_processes
+
+    assert run_processes({"a": (_waits_then_answers, (1,)), "b": (_waits_then_answers, ([2],))}, 120) == {
+        "a": 1,
+        "b": [2],
+    }
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match=r"(?s)process boom failed:.*ValueError: on purpose"):
+        run_processes({"waiting": (_waits_then_answers, (1,)), "boom": (_fails, ())}, 120)
+    with pytest.raises(RuntimeError, match=r"process\(es\) stuck did not finish within 5 s"):
+        run_processes({"stuck": (_hangs, ())}, 5)
+    assert time.monotonic() - started < 60  # neither waited for the barrier's or the sleeper's end
 
 
 def test_an_x_5xx_is_sent_once_and_recorded_as_outcome_unknown(db):

@@ -14,6 +14,7 @@ from monitors.base import NotConfigured, RetryAt, SourceStopped
 from monitors.bluesky import BlueskyMonitor, BlueskyUnavailable, build
 from settings.schema import BlueskySource
 from tests.fake_bluesky import FakeBluesky, post
+from tests.rate_limits import polled_until_the_reset
 
 PASSWORD = "zq7x-secret-app-pass"
 
@@ -129,9 +130,36 @@ def test_remaining_zero_paces_the_next_poll(fake):
     watch = monitor(fake)
     result = watch.poll(None)
     assert len(result.messages) == 1
-    with pytest.raises(RetryAt) as caught:
-        watch.poll(result.cursor)
-    assert "RateLimit-Remaining 0" in caught.value.reason and caught.value.when > time.time() + 200
+    assert result.retry.reason.startswith("Bluesky rate limit used up (RateLimit-Remaining 0): next poll at")
+    assert 290 < result.retry.when - time.time() < 310  # the answer's RateLimit-Reset
+    fake.remaining = 100
+    assert watch.poll(result.cursor).retry is None  # calls left: the usual interval
+
+
+def test_a_429_on_a_later_page_keeps_the_pages_read(fake):
+    fake.add(post("3p00", "tidewell 0"))
+    watch = monitor(fake)
+    watch.page_size = 1
+    first = watch.poll(None)  # the first read: the newest page only
+    fake.add(*[post(f"3q{i:02d}", f"tidewell later {i}", minutes=10 + i) for i in range(3)])
+    reset = int(time.time()) + 240
+    searches_before = len(searches(fake))
+    fake.script += [  # page one answers, page two is refused
+        (200, {}, {"posts": [post("3q02", "tidewell later 2", minutes=12)], "cursor": "1"}),
+        (429, {"RateLimit-Remaining": "0", "RateLimit-Reset": str(reset)}, {"error": "RateLimitExceeded"}),
+    ]
+    result = watch.poll(first.cursor)
+    assert len(searches(fake)) == searches_before + 2
+    assert [m.text for m in result.messages] == ["tidewell later 2"]
+    assert result.retry.when == reset and result.retry.reason.startswith("Bluesky rate limit reached (429)")
+    assert json.loads(result.cursor)["pending"]["cursor"] == "1"  # the rest is read on from here after the reset
+
+
+def test_through_the_runner_remaining_zero_is_the_sources_next_poll(db, fake):
+    fake.remaining = 1
+    fake.add(post("3kr1", "tidewell", minutes=1))
+    _, _, outcome = polled_until_the_reset(db, monitor(fake), lambda: len(searches(fake)), 300, "RateLimit-Remaining 0")
+    assert outcome.stored == 1
 
 
 def test_a_refused_app_password_stops_the_source_without_echoing_it(fake):

@@ -1,8 +1,6 @@
 """The feed monitor against a local HTTP server: conditional requests,
 dedupe, malformed and huge feeds."""
 
-import http.server
-import threading
 import time
 
 import pytest
@@ -11,6 +9,8 @@ import sqlalchemy as sa
 from monitors.feeds import FeedError, FeedMonitor, plain
 from sentiment.lexicon import VaderEngine
 from store.schema import messages
+from tests.fake_graph import _certificate
+from tests.fake_http import FakeHTTP
 from worker.runner import Runner
 
 RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>The Daily Ledger</title>
@@ -22,58 +22,51 @@ RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>The Daily Ledge
 ATOM_MORE = RSS.replace("</channel>", "<item><guid>a3</guid><title>Tidewell shares slide</title></item></channel>")
 
 
-class FeedServer:
-    def __init__(self):
-        self.body, self.requests = RSS.encode(), []
+class FeedServer(FakeHTTP):
+    def __init__(self, tls: tuple[str, str] | None = None):
+        super().__init__(tls=tls)
+        self.body = RSS.encode()
+        self.trickle_headers_s = 0.0  # send the status line and headers one byte per this many seconds
         self.stall_s = 0.0  # the next request hangs this long (a worker stuck mid-poll)
         self.content_type = "application/rss+xml"
         self.status = 200
         self.trickle_s = 0.0  # send the body one byte per this many seconds (no Content-Length)
         self.redirect_to = ""  # answer 302 to this path first
-        srv = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.0"
-
-            def do_GET(self):
-                srv.requests.append({**dict(self.headers), "path": self.path})
-                if srv.stall_s:
-                    stall, srv.stall_s = srv.stall_s, 0.0
-                    time.sleep(stall)
-                if srv.redirect_to and not self.path.startswith(srv.redirect_to):
-                    self.send_response(302)
-                    self.send_header("Location", srv.redirect_to)
-                    self.end_headers()
-                    return
-                if self.headers.get("If-None-Match") == '"v1"' and srv.body == RSS.encode():
-                    self.send_response(304)
-                    self.end_headers()
-                    return
-                self.send_response(srv.status)
-                self.send_header("Content-Type", srv.content_type)
-                self.send_header("ETag", '"v1"' if srv.body == RSS.encode() else '"v2"')
-                if not srv.trickle_s:
-                    self.send_header("Content-Length", str(len(srv.body)))
-                self.end_headers()
-                if not srv.trickle_s:
-                    self.wfile.write(srv.body)
-                    return
-                try:
-                    for i in range(len(srv.body)):
-                        self.wfile.write(srv.body[i : i + 1])
-                        self.wfile.flush()
-                        time.sleep(srv.trickle_s)
-                except OSError:  # the client gave up: that is the point
-                    pass
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.base = self.base_url
         self.url = f"{self.base}/feed.xml"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def answer(self, handler) -> None:
+        self.requests.append({**dict(handler.headers), "path": handler.path})
+        if self.trickle_headers_s:
+            head = b"HTTP/1.0 200 OK\r\nContent-Type: application/rss+xml\r\nX-Padding: " + b"a" * 200 + b"\r\n\r\n"
+            for i in range(len(head)):  # each byte well within any per-read timeout; the client giving up ends it
+                handler.wfile.write(head[i : i + 1])
+                handler.wfile.flush()
+                time.sleep(self.trickle_headers_s)
+            return
+        if self.stall_s:
+            stall, self.stall_s = self.stall_s, 0.0
+            time.sleep(stall)
+        if self.redirect_to and not handler.path.startswith(self.redirect_to):
+            handler.send_response(302)
+            handler.send_header("Location", self.redirect_to)
+            handler.end_headers()
+            return
+        if handler.headers.get("If-None-Match") == '"v1"' and self.body == RSS.encode():
+            handler.send_response(304)
+            handler.end_headers()
+            return
+        etag = {"ETag": '"v1"' if self.body == RSS.encode() else '"v2"'}
+        if not self.trickle_s:
+            return self.send(handler, self.status, self.body, etag)
+        handler.send_response(self.status)
+        handler.send_header("Content-Type", self.content_type)
+        handler.send_header(*etag.popitem())
+        handler.end_headers()
+        for i in range(len(self.body)):  # the client giving up (OSError) is the point
+            handler.wfile.write(self.body[i : i + 1])
+            handler.wfile.flush()
+            time.sleep(self.trickle_s)
 
 
 @pytest.fixture
@@ -220,6 +213,28 @@ def test_a_trickling_server_hits_the_total_deadline(feed):
     with pytest.raises(FeedError, match=r"did not finish sending the feed within 1 s"):
         monitor.poll(None)
     assert time.monotonic() - started < 2.5
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_a_server_trickling_its_headers_hits_the_total_deadline(scheme, monkeypatch):
+    """requests reads the status line and headers before it returns, each read
+    under the per-read timeout only: the deadline must cut that off too."""
+    tls = _certificate() if scheme == "https" else None
+    feed = FeedServer(tls=tls)
+    try:
+        feed.trickle_headers_s = 0.5  # a header byte every 0.5 s: 100 s of headers
+        if tls:
+            monkeypatch.setenv("REQUESTS_CA_BUNDLE", tls[0])
+        monitor = FeedMonitor("slow", feed.url, timeout_s=3, deadline_s=1.5)
+        assert feed.url.startswith(f"{scheme}://")
+        started = time.monotonic()
+        with pytest.raises(FeedError, match=r"did not finish sending the feed within 1.5 s"):
+            monitor.poll(None)
+        assert time.monotonic() - started < 3  # not the 100 s of headers, nor a 3 s read timeout
+        feed.trickle_headers_s = 0.0
+        assert len(monitor.poll(None).messages) == 2  # the same monitor reads the feed once the server is well
+    finally:
+        feed.close()
 
 
 def test_an_empty_200_or_a_page_without_a_feed_is_an_error(feed):

@@ -15,8 +15,7 @@ from pathlib import Path
 from access import display
 from pages.common.frame import PAGES
 from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, browser_page, require_chromium, streamlit_server
-from tests.hostile import seed
-from tests.test_hostile_text import active_tokens
+from tests.hostile import active_tokens, seed
 from worker.service import open_store
 
 TOKEN = "display-token-for-the-browser-test-0123456789"

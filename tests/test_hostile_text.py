@@ -7,65 +7,31 @@ as text only. The real-browser DOM check is in test_hostile_browser.py."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
 from pages.common.frame import PAGES
 from tests.conftest import ROOT
-from tests.hostile import DOMAIN, MARK, seed
-from worker.service import open_store
+from tests.hostile import (
+    AUTOLINK,
+    CORPUS,
+    DIRECTIVE,
+    DOMAIN,
+    ESCAPED,
+    MARK,
+    NAME,
+    active_tokens,
+    markdown_bodies,
+    seeded_drill_config,
+    text_bodies,
+)
 
-MARKDOWN = MarkdownIt("commonmark", {"html": True, "linkify": True}).enable(["linkify", "table", "strikethrough"])
-ACTIVE = {"image", "link_open", "html_inline", "html_block"}
-DIRECTIVE = re.compile(r"(?<!\\):[a-z]+(?:/[a-z_]+)?[\[:]")  # :red[...], :material/icon:
-# GitHub's autolink literals, which the browser's Markdown applies to the text
-# after escapes are resolved: a backslash does not stop them.
-AUTOLINK = re.compile(r"(?i)(?:https?://|www\.)[^\s<]|[a-z0-9._+-]+@[a-z0-9-]+\.[a-z0-9.-]*[a-z0-9]")
-ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
 SHOWN_CAP = 20_000  # no element may carry a 100k-character post whole
-
-
-def active_tokens(body: str) -> list[str]:
-    found = []
-    for token in MARKDOWN.parse(body):
-        for t in [token, *(token.children or [])]:
-            if t.type in ACTIVE:
-                found.append(f"{t.type}: {t.content or t.attrs}")
-    return found
-
-
-def markdown_bodies(at: AppTest) -> list[str]:
-    """Everything the page sends that the browser renders as Markdown."""
-    bodies = []
-    for kind in ("markdown", "caption", "title", "header", "subheader", "error", "warning", "info", "success", "toast"):
-        bodies += [str(e.value) for e in getattr(at, kind)]
-    bodies += [str(m.label) for m in at.metric]
-    return bodies
-
-
-def text_bodies(at: AppTest) -> list[str]:
-    return [str(e.value) for e in at.text] + [str(e.value) for e in at.code]
 
 
 @pytest.fixture(scope="module")
 def hostile_config(tmp_path_factory):
-    from tests.conftest import write_config
-
-    tmp = tmp_path_factory.mktemp("hostile")
-    path = write_config(
-        tmp,
-        f'[app]\nmode = "drill"\ndata_dir = "{tmp / "data"}"\n[runner]\nin_app = false\n[sentiment]\nengine = "vader"\n'
-        f'[drill]\nscenario = "{ROOT / "scenarios" / "tidewell-camera-leak.jsonl"}"\n',
-    )
-    from settings import load_settings
-
-    db = open_store(load_settings(path))
-    seed(db)
-    db.dispose()
-    return path
+    return seeded_drill_config(tmp_path_factory.mktemp("hostile"))
 
 
 @pytest.mark.parametrize("spec", PAGES, ids=lambda s: s.url_path)
@@ -88,3 +54,12 @@ def test_hostile_text_is_inert_on_every_page(spec, hostile_config, monkeypatch):
             assert "\u202e" not in body and "\x07" not in body
     for body in bodies + text_bodies(at):
         assert len(body) < SHOWN_CAP, (spec.url_path, len(body))
+
+
+def test_the_checks_catch_the_corpus_as_written():
+    """The checks above are not vacuous: unescaped, the corpus is an image, a link, HTML and a directive."""
+    assert any(a.startswith("image") for a in active_tokens(CORPUS[0]))
+    assert any(a.startswith("link_open") for a in active_tokens(NAME))
+    assert any(a.startswith("html") for a in active_tokens(CORPUS[2]))
+    assert DIRECTIVE.search(CORPUS[7]) and AUTOLINK.search(CORPUS[7])
+    assert not active_tokens(ESCAPED.sub(r"\1", "plain words")) and not DIRECTIVE.search("at 10:30 [sic]")

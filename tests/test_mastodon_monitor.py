@@ -4,6 +4,7 @@ the instance's rate limits, refused tokens and a hung server."""
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import datetime, timezone
 
@@ -16,6 +17,7 @@ from sentiment.lexicon import VaderEngine
 from settings.schema import MastodonSource
 from store.schema import messages
 from tests.fake_mastodon import FakeMastodon, status
+from tests.rate_limits import polled_until_the_reset
 from worker.runner import Runner
 
 TOKEN = "mastodon-token-Zx81-secret-4471"
@@ -149,17 +151,30 @@ def test_a_used_up_limit_keeps_what_was_read_and_waits(fake):
     watch = monitor(fake, hashtags=["tidewell", "recall"])
     fake.script.append((200, {"X-RateLimit-Remaining": "5"}, [status(1, "<p>one</p>")]))
     fake.script.append((429, {}, {"error": "Too many requests"}))
+    started = time.time()
     partial = watch.poll(None)
     assert [m.text for m in partial.messages] == ["one"]  # the first hashtag's page is kept
-    with pytest.raises(RetryAt):  # the rest waits for the reset: no request before it
-        watch.poll(partial.cursor)
-    asked = len(timeline_requests(fake))
+    # The rest waits for the reset: the source's next poll, set by the runner.
+    assert partial.retry.reason.startswith("Mastodon rate limit reached (429): waiting until")
+    assert started + 115 < partial.retry.when < started + 125
+    assert "tag:recall" not in json.loads(partial.cursor)  # the second hashtag is read after the reset
     fresh = monitor(fake, hashtags=["tidewell"])
     fake.remaining = 1  # the next answer says 0 left
-    fresh.poll(None)
-    with pytest.raises(RetryAt, match="X-RateLimit-Remaining 0"):
-        fresh.poll(None)
-    assert len(timeline_requests(fake)) == asked + 1  # the poll that found 0 left; none after it
+    result = fresh.poll(None)
+    assert [m.text for m in result.messages] == ["one"]
+    assert "X-RateLimit-Remaining 0" in result.retry.reason and started + 115 < result.retry.when < started + 125
+    fake.remaining = 100
+    assert fresh.poll(result.cursor).retry is None  # calls left: the usual interval
+
+
+def test_through_the_runner_a_used_up_limit_is_the_sources_next_poll(db, fake):
+    fake.add("tidewell", status(1, "<p>one</p>"))
+    fake.reset_in_s, fake.remaining = 600, 1
+    watch = monitor(fake, hashtags=["tidewell"])
+    _, _, outcome = polled_until_the_reset(
+        db, watch, lambda: len(timeline_requests(fake)), 600, "X-RateLimit-Remaining 0"
+    )
+    assert outcome.stored == 1
 
 
 def test_a_refused_token_stops_the_source_and_never_shows_the_token(fake):

@@ -14,6 +14,7 @@ from monitors.base import NotConfigured, RetryAt, SourceStopped
 from monitors.reddit import RedditMonitor, RedditUnavailable, build
 from settings.schema import RedditSource
 from tests.fake_reddit import FakeReddit, submission
+from tests.rate_limits import polled_until_the_reset
 
 SECRET = "app-secret-xyz"
 
@@ -127,10 +128,35 @@ def test_a_used_up_window_waits_for_the_reset_without_sleeping(fake):
     started = time.monotonic()
     result = watch.poll(None)
     assert [m.text for m in result.messages] == ["tidewell one"]  # kept; the second listing waits
-    with pytest.raises(RetryAt) as caught:
-        watch.poll(result.cursor)
-    assert "X-Ratelimit-Remaining 0" in caught.value.reason and caught.value.when > time.time() + 100
+    assert [r["path"] for r in listings(fake)] == ["/r/tidewell/new"]  # no call past the last one
+    assert "X-Ratelimit-Remaining 0" in result.retry.reason and 100 < result.retry.when - time.time() < 125
     assert time.monotonic() - started < 3
+
+
+def test_a_429_part_way_keeps_the_first_listing_and_waits_for_the_reset(fake):
+    fake.add(submission(1, "tidewell one"), submission(2, "tidewell two", subreddit="homesecurity"))
+    fake.script.append((200, {}, {"kind": "Listing", "data": {"after": None, "children": [submission(1, "one")]}}))
+    fake.script.append((429, {"x-ratelimit-reset": "200"}, {"message": "Too Many Requests", "error": 429}))
+    result = monitor(fake, subreddits=["tidewell", "homesecurity"]).poll(None)
+    assert [m.text for m in result.messages] == ["one"]
+    assert result.retry.reason.startswith("Reddit rate limit reached (429): waiting until")
+    assert 190 < result.retry.when - time.time() < 210
+    cursor = json.loads(result.cursor)
+    assert cursor["r/tidewell"]["newest"] == submission(1, "one")["data"]["id"] and "r/homesecurity" not in cursor
+
+
+def test_through_the_runner_a_used_up_window_is_the_sources_next_poll(db, fake):
+    fake.add(submission(1, "tidewell one"), submission(2, "tidewell two", subreddit="homesecurity"))
+    fake.remaining, fake.reset_s = 1, 400
+    watch = monitor(fake, subreddits=["tidewell", "homesecurity"])
+    runner, clock, outcome = polled_until_the_reset(
+        db, watch, lambda: len(listings(fake)), 400, "Reddit rate limit used up (X-Ratelimit-Remaining 0)"
+    )
+    assert outcome.stored == 1  # the first subreddit
+    fake.remaining = 600
+    clock.advance(400)
+    (outcome,) = runner.run_pending()
+    assert outcome.status == "ok" and outcome.stored == 1  # the second subreddit, after the reset
 
 
 def test_refused_app_credentials_stop_the_source_without_echoing_them(fake):

@@ -30,13 +30,26 @@ from publishing.csv_import import TooLarge, import_csv
 from settings import redact
 from store import sources
 from store.connection import write
-from store.schema import alerts, scheduled_posts
+from store.schema import scheduled_posts
 from tests.actors import ANA, EDDIE
 from tests.conftest import ROOT
-from tests.fake_slack import FakeSlack
-from tests.hostile import CHANNEL, CORPUS, MARK, NAME, SOURCES, seed
+from tests.fake_slack import FakeSlack, store_level_alert
+from tests.hostile import (
+    AUTOLINK,
+    CHANNEL,
+    CORPUS,
+    DIRECTIVE,
+    ESCAPED,
+    MARK,
+    NAME,
+    SOURCES,
+    active_tokens,
+    markdown_bodies,
+    seed,
+    seeded_drill_config,
+    text_bodies,
+)
 from tests.test_access_pages import AUTH
-from tests.test_hostile_text import AUTOLINK, DIRECTIVE, ESCAPED, active_tokens, markdown_bodies, text_bodies
 from worker.service import open_store
 
 FORMULA = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -61,19 +74,7 @@ def test_the_one_escaper_leaves_no_image_link_html_directive_or_invisible_charac
 
 @pytest.fixture(scope="module")
 def hostile_app(tmp_path_factory):
-    from settings import load_settings
-    from tests.conftest import write_config
-
-    tmp = tmp_path_factory.mktemp("audit")
-    path = write_config(
-        tmp,
-        f'[app]\nmode = "drill"\ndata_dir = "{tmp / "data"}"\n[runner]\nin_app = false\n[sentiment]\nengine = "vader"\n'
-        f'[drill]\nscenario = "{ROOT / "scenarios" / "tidewell-camera-leak.jsonl"}"\n',
-    )
-    db = open_store(load_settings(path))
-    seed(db)
-    db.dispose()
-    return path
+    return seeded_drill_config(tmp_path_factory.mktemp("audit"))
 
 
 def run_page(config, page: str, **state) -> AppTest:
@@ -250,19 +251,7 @@ def test_urls_lose_user_info_and_query_in_errors():
 def test_a_token_echoed_by_slack_is_masked_where_it_is_stored_and_logged(db, secret, clock, caplog):
     fake = FakeSlack()
     try:
-        with write(db) as conn:
-            conn.execute(
-                alerts.insert().values(
-                    at=clock(),
-                    kind="level",
-                    audience="crisis_team",
-                    old_level=0,
-                    new_level=2,
-                    reason="detected",
-                    summary="CRISIS",
-                    explanation="{}",
-                )
-            )
+        store_level_alert(db, clock())
         echoed = f"invalid_auth: token {urllib.parse.quote(secret, safe='')} / {json.dumps(secret)}"
         fake.script.append((200, {}, {"ok": False, "error": echoed}))
         notifier = SlackNotifier(

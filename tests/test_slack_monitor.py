@@ -10,9 +10,10 @@ from monitors.base import RetryAt, SourceStopped
 from monitors.slack import SlackMonitor, monitor_client, pseudonym
 from sentiment.lexicon import VaderEngine
 from store import queries
-from store.schema import messages
+from store.schema import messages, quarantine
 from tests.conftest import FakeClock
 from tests.fake_slack import FakeSlack, Workspace
+from tests.rate_limits import polled_until_the_reset
 from worker.runner import Runner
 
 KEY = b"test-pseudonym-key"
@@ -265,11 +266,9 @@ def test_a_429_mid_backfill_keeps_the_pages_already_read(slack, clock):
     m = monitor(slack, clock=clock, page_size=3)
     first = m.poll(None)
     assert len(first.messages) == 6  # two pages kept, not thrown away
-    with pytest.raises(RetryAt) as err:  # Retry-After (90 s) is longer than the interval: wait
-        clock.advance(60)
-        m.poll(first.cursor)
-    assert err.value.when == clock.now - 60 + 90
-    clock.advance(31)
+    # Retry-After is the source's next poll (the runner schedules it, in the store).
+    assert first.retry.when == clock.now + 90 and first.retry.reason == "Slack rate limit (429): waiting 90 s"
+    clock.advance(91)
     second = m.poll(first.cursor)
     assert {x.text for x in first.messages} | {x.text for x in second.messages} == {f"m{i}" for i in range(1, 11)}
     assert not {x.external_id for x in first.messages} & {x.external_id for x in second.messages}
@@ -338,3 +337,47 @@ def test_a_deleted_thread_is_dropped_not_retried_forever(slack, clock):
     result = monitor(slack, clock=clock).poll(None)
     assert sorted(m.text for m in result.messages) == ["a", "b", "r2"]
     assert list(json.loads(result.cursor)["ch"]["C1"]["threads"]) == [kept]
+
+
+def test_a_message_with_a_malformed_ts_is_quarantined_with_the_reason_not_skipped(db, slack, clock):
+    ws = Workspace(slack)
+    parent = ts(300)
+    ws.history["C1"] = [
+        {"ts": ts(400), "user": "U1", "text": "fine"},
+        {"ts": "not-a-time", "user": "U2", "text": "Is <@U7> answering the press?"},
+        {"ts": "nan", "user": "U3", "text": "float() would take this one"},
+        {"ts": "5", "user": "U4", "text": "joined", "subtype": "channel_join"},  # not words: skipped as ever
+        {"ts": parent, "user": "U1", "text": "thread", "reply_count": 2, "latest_reply": ts(200)},
+    ]
+    ws.replies[parent] = [
+        {"ts": ts(200), "user": "U5", "text": "a reply", "thread_ts": parent},
+        {"ts": "12:00", "user": "U6", "text": "a reply with a broken ts", "thread_ts": parent},
+    ]
+    watch = monitor(slack, clock=clock)
+    result = watch.poll(None)
+    assert sorted(m.text for m in result.messages) == ["a reply", "fine", "thread"]
+    bad = {q.external_id: q for q in result.quarantined}
+    assert set(bad) == {"C1:not-a-time", "C1:nan", "C1:12:00"}
+    assert bad["C1:not-a-time"].reason == "Slack message with a malformed ts: 'not-a-time'"
+    raw = json.loads(bad["C1:not-a-time"].raw)
+    # As pseudonymous as a stored message: no user id, mentions as pseudonyms.
+    assert raw["author"] == pseudonym(KEY, "U2") and "U2" not in bad["C1:not-a-time"].raw
+    assert raw["text"] == f"Is @{pseudonym(KEY, 'U7')} answering the press?"
+    # Through the runner: quarantined in the poll's transaction, shown on the Sources page, once.
+    runner = Runner(db, [monitor(slack, clock=clock)], VaderEngine(), clock=clock)
+    assert runner.poll(runner.monitors[0]).stored == 3
+    clock.advance(120)
+    runner.poll(runner.monitors[0])
+    with db.connect() as conn:
+        rows = conn.execute(sa.select(quarantine.c.external_id, quarantine.c.reason)).all()
+    assert sorted(r.external_id for r in rows) == ["C1:12:00", "C1:nan", "C1:not-a-time"]
+
+
+def test_through_the_runner_a_429_mid_poll_is_the_sources_next_poll(db, slack):
+    ws = Workspace(slack)
+    now = time.time()
+    ws.history["C1"] = [{"ts": f"{now - 60 * i:.6f}", "user": "U1", "text": f"m{i}"} for i in range(1, 11)]
+    ws.rate_limit = lambda method, n: 90 if n == 5 else None  # list, C1, C2 (empty), C1, then 429
+    watch = monitor(slack, page_size=3)
+    _, _, outcome = polled_until_the_reset(db, watch, lambda: len(slack.requests), 90, "Slack rate limit (429)")
+    assert outcome.stored == 6  # the pages read before the 429

@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import time
 
 import sqlalchemy as sa
 
@@ -18,6 +19,16 @@ def run_worker(config_path, *args):
     )
 
 
+def next_poll_at(settings):
+    from store import sources
+
+    db = open_store(settings)
+    try:
+        return sources.next_poll_at(db, "drill")
+    finally:
+        db.dispose()
+
+
 def count(settings):
     db = open_store(settings)
     with db.connect() as conn:
@@ -27,7 +38,9 @@ def count(settings):
 
 
 def test_once_plays_the_backfill_into_the_drill_store(drill_config):
-    path, settings = drill_config()
+    # Polled every hour, not every 5 s: the second process below starts well inside the
+    # interval however slowly a loaded machine starts it (a 5 s window failed now and then).
+    path, settings = drill_config("poll_interval_s = 3600\n")
     done = run_worker(path, "--once")
     assert done.returncode == 0, done.stderr
     assert "source=drill status=ok" in done.stdout
@@ -35,10 +48,13 @@ def test_once_plays_the_backfill_into_the_drill_store(drill_config):
     assert stored > 500  # six hours of calm
     assert (settings.data_dir / "drill.sqlite3").exists()
     assert not (settings.data_dir / "live.sqlite3").exists()  # a drill never touches the live store
+    next_poll = next_poll_at(settings)
+    assert next_poll > time.time() + 3000  # the next poll is an hour away, and the store says so
 
     again = run_worker(path, "--once")
-    assert "status=skipped" in again.stdout  # not due yet: the schedule lives in the store
-    assert count(settings) == stored
+    assert again.returncode == 0, again.stderr
+    assert "source=drill status=skipped" in again.stdout  # not due yet: the schedule lives in the store
+    assert count(settings) == stored and next_poll_at(settings) == next_poll
 
     restarted = run_worker(path, "--once", "--restart-drill")
     assert "source=drill status=ok" in restarted.stdout

@@ -170,6 +170,11 @@ class Runner:
             scores = self._score(result.messages)
             done = self.clock()
             next_at = done + monitor.interval_s * (1 + self.interval_jitter * (random.random() - 0.5))
+            note = result.note
+            if result.retry is not None:  # a rate limit struck part-way: the rest waits for its reset
+                next_at = max(next_at, result.retry.when)
+                note = "; ".join(n for n in (note, result.retry.reason) if n)
+                log.warning("%s: %s", monitor.name, result.retry.reason)
             with write(self.db) as conn:
                 stored, refused = self._store_batch(conn, monitor.name, result.messages, scores, done)
                 held = quarantine.add(conn, [*result.quarantined, *refused], done)
@@ -186,7 +191,7 @@ class Runner:
                     done,
                     next_at,
                     reads=result.reads,
-                    note=result.note,
+                    note=note,
                 )
         except Exception as exc:  # a source's failure must never stop the runner
             return self._failed(monitor, claim, exc)
