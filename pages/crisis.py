@@ -13,8 +13,9 @@ from access.roles import NotAllowed, Permission
 from crisis import feedback
 from crisis.detector import Detector, crisis_status
 from crisis.levels import LEVELS
-from crisis.notify import notifier_failures
 from crisis.presets import PRESETS
+from crisis.stand_down import still_hot
+from pages.common.delivery import show_delivery_problems
 from pages.common.duty import acknowledge_from_link, duty_pages
 from pages.common.frame import app_context, current_actor
 from pages.common.text import clean_frame, md_escape, one_line
@@ -75,22 +76,48 @@ with st.form("override"):
         "Declare a crisis", type="primary", **gate(actor, Permission.SET_CRISIS_LEVEL)
     )
     stand_down = stand_down_col.form_submit_button("Stand down", **gate(actor, Permission.SET_CRISIS_LEVEL))
+
+
+def take_the_call(act: str, reason: str) -> None:
+    detector = Detector(ctx.db, PRESETS[ctx.settings.detection.sensitivity])
+    try:
+        (detector.declare if act == "declare" else detector.stand_down)(actor, reason, time.time())
+    except NotAllowed as exc:
+        st.error(md_escape(str(exc), 600))
+    else:
+        st.session_state.pop("stand_down_pending", None)
+        st.rerun()
+
+
 if declare or stand_down:
     if not why.strip():
         st.error("Say why: the reason goes to the crisis team with the alert.")
+    elif stand_down and still_hot(data):
+        st.session_state["stand_down_pending"] = why.strip()  # asked below, with the figures
     else:
-        detector = Detector(ctx.db, PRESETS[ctx.settings.detection.sensitivity])
-        try:
-            (detector.declare if declare else detector.stand_down)(actor, why.strip(), time.time())
-        except NotAllowed as exc:
-            st.error(md_escape(str(exc), 600))
-        else:
+        take_the_call("declare" if declare else "stand_down", why.strip())
+pending = st.session_state.get("stand_down_pending")
+if pending:
+    hot = still_hot(data)
+    with st.container(border=True, key="stand_down_confirm"):
+        st.warning(
+            f"It is still hot: {hot or 'the figures have just calmed down'}. "
+            "Standing down tells the crisis team the crisis is over. Stand down anyway?",
+            icon=":material/warning:",
+        )
+        st.text(f"Reason: {one_line(pending, 300)}")
+        yes, no = st.columns(2)
+        if yes.button(
+            "Yes, stand down", type="primary", key="stand_down_yes", **gate(actor, Permission.SET_CRISIS_LEVEL)
+        ):
+            take_the_call("stand_down", pending)
+        if no.button("No, keep the level", key="stand_down_no"):
+            st.session_state.pop("stand_down_pending", None)
             st.rerun()
 
 st.subheader("Alerts")
-for failure in notifier_failures(ctx.db):
-    st.warning("Slack delivery failing:", icon=":material/notifications_off:")
-    st.text(one_line(failure, 300))
+problems = show_delivery_problems(ctx)
+slack_on = ctx.settings.notify.enabled and not problems.nowhere
 history = queries.recent_alerts(ctx.db, 50)
 st.dataframe(
     clean_frame(
@@ -102,7 +129,9 @@ st.dataframe(
                 "to": [LEVELS[r.new_level] for r in history],
                 "why": [r.reason + (" (repeat, not sent)" if r.suppressed else "") for r in history],
                 "who": [r.who or "" for r in history],
-                "sent to Slack": [local(r.notified_at) if r.notified_at else "no" for r in history],
+                "sent to Slack": [
+                    local(r.notified_at) if r.notified_at else "no" if slack_on else "Slack not set up" for r in history
+                ],
                 "summary": [one_line(r.summary, 300) for r in history],
             }
         )

@@ -188,7 +188,15 @@ c1.download_button("Export as Markdown", faq.to_markdown(rec, zone.key), "crisis
 channel = ctx.settings.notify.staff_channel
 token = secret("SLACK_BOT_TOKEN", "slack", "bot_token")
 if not channel or not token:
-    c2.caption("Publishing to Slack needs [notify] staff_channel and SLACK_BOT_TOKEN.")
+    missing = ([] if channel else ["the staff channel: [notify] staff_channel in config.toml"]) + (
+        [] if token else ["the Slack token: SLACK_BOT_TOKEN, or [slack] bot_token in .streamlit/secrets.toml"]
+    )
+    c2.warning(
+        "Publishing to staff on Slack is not set up, so the answers reach nobody from here. Missing: "
+        + "; ".join(missing)
+        + ".",
+        icon=":material/notifications_off:",
+    )
 elif actor.may(Permission.PUBLISH_FAQ):
     changes_only = c2.checkbox("Only what changed since the last publish", value=True, key="changes_only")
     if c2.button(f"Publish approved answers to {channel}", key="publish"):

@@ -8,8 +8,7 @@ from datetime import datetime, timezone
 import pandas as pd
 import streamlit as st
 
-from crisis.notify import notifier_failures
-from delivery.router import failures as delivery_failures
+from pages.common.delivery import show_delivery_problems
 from pages.common.frame import app_context, current_actor
 from pages.common.text import clean_frame, one_line, plain
 from settings.registry import monitor_is_internal
@@ -115,6 +114,10 @@ else:
     if (health["status"] == "capped").any():
         st.warning(f"X reading stopped for today at the daily cap of {ctx.settings.sources.x.daily_read_cap:,} posts.")
 
+st.subheader("Alert delivery")  # [notify] Slack channels and [delivery] routes: Teams, e-mail, webhooks, Slack
+if not show_delivery_problems(ctx, limit=10).any:
+    st.caption("Every alert was delivered on every configured route.")
+
 st.subheader("Quarantined items")
 held = quarantine.counts(ctx.db)
 if held.empty:
@@ -172,21 +175,3 @@ else:
         hide_index=True,
         width="stretch",
     )
-
-st.subheader("Slack alerts")
-failures = notifier_failures(ctx.db)
-if failures:
-    for failure in failures:
-        st.text(one_line(failure, 300))
-else:
-    st.caption("No undelivered alerts.")
-
-st.subheader("Alert deliveries")  # [delivery] routes: Teams, e-mail, webhooks, Slack channels
-undelivered = delivery_failures(ctx.db)
-if undelivered:
-    for failure in undelivered:
-        st.text(one_line(failure, 300))
-elif ctx.settings.delivery.routes:
-    st.caption("Every routed alert was delivered.")
-else:
-    st.caption("No routes in [delivery.routes]: alerts go only to the [notify] Slack channels.")
