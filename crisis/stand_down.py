@@ -6,7 +6,7 @@ from __future__ import annotations
 
 VOLUME_FACTOR = 2.0  # still twice the usual volume
 SHARE_POINTS = 0.10  # negative share still 10 points above normal
-MIN_MESSAGES = 10  # fewer than this says nothing either way
+MIN_MESSAGES = 30  # fewer than this in the window is noise, hot or not
 
 
 def still_hot(explanation: dict) -> str | None:

@@ -16,9 +16,10 @@ from incidents import faq
 from pages.common.context import web_engine
 from pages.common.frame import app_context, current_actor
 from pages.common.text import clean_frame, csv_safe, md_escape, one_line
-from pages.common.widgets import display_time, gate, selectable_table
+from pages.common.timefmt import display_time, viewer_zone
+from pages.common.widgets import gate, selectable_table
 from publishing import pause, posts
-from publishing.csv_import import CsvImportError, TooLarge, import_csv
+from publishing.csv_import import AlreadyImported, CsvImportError, TooLarge, import_csv
 from publishing.risk import risk_flags
 from settings import config_path
 from store import audit
@@ -39,7 +40,8 @@ ACTIONS = {
 
 
 def local(epoch_s: float | None) -> str:
-    return display_time(epoch_s, zone, "%a %d %b %H:%M")
+    """Shown in the viewer's zone, named (the forms below take times in [app] timezone)."""
+    return display_time(epoch_s, viewer_zone(zone), "%a %d %b %H:%M")
 
 
 st.header("Scheduled posts")
@@ -260,6 +262,17 @@ with st.expander("Import posts from CSV"):
                     time.time(),
                     max_bytes=caps.import_max_mb * 1_000_000,
                     max_rows=caps.import_max_rows,
+                    filename=upload.name,
+                )
+            except AlreadyImported as exc:
+                st.error(
+                    md_escape(
+                        f"Nothing was imported: this file was already imported on {local(exc.at)} by {exc.who}"
+                        + (f" (as {exc.filename}, {exc.posts} posts)" if exc.filename else f" ({exc.posts} posts)")
+                        + ". To schedule its posts again on purpose, change the file (their times, say).",
+                        600,
+                    ),
+                    icon=":material/content_copy:",
                 )
             except TooLarge as exc:
                 st.error(md_escape(f"Nothing was imported: {exc}", 600))

@@ -188,3 +188,13 @@ def test_still_hot_reads_the_latest_figures():
         }
     }
     assert still_hot(sour) and still_hot({}) is None
+    few = {
+        "total": {
+            "observed": 13,
+            "window_minutes": 5,
+            "expected": 5,
+            "negative_share": 0.08,
+            "expected_negative_share": 0.08,
+        }
+    }
+    assert still_hot(few) is None  # 13 messages against 5 is noise, not a crisis still burning
