@@ -19,17 +19,13 @@ from pages.common.delivery import show_delivery_problems
 from pages.common.duty import acknowledge_from_link, duty_pages
 from pages.common.frame import app_context, current_actor
 from pages.common.text import clean_frame, md_escape, one_line
-from pages.common.widgets import display_time, gate, narratives_table
+from pages.common.timefmt import display_time, time_header, viewer_zone, zone_name
+from pages.common.widgets import gate, narratives_table
 from store import queries
 
 ctx = app_context()
 actor = current_actor()
-zone = ctx.settings.zone
-
-
-def local(epoch_s: float | None) -> str:
-    return display_time(epoch_s, zone) if epoch_s else "–"
-
+zone = viewer_zone(ctx.settings.zone)
 
 acknowledge_from_link(ctx, actor)  # ?ack=... from an on-duty alert (delivery.escalation)
 status = crisis_status(ctx.db)
@@ -37,7 +33,7 @@ data = status["explanation"] or {}
 st.header(f"Crisis level: {status['level'].upper()}")
 st.text(one_line(status["summary"], 600))
 st.caption(
-    f"Since {local(status['since'])} · last evaluated {local(status['updated_at'])} · "
+    f"Since {display_time(status['since'], zone)} · last evaluated {display_time(status['updated_at'], zone)} · "
     f"sensitivity {ctx.settings.detection.sensitivity}" + (" · declared by a person" if status["declared"] else "")
 )
 
@@ -123,14 +119,19 @@ st.dataframe(
     clean_frame(
         pd.DataFrame(
             {
-                "when": [local(r.at) for r in history],
+                time_header("when", zone): [display_time(r.at, zone, with_zone=False) for r in history],
                 "what": [r.kind for r in history],
                 "from": [LEVELS[r.old_level] if r.old_level is not None else "" for r in history],
                 "to": [LEVELS[r.new_level] for r in history],
                 "why": [r.reason + (" (repeat, not sent)" if r.suppressed else "") for r in history],
                 "who": [r.who or "" for r in history],
                 "sent to Slack": [
-                    local(r.notified_at) if r.notified_at else "no" if slack_on else "Slack not set up" for r in history
+                    display_time(r.notified_at, zone, "%H:%M:%S")
+                    if r.notified_at
+                    else "no"
+                    if slack_on
+                    else "Slack not set up"
+                    for r in history
                 ],
                 "summary": [one_line(r.summary, 300) for r in history],
             }
@@ -165,7 +166,7 @@ st.dataframe(
     clean_frame(
         pd.DataFrame(
             {
-                "when": [local(r.at) for r in raised],
+                time_header("when", zone): [display_time(r.at, zone, with_zone=False) for r in raised],
                 "to": [LEVELS[r.new_level] for r in raised],
                 "why": [r.reason for r in raised],
                 "verdict": [feedback.VERDICTS.get(r.verdict, "not marked") for r in raised],
@@ -173,7 +174,7 @@ st.dataframe(
                 "note": [one_line(r.note or "", 200) for r in raised],
                 "summary": [one_line(r.summary, 300) for r in raised],
             },
-            columns=["when", "to", "why", "verdict", "by", "note", "summary"],
+            columns=[time_header("when", zone), "to", "why", "verdict", "by", "note", "summary"],
         )
     ),
     hide_index=True,
@@ -181,7 +182,7 @@ st.dataframe(
 )
 mark_col, miss_col = st.columns(2)
 with mark_col, st.form("alert_feedback"):
-    labels = {r.id: f"{local(r.at)} · {LEVELS[r.new_level].upper()} ({r.reason})" for r in raised}
+    labels = {r.id: f"{display_time(r.at, zone)} · {LEVELS[r.new_level].upper()} ({r.reason})" for r in raised}
     alert_id = st.selectbox("Alert", list(labels), format_func=labels.get, key="feedback_alert")
     verdict = st.radio(
         "Verdict", list(feedback.VERDICTS), format_func=feedback.VERDICTS.get, horizontal=True, key="feedback_verdict"
@@ -199,7 +200,7 @@ with miss_col, st.form("missed_crisis"):
     today = datetime.now(zone)
     day = st.date_input("We missed a crisis here: day", value=today.date(), key="missed_day")
     at = st.time_input(
-        f"began at ({ctx.settings.app.timezone})",
+        f"began at ({zone_name(zone)})",
         value=today.time().replace(second=0, microsecond=0),
         key="missed_time",
     )
@@ -218,7 +219,7 @@ if judged.misses:
         clean_frame(
             pd.DataFrame(
                 {
-                    "began": [local(r.at) for r in judged.misses],
+                    time_header("began", zone): [display_time(r.at, zone, with_zone=False) for r in judged.misses],
                     "what was missed": [one_line(r.note, 300) for r in judged.misses],
                     "recorded by": [r.who for r in judged.misses],
                 }

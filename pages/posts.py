@@ -14,6 +14,7 @@ from access.roles import NotAllowed, Permission
 from crisis.detector import crisis_status
 from incidents import faq
 from pages.common.context import web_engine
+from pages.common.exports import drill_frame, export_name
 from pages.common.frame import app_context, current_actor
 from pages.common.text import clean_frame, csv_safe, md_escape, one_line
 from pages.common.timefmt import display_time, viewer_zone
@@ -301,4 +302,9 @@ shown = pd.DataFrame(
 )
 st.caption(f"The newest {len(log):,} of {total:,} entries for posts and the pause switch; all actions: Audit log page.")
 st.dataframe(clean_frame(shown), hide_index=True, width="stretch", key="audit_table")
-st.download_button("Export these entries (CSV)", csv_safe(shown), "publishing-audit.csv", "text/csv")
+st.download_button(
+    "Export these entries (CSV)",
+    csv_safe(drill_frame(ctx, shown)),
+    export_name(ctx, "publishing-audit.csv"),
+    "text/csv",
+)

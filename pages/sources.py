@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
 
 import pandas as pd
 import streamlit as st
@@ -11,6 +10,7 @@ import streamlit as st
 from pages.common.delivery import show_delivery_problems
 from pages.common.frame import app_context, current_actor
 from pages.common.text import clean_frame, one_line, plain
+from pages.common.timefmt import display_time, time_header, viewer_zone
 from settings.registry import monitor_is_internal
 from store import quarantine, queries, runners
 
@@ -19,18 +19,18 @@ LATEST_QUARANTINED = 5
 
 ctx = app_context()
 actor = current_actor()
-zone = ctx.settings.zone
+zone = viewer_zone(ctx.settings.zone)
 now = time.time()
 price = ctx.settings.sources.x.usd_per_1000_reads
 RATE_LIMITED = ("bluesky", "reddit")  # sources whose PollResult.reads counts API calls, not billed reads
 
 
-def local(epoch_s) -> str:
+def next_poll(epoch_s) -> str:
     if not epoch_s or pd.isna(epoch_s):
         return "–"
     if epoch_s == float("inf"):
         return "never (needs a person)"
-    return f"{datetime.fromtimestamp(epoch_s, tz=timezone.utc).astimezone(zone):%H:%M:%S}"
+    return display_time(epoch_s, zone, "%H:%M:%S", with_zone=False)
 
 
 def ago(epoch_s) -> str:
@@ -97,7 +97,7 @@ else:
                 "est. spend today": (f"${reads * price / 1000:,.2f}" if price else "set usd_per_1000_reads")
                 if row.name == "x"
                 else "",
-                "next poll": local(row.next_poll_at)
+                time_header("next poll", zone): next_poll(row.next_poll_at)
                 if row.status not in ("stopped", "not_configured")
                 else "after a fix and restart",
             }
@@ -145,7 +145,7 @@ else:
         with st.container(border=True):
             # Everything here came from outside: plain text elements only, never Markdown.
             st.text(
-                f"{local(item.at)} · {one_line(item.source, 80)} · "
+                f"{display_time(item.at, zone, '%Y-%m-%d %H:%M:%S')} · {one_line(item.source, 80)} · "
                 f"{one_line(item.external_id, 120) if item.external_id else 'no id'}"
             )
             st.text(one_line(item.reason, 500))
