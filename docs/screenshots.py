@@ -2,7 +2,8 @@
 
 Plays the bundled drill into a temporary store, starting 25 minutes into the
 scenario (the crisis in full swing), serves the app on a loopback port and
-saves each page at 1920x1080 with Debian's chromium.
+saves each page at 1920x1080 with Debian's chromium, and the executive
+overview on a phone (390x844 at 2x, Amsterdam time).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import time
 from pathlib import Path
 
 from settings import load_settings
-from tests.browser import browser_page, streamlit_server
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, browser_page, streamlit_server
 from worker.service import open_store, restart_drill
 
 DOCS = Path(__file__).resolve().parent
@@ -39,6 +40,30 @@ def main(at_s: float = 1500) -> None:
                 time.sleep(2)  # let the charts finish drawing
                 page.screenshot(path=str(DOCS / name))
                 print(f"wrote docs/{name}")
+            phone(url)
+
+
+def phone(url: str) -> None:
+    """The overview as an executive sees it on a phone: the level first."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(
+                viewport={"width": 390, "height": 844},
+                device_scale_factor=2,
+                is_mobile=True,
+                has_touch=True,
+                timezone_id="Europe/Amsterdam",
+            ).new_page()
+            page.goto(url + "/overview")
+            page.get_by_text("Top narratives, last 3 hours", exact=True).first.wait_for(timeout=180_000)
+            time.sleep(2)
+            page.screenshot(path=str(DOCS / "overview-phone.png"))
+            print("wrote docs/overview-phone.png")
+        finally:
+            browser.close()
 
 
 if __name__ == "__main__":

@@ -31,6 +31,8 @@ REFRESH_S = ctx.settings.overview.refresh_s
 STALE_S = 300  # the detector judges every minute; five without a verdict is worth saying
 ARROW = {"↑": "up", "↓": "down", "→": "off"}
 COLOUR = {"normal": "green", "watch": "orange", "crisis": "red"}
+# The level's box in the level's colour (our own constant CSS; the shape beside the word reads without colour).
+BOX = {"normal": "#21c354", "watch": "#ffa421", "crisis": "#ff4b4b"}
 
 
 def as_of(now: float) -> str:
@@ -46,6 +48,10 @@ def level_first() -> None:
     _colour, shape = LEVEL_STYLE[level]
     hour_ago = LEVELS[queries.level_at(ctx.db, now - 3600)]
     change = (LEVELS.index(level) > LEVELS.index(hour_ago)) - (LEVELS.index(level) < LEVELS.index(hour_ago))
+    st.html(
+        f"<style>.st-key-overview_level {{border: 3px solid {BOX[level]} !important; background: {BOX[level]}1f;}}"
+        f".st-key-overview_level [data-testid='stMetricValue'] {{color: {BOX[level]};}}</style>"
+    )
     with st.container(border=True, key="overview_level"):
         st.metric(
             "Crisis level",
