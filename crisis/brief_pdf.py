@@ -15,7 +15,7 @@ from pathlib import Path
 from fpdf import FPDF
 from fpdf.fonts import FontFace
 
-from crisis.brief import Brief, post_line
+from crisis.brief import DRILL_MARK, Brief, post_line
 from crisis.brief_html import LEVEL_STYLE
 from safety.text import one_line
 
@@ -52,8 +52,8 @@ class _BriefPDF(FPDF):
     def footer(self) -> None:
         self.set_y(-12)
         self.set_font(self.family, "B" if self.brief.drill else "", 8)
-        mark = self.brief.drill_line + " · " if self.brief.drill else ""
-        self.cell(0, 6, self.clean(f"{mark}{self.brief.title} · page {self.page_no()}"), align="C")
+        mark = f"{DRILL_MARK} · " if self.brief.drill else ""
+        self.cell(0, 6, self.clean(f"{mark}Crisis brief · page {self.page_no()}"), align="C")
 
 
 def to_pdf(brief: Brief) -> bytes:
@@ -76,6 +76,7 @@ def to_pdf(brief: Brief) -> bytes:
     pdf.set_font(pdf.family, "B", 20)
     pdf.cell(width, 12, pdf.clean(brief.level.upper()), fill=True, new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(34, 34, 34)
+    pdf.set_fill_color(255, 255, 255)  # tables below: no fill but their heading row's
     pdf.ln(3)
     pdf.set_font(pdf.family, "", 12)
     pdf.multi_cell(width, 6, pdf.clean(brief.headline or brief.summary), new_x="LMARGIN", new_y="NEXT")
@@ -123,7 +124,7 @@ def to_pdf(brief: Brief) -> bytes:
                 ]
                 for s in brief.narratives
             ],
-            (10, 2, 2, 3, 2, 3),
+            (9, 2, 3, 3, 2, 3),
         )
     else:
         pdf.multi_cell(width, 5, "No story has more than one post yet.", new_x="LMARGIN", new_y="NEXT")
