@@ -35,6 +35,11 @@ COLOUR = {"normal": "green", "watch": "orange", "crisis": "red"}
 BOX = {"normal": "#21c354", "watch": "#ffa421", "crisis": "#ff4b4b"}
 
 
+def tone(arrow: str) -> dict:
+    """Up is bad here (more messages, more anger); no change is grey, with no arrow."""
+    return {"delta_color": "off" if arrow == "off" else "inverse", "delta_arrow": arrow}
+
+
 def as_of(now: float) -> str:
     return f"as of {display_time(now, zone, '%H:%M:%S', with_zone=False)} ({zone_name(zone, now)})"
 
@@ -57,7 +62,7 @@ def level_first() -> None:
             "Crisis level",
             f"{shape} {level.upper()}",
             delta={1: "worse than 1 h ago", 0: "same as 1 h ago", -1: "better than 1 h ago"}[change],
-            delta_color="inverse",
+            delta_color="inverse" if change else "off",  # no change: grey, never a red arrow
             delta_arrow={1: "up", 0: "off", -1: "down"}[change],
         )
         st.markdown(f":{COLOUR[level]}[**{md_escape(headline(status['explanation'] or {}), 400)}**]")
@@ -82,22 +87,25 @@ def overview() -> None:
         "24 h ago",
         brief.level_24h.upper(),
         delta=f"now {brief.trend_24h[2:]}",
-        delta_color="inverse",
-        delta_arrow=ARROW[brief.trend_24h[0]],
+        **tone(ARROW[brief.trend_24h[0]]),
     )
+    more = brief.messages_1h - brief.messages_prev_1h
     c2.metric(
         "Messages, last hour",
         f"{brief.messages_1h:,}",
-        delta=f"{brief.messages_1h - brief.messages_prev_1h:+,} vs hour before",
-        delta_color="inverse",
+        delta=f"{more:+,} vs hour before" if more else "same as the hour before",
+        **tone("up" if more > 0 else "down" if more < 0 else "off"),
+    )
+    points = (
+        None
+        if brief.expected_negative_share is None or brief.negative_share_1h is None
+        else round((brief.negative_share_1h - brief.expected_negative_share) * 100)
     )
     c3.metric(
         "Negative share, last hour",
         "–" if brief.negative_share_1h is None else f"{brief.negative_share_1h:.0%}",
-        delta=None
-        if brief.expected_negative_share is None or brief.negative_share_1h is None
-        else f"{(brief.negative_share_1h - brief.expected_negative_share) * 100:+.0f} pts vs normal",
-        delta_color="inverse",
+        delta=None if points is None else f"{points:+d} pts vs normal" if points else "as normal",
+        **tone("up" if points and points > 0 else "down" if points else "off"),
     )
 
     hours = brief.hours
