@@ -52,7 +52,13 @@ def main(at_s: float = 1500) -> None:
 
 def drawn(page) -> None:
     """Every part of the page drawn: no placeholder left (the overview draws in two parts), charts settled."""
-    page.wait_for_function("() => !document.querySelector('[data-testid=stSkeleton]')", timeout=180_000)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=stSkeleton], [data-testid=stStatusWidget]')",
+        timeout=180_000,
+        polling=250,
+    )
+    if page.get_by_text("Top narratives, last 3 hours").count():  # the overview: both charts
+        page.locator(".vega-embed").nth(1).wait_for(timeout=180_000)
     time.sleep(3)
 
 

@@ -72,7 +72,8 @@ def level_first() -> None:
             if stale and status["updated_at"]
             else ""
         )
-        st.caption(f"{'DRILL · ' if ctx.settings.is_drill else ''}{as_of(now)}{note}")
+        declared = " · level declared by the crisis team" if status["declared"] else ""
+        st.caption(f"{'DRILL · ' if ctx.settings.is_drill else ''}{as_of(now)}{declared}{note}")
 
 
 @st.fragment(run_every=REFRESH_S)

@@ -183,3 +183,16 @@ def test_markdown_and_csv_say_drill_first(hostile_brief):
     assert markdown.splitlines()[2].startswith("**DRILL \\- exercise data, not a real crisis")
     rows = hostile_brief.to_csv().splitlines()
     assert rows[0] == '"item","value"' and rows[1].startswith('"DRILL","DRILL - exercise data, not a real crisis')
+
+
+def test_a_declared_level_says_so_beside_as_of(drill_store):
+    from crisis.detector import Detector
+    from crisis.presets import PRESETS
+    from tests.actors import ANA
+
+    db = drill_store(0.5)
+    Detector(db, PRESETS["medium"]).declare(ANA, "a reporter is calling", time.time())
+    at = open_overview()
+    first = at.main.children[1]
+    assert first.metric[0].value.endswith("CRISIS")
+    assert "level declared by the crisis team" in first.caption[0].value
