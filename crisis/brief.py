@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from crisis.detector import crisis_status
+from crisis.headline import headline
 from crisis.levels import LEVELS
 from crisis.narrative_store import top_narratives
 from crisis.narratives import one_line
@@ -21,6 +22,7 @@ from store import queries
 from store.schema import triage
 
 ARROWS = {1: "↑ worse", 0: "→ same", -1: "↓ better"}
+DRILL_MARK = "DRILL - exercise data, not a real crisis"
 
 
 def trend(now_level: int, then_level: int) -> str:
@@ -34,7 +36,7 @@ class Brief:
     level: str
     level_1h: str
     level_24h: str
-    summary: str
+    summary: str  # the detector's one line (for the crisis team)
     messages_1h: int
     messages_prev_1h: int
     negative_share_1h: float | None
@@ -51,6 +53,26 @@ class Brief:
     hours: object = None  # pandas DataFrame: messages and negative per hour, last 24 h
     faq: dict | None = None  # the active incident's FAQ status
     surge: dict | None = None  # a volume surge whose negative share is not up (crisis/explain.py)
+    headline: str = ""  # the level in one plain sentence (crisis.headline), for executives
+    top_posts: list[dict] = field(default_factory=list)  # widest-reaching negative outside posts, last hour
+    drill: bool = False  # drill data: every export says so, first
+    drill_title: str = ""  # the scenario's title
+
+    @property
+    def drill_line(self) -> str:
+        """'DRILL - exercise data, not a real crisis (scenario: ...)', or '' for real data."""
+        if not self.drill:
+            return ""
+        return DRILL_MARK + (f" (scenario: {self.drill_title})" if self.drill_title else "")
+
+    def local(self, epoch_s: float, fmt: str = "%H:%M") -> str:
+        return datetime.fromtimestamp(epoch_s, tz=timezone.utc).astimezone(ZoneInfo(self.zone)).strftime(fmt)
+
+    @property
+    def title(self) -> str:
+        """'Crisis brief, 2026-11-23 09:30 (Europe/Amsterdam)', 'DRILL - ...' first for drill data."""
+        when = self.local(self.at, "%Y-%m-%d %H:%M")
+        return ("DRILL - " if self.drill else "") + f"Crisis brief, {when} ({self.zone})"
 
     @property
     def trend_1h(self) -> str:
@@ -70,6 +92,7 @@ class Brief:
             ("Negative share, last hour", share + normal),
             ("Reach of negative posts, last 24 h", f"{self.negative_reach_24h:,}"),
             *self._narrative_rows(),
+            *self._top_post_rows(),
             ("By source, last 24 h", ", ".join(f"{s} {m:,} ({n:,} negative)" for s, m, n in self.sources_24h) or "–"),
             *self.team_rows(),
         ]
@@ -92,24 +115,29 @@ class Brief:
             (
                 f"Narrative {i}",
                 f"{one_line(story, 160)}, {story['reach']:,} reach, first seen "
-                f"{datetime.fromtimestamp(story['first_seen'], tz=timezone.utc).astimezone(ZoneInfo(self.zone)):%H:%M}"
+                f"{self.local(story['first_seen'])}"
                 f", {story['growth']}",
             )
             for i, story in enumerate(self.narratives, 1)
         ]
 
+    def _top_post_rows(self) -> list[tuple[str, str]]:
+        return [(f"Top negative post {i}", post_line(post)) for i, post in enumerate(self.top_posts, 1)]
+
     def _faq_line(self) -> str:
         if not self.faq:
             return "no active incident"
-        updated = datetime.fromtimestamp(self.faq["updated_at"], tz=timezone.utc).astimezone(ZoneInfo(self.zone))
+        updated = self.local(self.faq["updated_at"])
         return (
             f"{self.faq['name']}: {self.faq['approved']} approved answers, {self.faq['draft']} drafts, "
-            f"{self.faq['facts']} facts; updated {updated:%H:%M}"
+            f"{self.faq['facts']} facts; updated {updated}"
         )
 
     def to_markdown(self) -> str:
-        when = datetime.fromtimestamp(self.at, tz=timezone.utc).astimezone(ZoneInfo(self.zone))
-        lines = [f"# Crisis brief, {when:%Y-%m-%d %H:%M} ({self.zone})", "", f"**{_md_cell(self.summary)}**", ""]
+        lines = [f"# {_md_cell(self.title)}", ""]
+        if self.drill:
+            lines += [f"**{_md_cell(self.drill_line)}**", ""]
+        lines += [f"**{_md_cell(self.headline or self.summary)}**", ""]
         lines += ["| | |", "| --- | --- |"]
         lines += [f"| {_md_cell(k)} | {_md_cell(v)} |" for k, v in self.rows()]
         return "\n".join(lines) + "\n"
@@ -118,7 +146,16 @@ class Brief:
         """Every field quoted and every text neutralised (a narrative term or a
         pause reason can start like a formula)."""
         generated = datetime.fromtimestamp(self.at, tz=timezone.utc).isoformat()
-        return write_rows([("item", "value"), ("generated_at_utc", generated), *self.rows()])
+        drill = [("DRILL", self.drill_line)] if self.drill else []
+        rows = [*drill, ("generated_at_utc", generated), ("Summary", self.headline or self.summary), *self.rows()]
+        return write_rows([("item", "value"), *rows])
+
+
+def post_line(post: dict, width: int = 280) -> str:
+    """'@mira_secures on x, 84,000 reach: "..."' (outside text: escape it where it goes)."""
+    text = " ".join(str(post["text"]).split())
+    text = text if len(text) <= width else text[: width - 1].rstrip() + "…"
+    return f'{post["author"] or "someone"} on {post["source"]}, {int(post["reach"]):,} reach: "{text}"'
 
 
 def _md_cell(text: str) -> str:
@@ -126,7 +163,7 @@ def _md_cell(text: str) -> str:
     return md_escape(text, None)
 
 
-def build_brief(db: sa.Engine, now: float, zone: str) -> Brief:
+def build_brief(db: sa.Engine, now: float, zone: str, *, drill: bool = False, drill_title: str = "") -> Brief:
     status = crisis_status(db)
     data = status["explanation"] or {}
     total = data.get("total") or {}
@@ -160,4 +197,8 @@ def build_brief(db: sa.Engine, now: float, zone: str) -> Brief:
         hours=queries.volume_by_hour(db, now_i - 24 * 3600, now_i + 1),
         faq=faq_status(db),
         surge=data.get("surge"),
+        headline=headline(data),
+        top_posts=queries.top_negative(db, now_i - 3600, now_i + 1, 5).to_dict("records"),
+        drill=drill,
+        drill_title=drill_title,
     )

@@ -284,15 +284,3 @@ class SlackNotifier:
                 )
             )
         return True
-
-
-def notifier_failures(db: sa.Engine) -> list[str]:
-    """Undelivered alerts' last errors, newest first (for the pages)."""
-    with db.connect() as conn:
-        rows = conn.execute(
-            sa.select(alerts.c.audience, alerts.c.notify_error, alerts.c.notify_attempts)
-            .where(alerts.c.notified_at.is_(None), alerts.c.notify_error.is_not(None))
-            .order_by(alerts.c.id.desc())
-            .limit(5)
-        ).all()
-    return [f"{r.audience}: {r.notify_error} (attempt {r.notify_attempts})" for r in rows]

@@ -10,8 +10,7 @@ import sqlalchemy as sa
 
 from crisis.detector import crisis_status
 from crisis.narrative_store import top_narratives
-from crisis.notify import notifier_failures
-from delivery.router import failures as delivery_failures
+from delivery.problems import failures as delivery_failures
 from incidents import faq
 from publishing import pause
 from settings.registry import internal_sources
@@ -52,7 +51,7 @@ def wall_snapshot(
     return WallSnapshot(
         now=now,
         status=crisis_status(db),
-        notify_failures=notifier_failures(db) + delivery_failures(db, 5),
+        notify_failures=delivery_failures(db, 10),
         volume=queries.volume_by_minute(db, since, now + 1),
         health=queries.source_health(db),
         last_success_at=queries.last_success_at(db),

@@ -47,7 +47,9 @@ class BriefSchedule:
         *,
         clock: Callable[[], float] = time.time,
         grace_s: float = GRACE_S,
+        drill: bool = False,
     ) -> None:
+        self.drill = drill  # a drill's brief says DRILL first, wherever it is sent
         self.db, self.times, self.channels, self.zone, self.clock, self.grace_s = (
             db,
             times,
@@ -77,7 +79,7 @@ class BriefSchedule:
             ).scalar()
         if done:
             return False
-        brief = build_brief(self.db, now, str(self.zone))
+        brief = build_brief(self.db, now, str(self.zone), drill=self.drill)
         label = datetime.fromtimestamp(slot, tz=self.zone).strftime("%H:%M")
         with write(self.db) as conn:
             alert_id = conn.execute(
@@ -90,8 +92,15 @@ class BriefSchedule:
                     new_level=LEVELS.index(status["level"]),
                     reason=f"brief {label}",
                     suppressed=False,
-                    summary=status["summary"],
-                    explanation=json.dumps({"digest": [f"{k}: {v}" for k, v in brief.rows()]}),
+                    summary=(f"{brief.drill_line}: " if self.drill else "") + brief.headline,
+                    explanation=json.dumps(
+                        {
+                            "digest": [
+                                *([brief.drill_line] if self.drill else []),
+                                *(f"{k}: {v}" for k, v in brief.rows()),
+                            ]
+                        }
+                    ),
                     notify_attempts=MAX_ATTEMPTS,  # not for [notify]'s Slack notifier: its deliveries are below
                 )
                 .returning(alerts.c.id)

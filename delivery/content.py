@@ -45,7 +45,11 @@ class AlertContent:
             elif block["type"] == "context":
                 lines += [e["text"] for e in block.get("elements", [])]
         if row.kind == "brief":
+            from crisis.brief import DRILL_MARK
+
             title = f"Executive brief: {LEVELS[row.new_level].upper()} ({row.reason.removeprefix('brief ')})"
+            if row.summary.startswith(DRILL_MARK):
+                title = f"DRILL - {title}"
         return cls(row.id, row.kind, LEVELS[row.new_level], title, [line for line in lines if line.strip()])
 
     @property

@@ -207,18 +207,3 @@ def _alert_context(db: sa.Engine, alert_id: int):
         alert = conn.execute(sa.select(alerts).where(alerts.c.id == alert_id)).one()
     accounts = [f"{r.account} ({r.mentions}, owner {r.owner})" for r in recent_hits(db, alert.at - 3600).itertuples()]
     return alert, on_duty(db), accounts
-
-
-def failures(db: sa.Engine, limit: int = 10) -> list[str]:
-    """Deliveries that failed, or are being retried after an error, newest first (Sources page, wall)."""
-    with db.connect() as conn:
-        rows = conn.execute(
-            sa.select(d.audience, d.channel, d.status, d.attempts, d.last_error)
-            .where(
-                sa.or_(d.status.in_(("failed", "unknown")), sa.and_(d.status == "pending", d.last_error.is_not(None)))
-            )
-            .order_by(d.id.desc())
-            .limit(limit)
-        ).all()
-    words = {"failed": "gave up", "unknown": "outcome unknown", "pending": "retrying"}
-    return [f"{r.audience} → {r.channel}: {r.last_error} ({words[r.status]}, attempt {r.attempts})" for r in rows]

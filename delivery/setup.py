@@ -140,5 +140,7 @@ def build_delivery(settings, db: sa.Engine, clock: Callable[[], float] = time.ti
     if cfg.briefs.times:
         from delivery.briefs import BriefSchedule
 
-        briefs = BriefSchedule(db, cfg.briefs.times, cfg.briefs.channels, settings.zone, clock=clock).run_once
+        briefs = BriefSchedule(
+            db, cfg.briefs.times, cfg.briefs.channels, settings.zone, clock=clock, drill=settings.is_drill
+        ).run_once
     return Delivery(db, router, escalation=escalation, briefs=briefs, digests=digests)

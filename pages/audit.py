@@ -10,13 +10,14 @@ import pandas as pd
 import streamlit as st
 
 from access.roles import Permission
+from pages.common.exports import drill_frame, export_name
 from pages.common.frame import app_context
 from pages.common.text import clean_frame, csv_safe, one_line
-from pages.common.widgets import display_time
+from pages.common.timefmt import display_time, time_header, viewer_zone
 from store import audit
 
 ctx = app_context(Permission.READ_AUDIT)
-zone = ctx.settings.zone
+zone = viewer_zone(ctx.settings.zone)
 SHOWN = 1000
 EXPORTED = 100_000
 
@@ -47,7 +48,9 @@ st.caption(f"{total:,} entries match" + (f"; the newest {SHOWN:,} are shown" if 
 def table(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "when": [display_time(t, zone, "%Y-%m-%d %H:%M:%S") for t in frame["at"]],
+            time_header("when", zone): [
+                display_time(t, zone, "%Y-%m-%d %H:%M:%S", with_zone=False) for t in frame["at"]
+            ],
             "who": frame["who"].map(lambda w: one_line(w, 120)),
             "action": frame["action"],
             "target": frame["target"].map(lambda t: one_line(t, 120)),
@@ -66,8 +69,9 @@ def export() -> None:
     if st.button(f"Prepare CSV of {min(total, EXPORTED):,} entries", key="audit_prepare", disabled=not total):
         _, everything = audit.search(ctx.db, filters, EXPORTED)
         utc = [datetime.fromtimestamp(t, tz=timezone.utc).isoformat() for t in everything["at"]]
-        csv = csv_safe(everything.assign(at=utc))
-        st.download_button("Download audit-log.csv", csv, "audit-log.csv", "text/csv", key="audit_export")
+        csv = csv_safe(drill_frame(ctx, everything.assign(at=utc)))
+        name = export_name(ctx, "audit-log.csv")
+        st.download_button(f"Download {name}", csv, name, "text/csv", key="audit_export")
 
 
 export()

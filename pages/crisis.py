@@ -13,23 +13,20 @@ from access.roles import NotAllowed, Permission
 from crisis import feedback
 from crisis.detector import Detector, crisis_status
 from crisis.levels import LEVELS
-from crisis.notify import notifier_failures
 from crisis.presets import PRESETS
+from crisis.stand_down import still_hot
+from pages.common.delivery import show_delivery_problems
 from pages.common.duty import acknowledge_from_link, duty_pages
 from pages.common.frame import app_context, current_actor
 from pages.common.text import clean_frame, md_escape, one_line
-from pages.common.widgets import display_time, gate, narratives_table
+from pages.common.timefmt import display_time, time_header, viewer_zone, zone_name
+from pages.common.widgets import gate, narratives_table
 from publishing import proposals
 from store import queries
 
 ctx = app_context()
 actor = current_actor()
-zone = ctx.settings.zone
-
-
-def local(epoch_s: float | None) -> str:
-    return display_time(epoch_s, zone) if epoch_s else "–"
-
+zone = viewer_zone(ctx.settings.zone)
 
 acknowledge_from_link(ctx, actor)  # ?ack=... from an on-duty alert (delivery.escalation)
 status = crisis_status(ctx.db)
@@ -37,7 +34,7 @@ data = status["explanation"] or {}
 st.header(f"Crisis level: {status['level'].upper()}")
 st.text(one_line(status["summary"], 600))
 st.caption(
-    f"Since {local(status['since'])} · last evaluated {local(status['updated_at'])} · "
+    f"Since {display_time(status['since'], zone)} · last evaluated {display_time(status['updated_at'], zone)} · "
     f"sensitivity {ctx.settings.detection.sensitivity}" + (" · declared by a person" if status["declared"] else "")
 )
 
@@ -76,47 +73,79 @@ with st.form("override"):
         "Declare a crisis", type="primary", **gate(actor, Permission.SET_CRISIS_LEVEL)
     )
     stand_down = stand_down_col.form_submit_button("Stand down", **gate(actor, Permission.SET_CRISIS_LEVEL))
+
+
+def take_the_call(act: str, reason: str) -> None:
+    detector = Detector(
+        ctx.db, PRESETS[ctx.settings.detection.sensitivity], sensitive_terms=ctx.settings.publishing.sensitive_terms
+    )
+    try:
+        (detector.declare if act == "declare" else detector.stand_down)(actor, reason, time.time())
+    except NotAllowed as exc:
+        st.error(md_escape(str(exc), 600))
+    else:
+        st.session_state.pop("stand_down_pending", None)
+        st.rerun()
+
+
 if declare or stand_down:
     if not why.strip():
         st.error("Say why: the reason goes to the crisis team with the alert.")
+    elif stand_down and still_hot(data):
+        st.session_state["stand_down_pending"] = why.strip()  # asked below, with the figures
     else:
-        detector = Detector(
-            ctx.db,
-            PRESETS[ctx.settings.detection.sensitivity],
-            sensitive_terms=ctx.settings.publishing.sensitive_terms,
+        take_the_call("declare" if declare else "stand_down", why.strip())
+pending = st.session_state.get("stand_down_pending")
+if pending:
+    hot = still_hot(data)
+    with st.container(border=True, key="stand_down_confirm"):
+        st.warning(
+            f"It is still hot: {hot or 'the figures have just calmed down'}. "
+            "Standing down tells the crisis team the crisis is over. Stand down anyway?",
+            icon=":material/warning:",
         )
-        try:
-            (detector.declare if declare else detector.stand_down)(actor, why.strip(), time.time())
-        except NotAllowed as exc:
-            st.error(md_escape(str(exc), 600))
-        else:
+        st.text(f"Reason: {one_line(pending, 300)}")
+        yes, no = st.columns(2)
+        if yes.button(
+            "Yes, stand down", type="primary", key="stand_down_yes", **gate(actor, Permission.SET_CRISIS_LEVEL)
+        ):
+            take_the_call("stand_down", pending)
+        if no.button("No, keep the level", key="stand_down_no"):
+            st.session_state.pop("stand_down_pending", None)
             st.rerun()
 
 if waiting := proposals.pending(ctx.db):
     who = "the detector" if waiting.origin == "detector" else one_line(waiting.proposed_by, 80)
     st.warning(
-        f"A proposal to hold {waiting.posts} scheduled post(s), made by {who} at {local(waiting.proposed_at)}, "
+        f"A proposal to hold {waiting.posts} scheduled post(s), made by {who} at "
+        f"{display_time(waiting.proposed_at, zone)}, "
         "waits for a decision.",
         icon=":material/front_hand:",
     )
     st.page_link("pages/posts.py", label="Decide on the Scheduled posts page", icon=":material/schedule_send:")
 
 st.subheader("Alerts")
-for failure in notifier_failures(ctx.db):
-    st.warning("Slack delivery failing:", icon=":material/notifications_off:")
-    st.text(one_line(failure, 300))
+problems = show_delivery_problems(ctx)
+slack_on = ctx.settings.notify.enabled and not problems.nowhere
 history = queries.recent_alerts(ctx.db, 50)
 st.dataframe(
     clean_frame(
         pd.DataFrame(
             {
-                "when": [local(r.at) for r in history],
+                time_header("when", zone): [display_time(r.at, zone, with_zone=False) for r in history],
                 "what": [r.kind for r in history],
                 "from": [LEVELS[r.old_level] if r.old_level is not None else "" for r in history],
                 "to": [LEVELS[r.new_level] for r in history],
                 "why": [r.reason + (" (repeat, not sent)" if r.suppressed else "") for r in history],
                 "who": [r.who or "" for r in history],
-                "sent to Slack": [local(r.notified_at) if r.notified_at else "no" for r in history],
+                "sent to Slack": [
+                    display_time(r.notified_at, zone, "%H:%M:%S")
+                    if r.notified_at
+                    else "no"
+                    if slack_on
+                    else "Slack not set up"
+                    for r in history
+                ],
                 "summary": [one_line(r.summary, 300) for r in history],
             }
         )
@@ -150,7 +179,7 @@ st.dataframe(
     clean_frame(
         pd.DataFrame(
             {
-                "when": [local(r.at) for r in raised],
+                time_header("when", zone): [display_time(r.at, zone, with_zone=False) for r in raised],
                 "to": [LEVELS[r.new_level] for r in raised],
                 "why": [r.reason for r in raised],
                 "verdict": [feedback.VERDICTS.get(r.verdict, "not marked") for r in raised],
@@ -158,7 +187,7 @@ st.dataframe(
                 "note": [one_line(r.note or "", 200) for r in raised],
                 "summary": [one_line(r.summary, 300) for r in raised],
             },
-            columns=["when", "to", "why", "verdict", "by", "note", "summary"],
+            columns=[time_header("when", zone), "to", "why", "verdict", "by", "note", "summary"],
         )
     ),
     hide_index=True,
@@ -166,7 +195,7 @@ st.dataframe(
 )
 mark_col, miss_col = st.columns(2)
 with mark_col, st.form("alert_feedback"):
-    labels = {r.id: f"{local(r.at)} · {LEVELS[r.new_level].upper()} ({r.reason})" for r in raised}
+    labels = {r.id: f"{display_time(r.at, zone)} · {LEVELS[r.new_level].upper()} ({r.reason})" for r in raised}
     alert_id = st.selectbox("Alert", list(labels), format_func=labels.get, key="feedback_alert")
     verdict = st.radio(
         "Verdict", list(feedback.VERDICTS), format_func=feedback.VERDICTS.get, horizontal=True, key="feedback_verdict"
@@ -184,7 +213,7 @@ with miss_col, st.form("missed_crisis"):
     today = datetime.now(zone)
     day = st.date_input("We missed a crisis here: day", value=today.date(), key="missed_day")
     at = st.time_input(
-        f"began at ({ctx.settings.app.timezone})",
+        f"began at ({zone_name(zone)})",
         value=today.time().replace(second=0, microsecond=0),
         key="missed_time",
     )
@@ -203,7 +232,7 @@ if judged.misses:
         clean_frame(
             pd.DataFrame(
                 {
-                    "began": [local(r.at) for r in judged.misses],
+                    time_header("began", zone): [display_time(r.at, zone, with_zone=False) for r in judged.misses],
                     "what was missed": [one_line(r.note, 300) for r in judged.misses],
                     "recorded by": [r.who for r in judged.misses],
                 }

@@ -14,6 +14,7 @@ import streamlit as st
 from access.roles import NotAllowed, Permission, require
 from crisis.detector import crisis_status
 from incidents import faq
+from pages.common.exports import drill_markdown, export_name
 from pages.common.frame import app_context, current_actor
 from pages.common.text import clean_frame, md_escape, one_line, plain
 from pages.common.timefmt import display_time, time_header, viewer_zone, zone_name
@@ -184,11 +185,24 @@ if editor:
 
 st.subheader("Share")
 c1, c2 = st.columns(2)
-c1.download_button("Export as Markdown", faq.to_markdown(rec, zone.key), "crisis-faq.md", "text/markdown")
+c1.download_button(
+    "Export as Markdown",
+    drill_markdown(ctx, faq.to_markdown(rec, zone.key)),
+    export_name(ctx, "crisis-faq.md"),
+    "text/markdown",
+)
 channel = ctx.settings.notify.staff_channel
 token = secret("SLACK_BOT_TOKEN", "slack", "bot_token")
 if not channel or not token:
-    c2.caption("Publishing to Slack needs [notify] staff_channel and SLACK_BOT_TOKEN.")
+    missing = ([] if channel else ["the staff channel: [notify] staff_channel in config.toml"]) + (
+        [] if token else ["the Slack token: SLACK_BOT_TOKEN, or [slack] bot_token in .streamlit/secrets.toml"]
+    )
+    c2.warning(
+        "Publishing to staff on Slack is not set up, so the answers reach nobody from here. Missing: "
+        + "; ".join(missing)
+        + ".",
+        icon=":material/notifications_off:",
+    )
 elif actor.may(Permission.PUBLISH_FAQ):
     changes_only = c2.checkbox("Only what changed since the last publish", value=True, key="changes_only")
     if c2.button(f"Publish approved answers to {channel}", key="publish"):

@@ -16,6 +16,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from access.roles import NotAllowed, Permission
+from pages.common.exports import drill_frame, export_name
 from pages.common.frame import app_context, current_actor
 from pages.common.selection import PinnedList
 from pages.common.text import csv_safe, md_escape, one_line, plain
@@ -263,15 +264,18 @@ def mentions_view() -> None:
     def export_csv() -> str:
         _, export = mentions.page(ctx.db, filters, 0, 10_000, with_total=False)
         return csv_safe(
-            export.drop(columns=["id"]).assign(
-                created_at=[datetime.fromtimestamp(t, tz=timezone.utc).isoformat() for t in export["created_at"]]
+            drill_frame(
+                ctx,
+                export.drop(columns=["id"]).assign(
+                    created_at=[datetime.fromtimestamp(t, tz=timezone.utc).isoformat() for t in export["created_at"]]
+                ),
             )
         )
 
     st.download_button(
         f"Export {min(total, 10_000):,} mentions (CSV, times in UTC)",
         export_csv,  # made when clicked, not on every click on the page
-        "mentions.csv",
+        export_name(ctx, "mentions.csv"),
         "text/csv",
         key="m_export",
     )

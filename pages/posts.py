@@ -15,11 +15,13 @@ from access.roles import NotAllowed, Permission
 from crisis.detector import crisis_status
 from incidents import faq
 from pages.common.context import web_engine
+from pages.common.exports import drill_frame, export_name
 from pages.common.frame import app_context, current_actor
 from pages.common.text import clean_frame, csv_safe, md_escape, one_line
-from pages.common.widgets import display_time, gate, selectable_table
+from pages.common.timefmt import display_time, viewer_zone
+from pages.common.widgets import gate, selectable_table
 from publishing import pause, posts, proposals
-from publishing.csv_import import CsvImportError, TooLarge, import_csv
+from publishing.csv_import import AlreadyImported, CsvImportError, TooLarge, import_csv
 from publishing.risk import risk_flags
 from settings import config_path
 from store import audit
@@ -40,7 +42,8 @@ ACTIONS = {
 
 
 def local(epoch_s: float | None) -> str:
-    return display_time(epoch_s, zone, "%a %d %b %H:%M")
+    """Shown in the viewer's zone, named (the forms below take times in [app] timezone)."""
+    return display_time(epoch_s, viewer_zone(zone), "%a %d %b %H:%M")
 
 
 st.header("Scheduled posts")
@@ -417,6 +420,17 @@ with st.expander("Import posts from CSV"):
                     time.time(),
                     max_bytes=caps.import_max_mb * 1_000_000,
                     max_rows=caps.import_max_rows,
+                    filename=upload.name,
+                )
+            except AlreadyImported as exc:
+                st.error(
+                    md_escape(
+                        f"Nothing was imported: this file was already imported on {local(exc.at)} by {exc.who}"
+                        + (f" (as {exc.filename}, {exc.posts} posts)" if exc.filename else f" ({exc.posts} posts)")
+                        + ". To schedule its posts again on purpose, change the file (their times, say).",
+                        600,
+                    ),
+                    icon=":material/content_copy:",
                 )
             except TooLarge as exc:
                 st.error(md_escape(f"Nothing was imported: {exc}", 600))
@@ -445,4 +459,9 @@ shown = pd.DataFrame(
 )
 st.caption(f"The newest {len(log):,} of {total:,} entries for posts and the pause switch; all actions: Audit log page.")
 st.dataframe(clean_frame(shown), hide_index=True, width="stretch", key="audit_table")
-st.download_button("Export these entries (CSV)", csv_safe(shown), "publishing-audit.csv", "text/csv")
+st.download_button(
+    "Export these entries (CSV)",
+    csv_safe(drill_frame(ctx, shown)),
+    export_name(ctx, "publishing-audit.csv"),
+    "text/csv",
+)

@@ -13,11 +13,12 @@ from crisis.detector import crisis_status
 from crisis.explain import new_terms, terms
 from pages.common.frame import app_context
 from pages.common.text import clean_frame, md_escape, one_line
+from pages.common.timefmt import display_time, viewer_zone, zone_name
 from settings.registry import internal_sources
 from store import queries
 
 ctx = app_context()
-zone = ctx.settings.zone
+zone = viewer_zone(ctx.settings.zone)
 now = int(time.time())
 SOURCE = internal_sources()  # Slack and Microsoft Teams: staff talking
 
@@ -56,11 +57,11 @@ c3.metric("Messages, last hour", f"{hour[1]:,}")
 
 trend = queries.channel_trend(ctx.db, SOURCE, now - 7 * 86400, now + 1)
 trend = trend.assign(
-    time=pd.to_datetime(trend["hour"], unit="s", utc=True).dt.tz_convert(zone).dt.strftime("%a %H:%M"),
+    time=[display_time(h, zone, "%a %H:%M", with_zone=False) for h in trend["hour"]],
     share=trend["negative"] / trend["messages"],
     channel=trend["channel"].map(lambda c: one_line(c, 60)),  # chart labels: outside names, sanitised
 )
-x = alt.X("time:O", title=None, sort=None, axis=alt.Axis(labelAngle=-45, labelOverlap=True))
+x = alt.X("time:O", title=f"hour ({zone_name(zone)})", sort=None, axis=alt.Axis(labelAngle=-45, labelOverlap=True))
 left, right = st.columns(2)
 left.altair_chart(
     alt.Chart(trend, title="Messages per hour by channel")

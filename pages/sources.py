@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
 
 import pandas as pd
 import streamlit as st
 
-from crisis.notify import notifier_failures
-from delivery.router import failures as delivery_failures
+from pages.common.delivery import show_delivery_problems
 from pages.common.frame import app_context, current_actor
 from pages.common.text import clean_frame, one_line, plain
+from pages.common.timefmt import display_time, time_header, viewer_zone
 from settings.registry import monitor_is_internal
 from store import quarantine, queries, runners
 
@@ -20,18 +19,18 @@ LATEST_QUARANTINED = 5
 
 ctx = app_context()
 actor = current_actor()
-zone = ctx.settings.zone
+zone = viewer_zone(ctx.settings.zone)
 now = time.time()
 price = ctx.settings.sources.x.usd_per_1000_reads
 RATE_LIMITED = ("bluesky", "reddit")  # sources whose PollResult.reads counts API calls, not billed reads
 
 
-def local(epoch_s) -> str:
+def next_poll(epoch_s) -> str:
     if not epoch_s or pd.isna(epoch_s):
         return "–"
     if epoch_s == float("inf"):
         return "never (needs a person)"
-    return f"{datetime.fromtimestamp(epoch_s, tz=timezone.utc).astimezone(zone):%H:%M:%S}"
+    return display_time(epoch_s, zone, "%H:%M:%S", with_zone=False)
 
 
 def ago(epoch_s) -> str:
@@ -98,7 +97,7 @@ else:
                 "est. spend today": (f"${reads * price / 1000:,.2f}" if price else "set usd_per_1000_reads")
                 if row.name == "x"
                 else "",
-                "next poll": local(row.next_poll_at)
+                time_header("next poll", zone): next_poll(row.next_poll_at)
                 if row.status not in ("stopped", "not_configured")
                 else "after a fix and restart",
             }
@@ -114,6 +113,10 @@ else:
     )
     if (health["status"] == "capped").any():
         st.warning(f"X reading stopped for today at the daily cap of {ctx.settings.sources.x.daily_read_cap:,} posts.")
+
+st.subheader("Alert delivery")  # [notify] Slack channels and [delivery] routes: Teams, e-mail, webhooks, Slack
+if not show_delivery_problems(ctx, limit=10).any:
+    st.caption("Every alert was delivered on every configured route.")
 
 st.subheader("Quarantined items")
 held = quarantine.counts(ctx.db)
@@ -142,7 +145,7 @@ else:
         with st.container(border=True):
             # Everything here came from outside: plain text elements only, never Markdown.
             st.text(
-                f"{local(item.at)} · {one_line(item.source, 80)} · "
+                f"{display_time(item.at, zone, '%Y-%m-%d %H:%M:%S')} · {one_line(item.source, 80)} · "
                 f"{one_line(item.external_id, 120) if item.external_id else 'no id'}"
             )
             st.text(one_line(item.reason, 500))
@@ -172,21 +175,3 @@ else:
         hide_index=True,
         width="stretch",
     )
-
-st.subheader("Slack alerts")
-failures = notifier_failures(ctx.db)
-if failures:
-    for failure in failures:
-        st.text(one_line(failure, 300))
-else:
-    st.caption("No undelivered alerts.")
-
-st.subheader("Alert deliveries")  # [delivery] routes: Teams, e-mail, webhooks, Slack channels
-undelivered = delivery_failures(ctx.db)
-if undelivered:
-    for failure in undelivered:
-        st.text(one_line(failure, 300))
-elif ctx.settings.delivery.routes:
-    st.caption("Every routed alert was delivered.")
-else:
-    st.caption("No routes in [delivery.routes]: alerts go only to the [notify] Slack channels.")

@@ -12,8 +12,8 @@ from access.roles import NotAllowed, Permission
 from incidents import key_accounts, team
 from pages.common.frame import app_context, current_actor
 from pages.common.text import clean_frame, md_escape, one_line
-from pages.common.timefmt import time_header
-from pages.common.widgets import display_time, gate, viewer_zone
+from pages.common.timefmt import display_time, time_header, viewer_zone
+from pages.common.widgets import gate
 from worker.service import start_drill
 
 ctx = app_context()

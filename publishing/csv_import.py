@@ -13,14 +13,19 @@ problem named by line number, and nothing is imported. Nothing is guessed
 or dropped: a row with more or fewer fields than the header (an unquoted
 comma), a column named twice, a NUL byte, a field over 40,000 characters, or
 a file that is not UTF-8 (UTF-16 and Latin-1 are named) is refused.
+
+A file already imported is refused as a whole (AlreadyImported names when and
+by whom): its SHA-256, taken over the text with a byte order mark and Windows
+line endings set aside, is stored with the posts, in the same transaction.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
-from datetime import datetime
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
@@ -28,6 +33,7 @@ import sqlalchemy as sa
 from access.roles import Actor, Permission, require
 from publishing.posts import NewPost, PostError, import_posts
 from store.connection import write
+from store.schema import csv_imports
 
 REQUIRED = ("channel", "text", "scheduled_at")
 KNOWN = (*REQUIRED, "timezone", "target", "link", "author")
@@ -37,6 +43,34 @@ class CsvImportError(ValueError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = problems
         super().__init__("; ".join(problems))
+
+
+class AlreadyImported(ValueError):
+    """The same file was imported before; nothing is imported again."""
+
+    def __init__(self, at: float, who: str, filename: str, posts: int) -> None:
+        self.at, self.who, self.filename, self.posts = at, who, filename, posts
+        when = datetime.fromtimestamp(at, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        super().__init__(
+            f"this file was already imported on {when} by {who}"
+            + (f" (as {filename!r}, {posts} posts)" if filename else f" ({posts} posts)")
+        )
+
+
+def content_hash(data: bytes | str) -> str:
+    """SHA-256 of the file's text: the same file saved with or without a byte
+    order mark or with Windows line endings counts as the same file."""
+    raw = data if isinstance(data, bytes) else data.encode("utf-8")
+    raw = raw.removeprefix(codecs.BOM_UTF8).replace(b"\r\n", b"\n")
+    return hashlib.sha256(raw).hexdigest()
+
+
+def previous_import(conn: sa.Connection, digest: str):
+    return conn.execute(
+        sa.select(csv_imports.c.at, csv_imports.c.who, csv_imports.c.filename, csv_imports.c.posts).where(
+            csv_imports.c.sha256 == digest
+        )
+    ).one_or_none()
 
 
 class TooLarge(ValueError):
@@ -201,10 +235,31 @@ def import_csv(
     now: float,
     max_bytes: int | None = None,
     max_rows: int | None = None,
+    filename: str = "",
 ) -> int:
-    """Import every row or none; TooLarge for a file over the caps (checked before parsing)."""
+    """Import every row or none; TooLarge for a file over the caps (checked
+    before parsing), AlreadyImported for a file imported before."""
     require(by, Permission.EDIT_POSTS)
     check_size(data, max_bytes, max_rows)
+    digest = content_hash(data)
+    with db.connect() as conn:
+        before = previous_import(conn, digest)
+    if before is not None:
+        raise AlreadyImported(before.at, before.who, before.filename, before.posts)
     posts = parse(data, default_zone, by.name, now, max_rows)
-    with write(db) as conn:
-        return import_posts(conn, posts, by.name, now)
+    try:
+        with write(db) as conn:
+            # The hash first: of two people importing the same file at once, one
+            # insert waits for the other's transaction and then fails on the unique hash.
+            conn.execute(
+                csv_imports.insert().values(
+                    sha256=digest, filename=filename[:255], posts=len(posts), who=by.name, at=now
+                )
+            )
+            return import_posts(conn, posts, by.name, now)
+    except sa.exc.IntegrityError:
+        with db.connect() as conn:
+            before = previous_import(conn, digest)
+        if before is None:
+            raise
+        raise AlreadyImported(before.at, before.who, before.filename, before.posts) from None

@@ -439,6 +439,11 @@ class WallSettings(_Section):
     reload_h: float = Field(6, gt=0, le=168)
 
 
+class OverviewSettings(_Section):
+    # Seconds between refreshes of the executive overview (its "as of" time says when).
+    refresh_s: float = Field(60.0, ge=5, le=3600)
+
+
 class AccessSettings(_Section):
     """Roles for people who sign in, by e-mail address or by @domain."""
 
@@ -479,6 +484,7 @@ class Settings(_Section):
     publishing: PublishingSettings = PublishingSettings()
     drill: DrillSettings = DrillSettings()
     wall: WallSettings = WallSettings()
+    overview: OverviewSettings = OverviewSettings()
     access: AccessSettings = AccessSettings()
 
     @property

@@ -534,4 +534,17 @@ missed_crises = sa.Table(
     sa.Index("ix_missed_crises_at", "at"),
 )
 
+# Every CSV file of scheduled posts imported, by the SHA-256 of its text (line
+# endings and a byte order mark aside): the same file is refused a second time.
+csv_imports = sa.Table(
+    "csv_imports",
+    metadata,
+    sa.Column("id", _Id, primary_key=True, autoincrement=True),
+    sa.Column("sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("filename", sa.String(255), nullable=False, server_default=""),
+    sa.Column("posts", sa.Integer, nullable=False),
+    sa.Column("who", sa.String(200), nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+)
+
 UNSCORED = "unscored"

@@ -12,7 +12,8 @@ from datetime import datetime, timezone
 import pytest
 import sqlalchemy as sa
 
-from crisis.notify import SlackNotifier, notifier_failures, slack_client
+from crisis.notify import SlackNotifier, slack_client
+from delivery.problems import failures as notifier_failures
 from incidents import key_accounts
 from publishing import pause, posts
 from publishing.channels import SendError, SlackChannel

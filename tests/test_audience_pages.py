@@ -27,7 +27,7 @@ def test_overview_shows_the_brief_and_offers_downloads(drill_store):
     at = open_page("pages/overview.py")
     brief = build_brief(db, time.time(), "UTC")
     figures = metrics(at)
-    assert figures["Crisis level"][0] in ("WATCH", "CRISIS")
+    assert figures["Crisis level"][0] in ("▲ WATCH", "■ CRISIS")  # a shape beside the colour
     assert figures["Crisis level"][1] == "worse than 1 h ago"
     assert figures["24 h ago"][0] == "NORMAL"
     assert figures["Messages, last hour"][0] == f"{brief.messages_1h:,}"
@@ -35,12 +35,12 @@ def test_overview_shows_the_brief_and_offers_downloads(drill_store):
     assert list(narratives["what people are saying"]) == [s["text"] for s in brief.narratives]
     assert 0 < len(narratives) <= 5 and list(narratives["posts"]) == sorted(narratives["posts"], reverse=True)
     markdown = brief.to_markdown()
-    assert markdown.startswith("# Crisis brief, ") and "| Crisis level |" in markdown
+    assert markdown.startswith("# Crisis brief, ") and "| Crisis level |" in markdown  # (drill=False: no DRILL)
     # The representative post is quoted and escaped like every outside text.
     assert '| Narrative 1 | \\"' in markdown and f"\\({brief.narratives[0]['posts']} posts, " in markdown
     assert "Narrative 1" in brief.to_csv()
     assert brief.to_csv().splitlines()[0] == '"item","value"'
-    assert len(at.get("download_button")) == 2
+    assert len(at.get("download_button")) == 4  # HTML, PDF, Markdown, CSV
 
 
 def test_mentions_filters_change_the_result(drill_store):

@@ -75,3 +75,27 @@ def test_brief_times_need_channels():
         DeliverySettings(briefs={"times": ["09:00"]})
     with pytest.raises(ValueError, match="HH:MM"):
         DeliverySettings(briefs={"times": ["9am"], "channels": ["teams:exec"]})
+
+
+def test_a_drill_brief_says_drill_in_the_subject_and_first_line(db, clock):
+    smtp = FakeSmtp()
+    try:
+        channels = ["email:exec@tidewell.example"]
+        settings = Settings(
+            delivery=DeliverySettings(
+                briefs={"times": ["09:00"], "channels": channels},
+                smtp={"host": "127.0.0.1", "port": smtp.port, "security": "none", "sender": "desk@tidewell.example"},
+            )
+        )
+        router = Router(db, {}, resolver(settings, lambda env, s, k: None, lambda s, n: {}), clock=clock)
+        schedule = BriefSchedule(db, ["09:00"], channels, AMS, clock=clock, drill=True)
+        Detector(db, PRESETS["medium"]).declare(ANA, "drill: the scenario's leak", T0 + 90)
+        clock.now = T0 + 120
+        assert schedule.run_once() and router.run_once() == 1
+        mail = smtp.messages[0]["mail"]
+        assert mail["Subject"] == "[Crisis Desk] DRILL - Executive brief: CRISIS (09:00)"
+        plain = mail.get_body(("plain",)).get_content()
+        assert plain.splitlines()[0] == "DRILL - Executive brief: CRISIS (09:00)"
+        assert "DRILL - exercise data, not a real crisis" in plain.split("Crisis level:")[0]
+    finally:
+        smtp.close()

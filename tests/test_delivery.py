@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from delivery import router as routing
 from delivery.channels import Email
+from delivery.problems import failures as delivery_failures
 from delivery.setup import resolver
 from settings.schema import DeliverySettings, Settings
 from store.connection import write
@@ -120,7 +121,7 @@ def test_a_revoked_webhook_is_not_retried_and_its_secret_url_never_shows(db, clo
     router.run_once()
     (row,) = rows(db)
     assert row.status == "failed" and "refused the message (403)" in row.last_error
-    failures = routing.failures(db)
+    failures = delivery_failures(db)
     assert failures == [f"crisis_team → teams:crisis: {row.last_error} (gave up, attempt 1)"]
     assert "secret-part" not in " ".join(failures)
 
@@ -310,7 +311,7 @@ def test_a_runner_that_stopped_mid_send_is_never_sent_twice(db, clock, hook):
     clock.advance(routing.CLAIM_S + 1)
     assert router.run_once() == 0 and hook.received == []
     assert rows(db)[0].status == "unknown"
-    assert "outcome unknown" in routing.failures(db)[0]
+    assert "outcome unknown" in delivery_failures(db)[0]
 
 
 def test_old_and_suppressed_alerts_are_not_delivered(db, clock, hook):

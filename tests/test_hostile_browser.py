@@ -10,7 +10,10 @@ import io
 import re
 import urllib.parse
 import urllib.request
+from html.parser import HTMLParser
 from pathlib import Path
+
+from pypdf import PdfReader
 
 from access import display
 from pages.common.frame import PAGES
@@ -92,7 +95,25 @@ def test_hostile_text_is_inert_in_the_dom_and_the_token_opens_only_the_wall(dril
 OUTSIDE = re.compile(r"^(?:https?|wss?)://(?!127\.0\.0\.1[:/]|rebind\.test[:/])", re.I)
 FORMULA = ("=", "+", "-", "@", "\t", "\r", "\n")
 SELECTABLE = {"mentions": 5, "sentiment": 3, "posts": 3}  # rows to open one by one (mentions: one per source)
-DOWNLOADS = {"overview": 2, "mentions": 1, "faq": 1, "posts": 1, "audit": 1}  # download buttons per page
+DOWNLOADS = {"overview": 4, "mentions": 1, "faq": 1, "posts": 1, "audit": 1}  # download buttons per page
+BRIEF_TAGS = {"html", "head", "meta", "title", "body", "div", "h1", "h2", "p", "table", "tr", "th", "td", "ol", "li"}
+BRIEF_ATTRS = {"lang", "charset", "style", "role", "cellpadding", "cellspacing"}
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: set[str] = set()
+        self.attrs: set[str] = set()
+        self.body = ""
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.add(tag)
+        self.attrs |= {name for name, _ in attrs}
+
+    def handle_data(self, data):
+        if "body" in self.tags:
+            self.body += data
 
 
 def settle_any(page) -> None:
@@ -117,8 +138,20 @@ def click_row(page, row: int) -> None:
 
 
 def check_download(content: bytes, name: str) -> None:
+    """Inert, and (drill data) saying DRILL first."""
+    assert name.startswith("DRILL-"), name
+    if name.endswith(".pdf"):  # text only; DRILL is the first thing on the page
+        words = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages).split()
+        assert words[0] == "DRILL" and not PdfReader(io.BytesIO(content)).attachments, name
+        return
     text = content.decode("utf-8")
-    if name.endswith(".csv"):
+    assert "DRILL" in text[:300], (name, text[:300])
+    if name.endswith(".html"):  # the e-mail brief: only its own tags and inline styles
+        parsed = _Tags()
+        parsed.feed(text)
+        assert parsed.tags <= BRIEF_TAGS and parsed.attrs <= BRIEF_ATTRS, (name, parsed.tags, parsed.attrs)
+        assert parsed.body.split()[0] == "DRILL", name
+    elif name.endswith(".csv"):
         rows = list(csv.reader(io.StringIO(text, newline="")))
         assert len(rows) > 1, name
         for row in rows:
@@ -190,9 +223,9 @@ def test_details_expanders_downloads_token_rotation_rebinding_framing_and_no_out
                     settle_any(page)
                 downloads += download_all(page, spec.url_path)
                 assert_inert(page, spec.url_path + " downloads")
-            assert {"mentions.csv", "crisis-brief.csv", "crisis-brief.md", "crisis-faq.md", "audit-log.csv"} <= set(
-                downloads
-            ), downloads
+            exported = {"mentions.csv", "crisis-faq.md", "audit-log.csv", "publishing-audit.csv"}
+            exported |= {f"crisis-brief.{kind}" for kind in ("html", "pdf", "md", "csv")}
+            assert {f"DRILL-{name}" for name in exported} <= set(downloads), downloads
 
             # The display link: rotating the token ends the open wall within one refresh.
             page.goto(f"{url}/wall?view=wall&token={token}")

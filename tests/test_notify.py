@@ -6,8 +6,9 @@ import pytest
 import sqlalchemy as sa
 
 from crisis.detector import Detector
-from crisis.notify import SlackNotifier, notifier_failures, slack_client
+from crisis.notify import SlackNotifier, slack_client
 from crisis.presets import PRESETS
+from delivery.problems import failures as notifier_failures
 from store.connection import write
 from store.schema import alerts
 from tests.actors import ANA
@@ -126,7 +127,7 @@ def test_500_is_not_retried_it_is_outcome_unknown(db, slack, clock):
     assert n.send_pending() == 0
     assert len(slack.posts()) == 1
     [failure] = notifier_failures(db)
-    assert failure.startswith("crisis_team: outcome unknown: Slack answered HTTP 500")
+    assert failure.startswith("crisis_team → slack ([notify]): outcome unknown: Slack answered HTTP 500")
     clock.advance(3600)
     assert n.send_pending() == 0 and len(slack.posts()) == 1  # never again by itself
 
@@ -136,7 +137,9 @@ def test_a_failure_is_recorded_backed_off_and_never_raised(db, slack, clock):
     slack.script.extend([(200, {}, {"ok": False, "error": "channel_not_found"})])
     n = notifier(db, slack, clock)
     assert n.send_pending() == 0
-    assert notifier_failures(db) == ["crisis_team: Slack said channel_not_found (HTTP 200) (attempt 1)"]
+    assert notifier_failures(db) == [
+        "crisis_team → slack ([notify]): Slack said channel_not_found (HTTP 200) (attempt 1)"
+    ]
     clock.advance(30)
     assert n.send_pending() == 0 and len(slack.posts()) == 1  # backing off
     clock.advance(60)
@@ -200,7 +203,7 @@ def test_the_runner_sends_alerts_when_slack_is_configured(drill_config, slack, m
     runner.detector.declare(ANA, "confirmed leak")
     slack.script.append((200, {}, {"ok": False, "error": "not_in_channel"}))
     runner.detect_and_notify()  # refused: recorded, retried later, does not raise
-    assert notifier_failures(db)[0].startswith("crisis_team: Slack said not_in_channel")
+    assert notifier_failures(db)[0].startswith("crisis_team → slack ([notify]): Slack said not_in_channel")
     assert TOKEN not in caplog.text
     with db.begin() as conn:
         conn.execute(alerts.update().values(notify_next_at=None))

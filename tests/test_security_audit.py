@@ -22,7 +22,8 @@ from streamlit.testing.v1 import AppTest
 from access import display
 from access.roles import NotAllowed
 from crisis.brief import Brief
-from crisis.notify import SlackNotifier, notifier_failures, slack_client
+from crisis.notify import SlackNotifier, slack_client
+from delivery.problems import failures as notifier_failures
 from pages.common import signin
 from pages.common.text import csv_safe, md_escape, plain
 from publishing import posts

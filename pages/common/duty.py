@@ -12,7 +12,8 @@ import streamlit as st
 from access.roles import Permission, require
 from delivery import escalation
 from pages.common.text import md_escape, one_line
-from pages.common.widgets import display_time, gate
+from pages.common.timefmt import display_time, viewer_zone
+from pages.common.widgets import gate
 
 STEPS = {0: "on duty", 1: "next in the roster", 2: "crisis lead"}
 
@@ -52,7 +53,7 @@ def duty_pages(ctx, actor) -> None:
             else 'Nobody is paged: add an on_duty route in [delivery.routes] (e.g. ["email:on-duty"]).'
         )
         return
-    zone = ctx.settings.zone
+    zone = viewer_zone(ctx.settings.zone)
     st.dataframe(
         pd.DataFrame(
             {

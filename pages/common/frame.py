@@ -98,6 +98,7 @@ def frame() -> tuple[AppContext, Actor]:
     )
     st.iframe(FRAME_GUARD, height=1)
     _run.actor = None
+    _run.top = st.container()  # above the banners: see page_top()
     ctx = store_or_outage()
     actor = resolve(ctx)
     _run.actor = actor
@@ -174,6 +175,14 @@ def app_context(needs: Permission = Permission.READ) -> AppContext:
         st.error(f"This page needs the role {needs.min_role} or higher; you are {actor.role}.", icon=":material/lock:")
         st.stop()
     return ctx
+
+
+def page_top():
+    """A container above the sign-in line and the banners, for what a page must
+    show first (the overview's level on a phone). Outside a framed run it is
+    simply the next container."""
+    top = getattr(_run, "top", None)
+    return top if top is not None else st.container()
 
 
 def current_actor() -> Actor:
