@@ -45,7 +45,9 @@ WINDOW_S = 3 * 3600  # what the pages list: stories by posts in the last 3 hours
 
 def vectors_for(engine, texts: Sequence[str]) -> tuple[np.ndarray | None, str]:
     """The engine's own sentence embeddings when it has them (unwrapping phrase rules), else None: hashed."""
-    inner = getattr(engine, "inner", engine)
+    inner = engine
+    for _ in range(4):  # phrase rules (.inner) and language routing (.engine) wrap the engine
+        inner = getattr(inner, "inner", None) or getattr(inner, "engine", None) or inner
     if hasattr(inner, "embeddings_for") and getattr(inner, "vector_kind", None):
         return inner.embeddings_for(texts), inner.vector_kind
     return None, "hashed"
