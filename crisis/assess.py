@@ -71,19 +71,24 @@ def assess_series(
     reach: np.ndarray | None = None,
     negative_reach: np.ndarray | None = None,
     internal: bool = False,
+    scored: np.ndarray | None = None,
 ) -> SeriesAssessment | None:
     """None while there is too little history to know what normal is.
     Internal (staff) series are judged on their negative turn alone: staff
-    talking more is not a crisis, staff turning negative is."""
+    talking more is not a crisis, staff turning negative is. `scored`: the
+    messages an engine could read, the negative share's denominator
+    (default: total; "unscored: language" posts count in volume only)."""
     end = len(total)
+    share_base = total if scored is None else scored
     # One baseline for every window: the normal before the longest window, so a ramp inside it is not learnt.
-    base = baseline(total, negative, slice(end - max(WINDOWS), end), usable, reach, negative_reach)
+    base = baseline(total, negative, slice(end - max(WINDOWS), end), usable, reach, negative_reach, scored)
     if base is None:
         return None
     found: list[tuple[WindowEvidence, Baseline]] = []
     for minutes in WINDOWS:
         window = slice(end - minutes, end)
-        found.append((evidence(minutes, int(total[window].sum()), int(negative[window].sum()), base), base))
+        counts = int(total[window].sum()), int(negative[window].sum()), base, int(share_base[window].sum())
+        found.append((evidence(minutes, *counts), base))
 
     def level(ev: WindowEvidence, scale: float = 1.0) -> int:
         return int(ev.negative_hot(preset, scale * INTERNAL_SCALE)) if internal else ev.level(preset, scale)

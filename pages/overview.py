@@ -58,7 +58,7 @@ hours = brief.hours
 if len(hours):
     hours = hours.assign(
         time=pd.to_datetime(hours["hour"], unit="s", utc=True).dt.tz_convert(zone).dt.strftime("%H:%M"),
-        share=hours["negative"] / hours["messages"].where(hours["messages"] > 0),
+        share=hours["negative"] / hours["scored"].where(hours["scored"] > 0),
     )
     x = alt.X("time:O", title=None, sort=None, axis=alt.Axis(labelAngle=0))
     left, right = st.columns(2)
