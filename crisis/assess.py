@@ -96,7 +96,12 @@ def assess_series(
     entry = max(level(ev) for ev, _ in found)
     stay = max(level(ev, preset.exit_ratio) for ev, _ in found)
     best, base = max(found, key=lambda item: (level(item[0]), item[0].strength(preset)))
-    strength = max(ev.negative_score / preset.negative_score if internal else ev.strength(preset) for ev, _ in found)
+    # Strength against the thresholds this series is judged by (staff: scaled), so "overwhelming"
+    # (no persistence wait) means the same multiple of them for both.
+    strength = max(
+        ev.negative_score / (preset.negative_score * INTERNAL_SCALE) if internal else ev.strength(preset)
+        for ev, _ in found
+    )
     surges = [ev for ev, _ in found if ev.surge(preset)] if not internal else []
     surge = max(surges, key=lambda ev: ev.volume_score) if surges else None
     return SeriesAssessment(name, base, best, entry, stay, strength, surge, tuple(ev for ev, _ in found))

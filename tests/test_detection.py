@@ -203,3 +203,18 @@ def test_the_time_of_day_baseline_ignores_one_odd_day_and_keeps_a_weekly_peak():
     total = rng.poisson(rates)
     base = baseline(total[:end], negative[:end], slice(end - 15, end), usable[:end])
     assert "day of week" in base.method and base.rate > 20, base
+
+
+def test_a_staff_turn_s_strength_is_measured_against_the_staff_thresholds():
+    """Staff series are judged at INTERNAL_SCALE of the thresholds; evidence 1.5x past
+    those is overwhelming (raised without waiting for a second poll), as it is for the public series."""
+    from crisis.assess import INTERNAL_SCALE, assess_series
+
+    preset = PRESETS["medium"]
+    total, negative = np.full(300, 1), np.zeros(300, dtype=int)
+    negative[::5] = 1  # staff are 20 % negative
+    total[-4:], negative[-4:] = 2, 2  # then every staff message is
+    found = assess_series("internal", total, negative, np.ones(300, bool), preset, internal=True)
+    score = max(ev.negative_score for ev in found.windows)
+    assert preset.negative_score * INTERNAL_SCALE * preset.immediate_ratio <= score < preset.negative_score * 1.5
+    assert found.entry == 1 and found.strength >= preset.immediate_ratio
