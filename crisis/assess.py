@@ -17,6 +17,7 @@ from crisis.spike import WINDOWS, WindowEvidence, evidence
 
 IMPACT_ENTRY_S = 5 * 60  # a high-impact post this recent raises WATCH ...
 IMPACT_STAY_S = 30 * 60  # ... and keeps it this long
+VOICES_WITH_PUBLIC_TURN = 2  # high-impact voices that, with a full negative turn of everyone, are a crisis
 # Staff channels are quiet and a turn there is worth hearing early: their thresholds are scaled by this.
 INTERNAL_SCALE = 0.6
 
@@ -127,11 +128,18 @@ def judge(
     if impact:
         stay = max(stay, 1)
     total = next((a for a in series if a.name == "total"), None)
-    if total is not None and distinct_authors(impact) >= CRISIS_AUTHORS:
+    voices = distinct_authors(impact)
+    if total is not None and voices >= CRISIS_AUTHORS:
         w15 = total.windows[-1] if total.windows else total.best
         if w15.share - w15.expected_share >= preset.negative_rise and w15.negative >= preset.min_negative / 2:
             entry, reasons = 2, reasons + ["high-impact voices with a negative turn"]
             strength = max(strength, preset.immediate_ratio * 2)
+            stay = max(stay, 2)
+    if total is not None and entry < 2 and voices >= VOICES_WITH_PUBLIC_TURN:
+        # Big voices and the public joining in: a full negative turn of the outside conversation
+        # (however few messages a minute: at night min_rate keeps volume from ever counting).
+        if any(ev.negative_hot(preset) for ev in total.windows):
+            entry, reasons = 2, reasons + ["high-impact voices and a negative turn among everyone"]
             stay = max(stay, 2)
     return Judgement(series, slow, impact, entry, stay, strength, reasons)
 
