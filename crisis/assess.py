@@ -136,10 +136,16 @@ def judge(
             strength = max(strength, preset.immediate_ratio * 2)
             stay = max(stay, 2)
     if total is not None and entry < 2 and voices >= VOICES_WITH_PUBLIC_TURN:
-        # Big voices and the public joining in: a full negative turn of the outside conversation
-        # (however few messages a minute: at night min_rate keeps volume from ever counting).
-        if any(ev.negative_hot(preset) for ev in total.windows):
+        # Big voices and the public joining in: a negative turn of the outside conversation (however
+        # few messages a minute: at night min_rate keeps volume from ever counting). The voices stand
+        # in for a crisis-size spike, so the same turn counts as with one: at least min_negative
+        # negatives and the share up (half the rise a turn alone needs).
+        if any(
+            ev.negative_hot(preset) or (ev.share_up(preset) and ev.negative >= preset.min_negative)
+            for ev in total.windows
+        ):
             entry, reasons = 2, reasons + ["high-impact voices and a negative turn among everyone"]
+            strength = max(strength, preset.immediate_ratio * 2)  # impact evidence, as with three voices
             stay = max(stay, 2)
     return Judgement(series, slow, impact, entry, stay, strength, reasons)
 
