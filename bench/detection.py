@@ -1,7 +1,7 @@
 """When would the detector have fired? Replays scenarios through it.
 
     python -m bench.detection [SCENARIO.jsonl ...] [--seeds 1 2] [--shapes ...] [--presets medium]
-                              [--poll-interval S] [--engine minilm|vader|label]
+                              [--poll-interval S] [--engine minilm-ft|minilm-ft-all|minilm|vader|label]
 
 Default: the bundled drill (scenarios/*.jsonl) and the scenario library
 (scenarios/library.py), generated from `--seeds` into data/scenarios/.
@@ -9,6 +9,10 @@ Each scenario is played into a temporary store on a simulated clock: the
 past older than 6 hours before the drill's start is stored at once (as a
 drill backfills it), then every poll interval the messages that arrived
 are stored with their scores and the detector runs, as in the product.
+--engine: minilm-ft (default) is the product's default engine as it is
+configured by default: the fine-tuned MiniLM for English, other languages
+stored "unscored: language" (they count in volume, not in negative shares);
+minilm-ft-all scores every post with it; minilm is the MiniLM head engine.
 Scores are cached per engine and text under artifacts/score-cache/, so the
 slow default engine scores each text once. For each scenario and preset:
 
@@ -259,6 +263,19 @@ def library_paths(seeds: list[int], shapes: list[str]) -> list[Path]:
 
 
 def make_engine(name: str):
+    if name in ("minilm-ft", "minilm-ft-all"):
+        # The product's default engine (torch: the same labels on every machine). As configured by
+        # default ([sentiment] languages = ["en"], no multilingual model here), posts in other languages
+        # are stored "unscored: language"; minilm-ft-all scores every post with it instead.
+        from sentiment.finetuned import FineTunedEngine
+        from sentiment.language import LanguageRoutedEngine
+
+        engine = FineTunedEngine(cache_dir=ROOT / "artifacts", runtime="torch")
+        if name == "minilm-ft-all":
+            return engine
+        routed = LanguageRoutedEngine(engine, ["en"])
+        routed.version = f"{engine.version}+lang-en"
+        return routed
     if name == "minilm":
         from sentiment.minilm import MiniLMHeadEngine
 
@@ -276,7 +293,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.detection", description=__doc__.splitlines()[0])
     parser.add_argument("scenarios", nargs="*", type=Path)
     parser.add_argument("--poll-interval", type=float, default=60.0)
-    parser.add_argument("--engine", choices=["minilm", "vader", "label"], default="minilm")
+    parser.add_argument(
+        "--engine", choices=["minilm-ft", "minilm-ft-all", "minilm", "vader", "label"], default="minilm-ft"
+    )
     parser.add_argument("--presets", nargs="*", default=list(PRESETS))
     parser.add_argument("--seeds", nargs="*", type=int, default=[101, 202])
     parser.add_argument("--shapes", nargs="*", default=list(SHAPES))

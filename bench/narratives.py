@@ -1,7 +1,7 @@
 """What updating narratives costs per poll, without the embedding itself.
 
     python -m bench.narratives [--polls 20] [--posts 1000] [--stories 400] [--database-url URL]
-    python -m bench.narratives --drill [--at 1500]
+    python -m bench.narratives --drill [--at 1500] [--engine minilm-ft|minilm]
 
 A fresh store (SQLite in WAL mode, or the PostgreSQL database given by
 --database-url, which it empties) gets `--stories` active narratives, then
@@ -17,8 +17,10 @@ process (time.process_time) per poll, one line per kind:
     cpu_ms_max=X wall_ms_median=X load_avg_1m=X   (one line)
 
 --drill plays the bundled scenario's outside posts up to --at seconds after
-its start through 60 s polls with the MiniLM engine's embeddings (each
-distinct text encoded once) and prints the top three narratives:
+its start through 60 s polls with the engine's narrative vectors (--engine:
+minilm-ft, the default engine, with its topic vectors; or minilm, the
+sentence embeddings; each distinct text scored and embedded once) and prints
+the top three narratives:
 
     scenario=tidewell-camera-leak at_s=1500 rank=1 posts=N negative_share=X reach=N growth="..." text="..."
 """
@@ -29,6 +31,7 @@ import argparse
 import os
 import statistics
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -106,21 +109,30 @@ def run(db, kind: str, polls: int, n: int, stories: int, seed: int) -> tuple[lis
     return cpu, wall
 
 
-def drill(at_s: float) -> None:
-    import json
-    from pathlib import Path
+def drill_engine(name: str):
+    if name == "minilm":
+        from sentiment.minilm import MiniLMHeadEngine
 
-    from sentiment.minilm import MiniLMHeadEngine
-    from sentiment.preprocess import for_model
+        return MiniLMHeadEngine()
+    import tempfile
+
+    from sentiment.finetuned import FineTunedEngine
+
+    return FineTunedEngine(cache_dir=Path(tempfile.mkdtemp(prefix="bench-narratives-")), runtime="torch")
+
+
+def drill(at_s: float, engine_name: str = "minilm-ft", limit: int = 3) -> list[dict]:
+    """The drill's top narratives `at_s` seconds in (also printed)."""
+    import json
 
     path = Path(__file__).resolve().parent.parent / "scenarios" / "tidewell-camera-leak.jsonl"
     lines = [json.loads(line) for line in path.open(encoding="utf-8")][1:]
     lines = [x for x in lines if x.get("kind", "message") == "message" and x["offset"] <= at_s]
     outside = [x for x in lines if x["source"] != "slack"]
-    engine = MiniLMHeadEngine()
+    engine = drill_engine(engine_name)
     distinct = sorted({x["text"] for x in outside})
-    vector_of = dict(zip(distinct, engine.encoder.embed([for_model(t) for t in distinct])))
     labels = dict(zip(distinct, (s.label for s in engine.score(distinct))))
+    vector_of = dict(zip(distinct, engine.embeddings_for(distinct)))
     with fresh_store(None) as (db, _):
         from datetime import datetime, timezone
 
@@ -158,13 +170,15 @@ def drill(at_s: float) -> None:
                 for m in ms
             ]
             ns.absorb(db, posts, np.stack([vector_of[m.text] for m in ms]), engine.vector_kind, minute * 60 + 60)
-        for rank, story in enumerate(ns.top_narratives(db, T0 + at_s, limit=3), 1):
+        top = ns.top_narratives(db, T0 + at_s, limit=limit)
+        for rank, story in enumerate(top, 1):
             print(
                 f"scenario=tidewell-camera-leak at_s={at_s:g} rank={rank} posts={story['posts']} "
                 f"negative_share={story['negative_share']} reach={story['reach']} growth={json.dumps(story['growth'])} "
                 f"text={json.dumps(story['text'])}",
                 flush=True,
             )
+    return top
 
 
 def main() -> None:
@@ -175,9 +189,10 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="a PostgreSQL database the benchmark EMPTIES")
     parser.add_argument("--drill", action="store_true", help="the bundled drill's top narratives instead")
     parser.add_argument("--at", type=float, default=1500.0, help="with --drill: seconds into the drill")
+    parser.add_argument("--engine", choices=["minilm-ft", "minilm"], default="minilm-ft", help="with --drill")
     args = parser.parse_args()
     if args.drill:
-        drill(args.at)
+        drill(args.at, args.engine)
         return
     for kind in ("minilm-l6", "hashed"):
         with fresh_store(args.database_url) as (db, store):

@@ -17,6 +17,7 @@ from crisis.spike import WINDOWS, WindowEvidence, evidence
 
 IMPACT_ENTRY_S = 5 * 60  # a high-impact post this recent raises WATCH ...
 IMPACT_STAY_S = 30 * 60  # ... and keeps it this long
+VOICES_WITH_PUBLIC_TURN = 2  # high-impact voices that, with a full negative turn of everyone, are a crisis
 # Staff channels are quiet and a turn there is worth hearing early: their thresholds are scaled by this.
 INTERNAL_SCALE = 0.6
 
@@ -71,19 +72,24 @@ def assess_series(
     reach: np.ndarray | None = None,
     negative_reach: np.ndarray | None = None,
     internal: bool = False,
+    scored: np.ndarray | None = None,
 ) -> SeriesAssessment | None:
     """None while there is too little history to know what normal is.
     Internal (staff) series are judged on their negative turn alone: staff
-    talking more is not a crisis, staff turning negative is."""
+    talking more is not a crisis, staff turning negative is. `scored`: the
+    messages an engine could read, the negative share's denominator
+    (default: total; "unscored: language" posts count in volume only)."""
     end = len(total)
+    share_base = total if scored is None else scored
     # One baseline for every window: the normal before the longest window, so a ramp inside it is not learnt.
-    base = baseline(total, negative, slice(end - max(WINDOWS), end), usable, reach, negative_reach)
+    base = baseline(total, negative, slice(end - max(WINDOWS), end), usable, reach, negative_reach, scored)
     if base is None:
         return None
     found: list[tuple[WindowEvidence, Baseline]] = []
     for minutes in WINDOWS:
         window = slice(end - minutes, end)
-        found.append((evidence(minutes, int(total[window].sum()), int(negative[window].sum()), base), base))
+        counts = int(total[window].sum()), int(negative[window].sum()), base, int(share_base[window].sum())
+        found.append((evidence(minutes, *counts), base))
 
     def level(ev: WindowEvidence, scale: float = 1.0) -> int:
         return int(ev.negative_hot(preset, scale * INTERNAL_SCALE)) if internal else ev.level(preset, scale)
@@ -91,7 +97,12 @@ def assess_series(
     entry = max(level(ev) for ev, _ in found)
     stay = max(level(ev, preset.exit_ratio) for ev, _ in found)
     best, base = max(found, key=lambda item: (level(item[0]), item[0].strength(preset)))
-    strength = max(ev.negative_score / preset.negative_score if internal else ev.strength(preset) for ev, _ in found)
+    # Strength against the thresholds this series is judged by (staff: scaled), so "overwhelming"
+    # (no persistence wait) means the same multiple of them for both.
+    strength = max(
+        ev.negative_score / (preset.negative_score * INTERNAL_SCALE) if internal else ev.strength(preset)
+        for ev, _ in found
+    )
     surges = [ev for ev, _ in found if ev.surge(preset)] if not internal else []
     surge = max(surges, key=lambda ev: ev.volume_score) if surges else None
     return SeriesAssessment(name, base, best, entry, stay, strength, surge, tuple(ev for ev, _ in found))
@@ -117,11 +128,24 @@ def judge(
     if impact:
         stay = max(stay, 1)
     total = next((a for a in series if a.name == "total"), None)
-    if total is not None and distinct_authors(impact) >= CRISIS_AUTHORS:
+    voices = distinct_authors(impact)
+    if total is not None and voices >= CRISIS_AUTHORS:
         w15 = total.windows[-1] if total.windows else total.best
         if w15.share - w15.expected_share >= preset.negative_rise and w15.negative >= preset.min_negative / 2:
             entry, reasons = 2, reasons + ["high-impact voices with a negative turn"]
             strength = max(strength, preset.immediate_ratio * 2)
+            stay = max(stay, 2)
+    if total is not None and entry < 2 and voices >= VOICES_WITH_PUBLIC_TURN:
+        # Big voices and the public joining in: a negative turn of the outside conversation (however
+        # few messages a minute: at night min_rate keeps volume from ever counting). The voices stand
+        # in for a crisis-size spike, so the same turn counts as with one: at least min_negative
+        # negatives and the share up (half the rise a turn alone needs).
+        if any(
+            ev.negative_hot(preset) or (ev.share_up(preset) and ev.negative >= preset.min_negative)
+            for ev in total.windows
+        ):
+            entry, reasons = 2, reasons + ["high-impact voices and a negative turn among everyone"]
+            strength = max(strength, preset.immediate_ratio * 2)  # impact evidence, as with three voices
             stay = max(stay, 2)
     return Judgement(series, slow, impact, entry, stay, strength, reasons)
 

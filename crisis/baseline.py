@@ -73,11 +73,14 @@ def baseline(
     usable: np.ndarray,
     reach: np.ndarray | None = None,
     negative_reach: np.ndarray | None = None,
+    scored: np.ndarray | None = None,
 ) -> Baseline | None:
     """`total` and `negative` are per-minute counts, oldest first, ending with
     the evaluated window `observed`; `usable[i]` is False before the store's
-    history starts and for minutes under a raised level. None when there is
-    too little history."""
+    history starts and for minutes under a raised level. `scored`: the
+    messages an engine could read, the share's denominator (default: total).
+    None when there is too little history."""
+    base = total if scored is None else scored
     end = observed.start
     days = seasonal_days(usable, end)
     if len(days) >= MIN_SEASONAL_DAYS:
@@ -91,7 +94,7 @@ def baseline(
                 rate, method = week, method + " and day of week"
                 # ... and its mood: a weekly event may draw more complaints than the usual hour.
                 wk = slice(end - SEASONAL_DAYS * DAY - SEASONAL_HALF_WIDTH, end - SEASONAL_DAYS * DAY + BLOCK)
-                week_share = float(negative[wk].sum() + SHARE_PRIOR * 10) / float(total[wk].sum() + 10)
+                week_share = float(negative[wk].sum() + SHARE_PRIOR * 10) / float(base[wk].sum() + 10)
         idx = np.concatenate(
             [np.arange(end - d * DAY - SEASONAL_HALF_WIDTH, end - d * DAY + SEASONAL_HALF_WIDTH) for d in days]
         )
@@ -108,7 +111,7 @@ def baseline(
         rate = max(float(np.median(counts)), float(counts.mean()) * 0.5, RATE_FLOOR)
     median = float(np.median(counts))
     spread = 1.4826 * float(np.median(np.abs(counts - median)))
-    share = float((negative[idx].sum() + SHARE_PRIOR * SHARE_PRIOR_WEIGHT) / (counts.sum() + SHARE_PRIOR_WEIGHT))
+    share = float((negative[idx].sum() + SHARE_PRIOR * SHARE_PRIOR_WEIGHT) / (base[idx].sum() + SHARE_PRIOR_WEIGHT))
     if week_share is not None:
         share = max(share, week_share)
     neg_reach = typical = 0.0

@@ -122,6 +122,7 @@ class Detector:
                     self.preset,
                     series.reach.get(name),
                     series.negative_reach.get(name),
+                    scored=series.share_base(name),
                 )
             )
         ]
@@ -131,7 +132,7 @@ class Detector:
             self._save(state, line, data, now, None, internal, internal_change)
             return None
         total = next((a for a in found if a.name == PUBLIC), found[0])
-        slow = slow_change(series.total[PUBLIC], series.negative[PUBLIC], usable)
+        slow = slow_change(series.total[PUBLIC], series.negative[PUBLIC], usable, series.share_base(PUBLIC))
         impact = high_impact(
             self.db, now - IMPACT_STAY_S, now, total.base.reach_per_message, _usual_top(series, usable, names[1:])
         )
@@ -151,10 +152,11 @@ class Detector:
             return internal, None, None
         usable = usable_mask(series.has_data, series.first_minute, internal.excluded(now))
         total, negative = series.total[INTERNAL], series.negative[INTERNAL]
-        found = assess_series(INTERNAL, total, negative, usable, self.preset, internal=True)
+        scored = series.share_base(INTERNAL)
+        found = assess_series(INTERNAL, total, negative, usable, self.preset, internal=True, scored=scored)
         if found is None:
             return internal, None, None
-        slow = slow_change(total, negative, usable)
+        slow = slow_change(total, negative, usable, scored)
         entry, stay, strength = found.entry, found.stay, found.strength
         if slow is not None:
             entry = max(entry, slow.level(self.preset))

@@ -80,7 +80,14 @@ def step(
     if entry > state.level:
         count = state.pending_count + 1 if state.pending_level >= state.level + 1 else 1
         rising_since = state.rising_since if state.rising_since is not None else now
-        if count >= preset.persistence or strength >= preset.immediate_ratio * (2 if entry == 2 else 1):
+        immediate = strength >= preset.immediate_ratio * (2 if entry == 2 else 1)
+        if count < preset.persistence and not immediate and entry == 2 and state.level == 0:
+            # Crisis evidence not yet confirmed, but overwhelming for watch: raise watch now
+            # (it would have been, were it only watch evidence) and keep counting towards crisis.
+            if strength >= preset.immediate_ratio:
+                raised, change = step(state, 1, stay, strength, preset, now)
+                return replace(raised, pending_level=2, pending_count=count), change
+        if count >= preset.persistence or immediate:
             suppressed = now - state.last_raise.get(entry, -1e18) < preset.cooldown_minutes * 60
             change = LevelChange(now, state.level, entry, "detected", suppressed, rising_since)
             last_raise = {**state.last_raise, entry: now}

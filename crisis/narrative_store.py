@@ -45,7 +45,9 @@ WINDOW_S = 3 * 3600  # what the pages list: stories by posts in the last 3 hours
 
 def vectors_for(engine, texts: Sequence[str]) -> tuple[np.ndarray | None, str]:
     """The engine's own sentence embeddings when it has them (unwrapping phrase rules), else None: hashed."""
-    inner = getattr(engine, "inner", engine)
+    inner = engine
+    for _ in range(4):  # phrase rules (.inner) and language routing (.engine) wrap the engine
+        inner = getattr(inner, "inner", None) or getattr(inner, "engine", None) or inner
     if hasattr(inner, "embeddings_for") and getattr(inner, "vector_kind", None):
         return inner.embeddings_for(texts), inner.vector_kind
     return None, "hashed"
@@ -78,6 +80,36 @@ def _lock(conn: sa.Connection) -> sa.Row:
     return conn.execute(stmt).one()
 
 
+def _pg(conn: sa.Connection) -> bool:
+    """PostgreSQL: a batch goes as array parameters in one statement (unnest), which
+    costs the client far less than an executemany or an expanded IN list of a thousand."""
+    return conn.dialect.name == "postgresql"
+
+
+def _pg_array(values: list) -> str:
+    """A list as one PostgreSQL array literal: the driver sends one string instead of
+    adapting each element in Python (most of a poll's client CPU otherwise)."""
+    if not values:
+        return "{}"
+    first = values[0]
+    if isinstance(first, (bytes, bytearray, memoryview)):
+        return '{"\\\\x' + '","\\\\x'.join([bytes(v).hex() for v in values]) + '"}'
+    if isinstance(first, str):
+        joined = '","'.join(values)
+        if "\\" in joined or joined.count('"') != 2 * (len(values) - 1):  # quotes or backslashes inside
+            joined = '","'.join([v.replace("\\", "\\\\").replace('"', '\\"') for v in values])
+        return '{"' + joined + '"}'
+    return "{" + ",".join(map(str, values)) + "}"
+
+
+def _pg_run(conn: sa.Connection, sql: str, params: tuple) -> list[tuple]:
+    """One statement on the transaction's own psycopg connection, each list parameter
+    as an array literal (cast in the SQL)."""
+    with conn.connection.driver_connection.cursor() as cur:
+        cur.execute(sql, tuple(_pg_array(p) if isinstance(p, list) else p for p in params))
+        return cur.fetchall() if cur.description else []
+
+
 def _new_posts(conn: sa.Connection, posts: list[Post]) -> list[Post]:
     seen: set[tuple[str, str]] = set()
     unique = []
@@ -86,6 +118,16 @@ def _new_posts(conn: sa.Connection, posts: list[Post]) -> list[Post]:
             seen.add((p.source, p.external_id))
             unique.append(p)
     known: set[tuple[str, str]] = set()
+    if _pg(conn):  # one round trip with two array parameters (no IN list of thousands to expand)
+        rows = _pg_run(
+            conn,
+            "SELECT m.source, m.external_id FROM narrative_members m "
+            "JOIN unnest(%s::text[], %s::text[]) AS u(source, external_id) "
+            "ON m.source = u.source AND m.external_id = u.external_id",
+            ([p.source for p in unique], [p.external_id for p in unique]),
+        )
+        known.update((r[0], r[1]) for r in rows)
+        return [p for p in unique if (p.source, p.external_id) not in known]
     by_source: dict[str, list[str]] = {}
     for p in unique:
         by_source.setdefault(p.source, []).append(p.external_id)
@@ -190,6 +232,14 @@ def _load_active(conn: sa.Connection, kind: str, fresh: list[Post]) -> tuple[lis
     keys = sorted({p.key for p in fresh})
     story_of_key: dict[str, int] = {}
     nm = narrative_members.c
+    if _pg(conn):
+        rows = _pg_run(
+            conn,
+            "SELECT text_key, max(narrative_id) FROM narrative_members WHERE text_key = ANY(%s) GROUP BY text_key",
+            (keys,),
+        )
+        story_of_key.update((r[0], int(r[1])) for r in rows)
+        keys = []
     for start in range(0, len(keys), 900):
         for r in conn.execute(
             sa.select(nm.text_key, sa.func.max(nm.narrative_id).label("nid"))
@@ -227,7 +277,19 @@ def _save(conn: sa.Connection, touched: list[Story], kind: str) -> None:
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     made = [s for s in touched if s.id is None]
     new = {id(s) for s in made}
-    if made:
+    if made and _pg(conn):  # ids drawn first, then one insert of arrays
+        ids = [r[0] for r in _pg_run(conn, _PG_NEXT_IDS, (len(made),))]
+        rows = [values(s) for s in made]
+        columns = list(rows[0])
+        _pg_run(
+            conn,
+            f"INSERT INTO narratives (id, {', '.join(columns)}) "
+            f"SELECT * FROM unnest(%s::bigint[], {', '.join(f'%s::{_PG_TYPES[c]}[]' for c in columns)})",
+            (ids, *([row[c] for row in rows] for c in columns)),
+        )
+        for story, new_id in zip(made, ids):
+            story.id = int(new_id)
+    elif made:
         ids = conn.execute(
             narratives.insert().returning(narratives.c.id, sort_by_parameter_order=True), [values(s) for s in made]
         ).scalars()
@@ -239,6 +301,16 @@ def _save(conn: sa.Connection, touched: list[Story], kind: str) -> None:
             continue
         rows = [values(s, with_rep) for s in kept]
         columns = list(rows[0])
+        if _pg(conn):
+            types = {c: _PG_TYPES[c] for c in columns}
+            _pg_run(
+                conn,
+                f"UPDATE narratives AS n SET {', '.join(f'{c} = u.{c}' for c in columns)} "
+                f"FROM unnest({', '.join(f'%s::{types[c]}[]' for c in columns)}, %s::bigint[]) "
+                f"AS u({', '.join(columns)}, id) WHERE n.id = u.id",
+                (*([row[c] for row in rows] for c in columns), [s.id for s in kept]),
+            )
+            continue
         conn.exec_driver_sql(  # hundreds of rows: straight to the driver's executemany
             f"UPDATE narratives SET {', '.join(f'{c} = {mark}' for c in columns)} WHERE id = {mark}",
             [(*row.values(), s.id) for s, row in zip(kept, rows)],
@@ -251,6 +323,9 @@ def _save(conn: sa.Connection, touched: list[Story], kind: str) -> None:
             b[0] += 1
             b[1] += int(post.negative)
             b[2] += post.reach
+    if _pg(conn):
+        _save_rows_pg(conn, members, buckets)
+        return
     # A thousand plain rows: straight to the driver's executemany (SQLAlchemy's per-row work is most of the cost).
     conn.exec_driver_sql(
         "INSERT INTO narrative_members (source, external_id, narrative_id, text_key, created_at) "
@@ -272,6 +347,46 @@ def _save(conn: sa.Connection, touched: list[Story], kind: str) -> None:
             {"narrative_id": nid, "bucket": bucket, "count": c, "negative": neg, "reach": r}
             for (nid, bucket), (c, neg, r) in sorted(buckets.items())
         ],
+    )
+
+
+_PG_NEXT_IDS = "SELECT nextval(pg_get_serial_sequence('narratives', 'id')) FROM generate_series(1, %s)"
+_PG_TYPES = {
+    "vector_sum": "bytea",
+    "count": "integer",
+    "negative": "integer",
+    "reach": "bigint",
+    "first_seen": "bigint",
+    "last_seen": "bigint",
+    "vector_kind": "text",
+    "rep_source": "text",
+    "rep_external_id": "text",
+    "rep_vector": "bytea",
+}
+
+
+def _save_rows_pg(conn: sa.Connection, members: list[tuple], buckets: dict) -> None:
+    """Members and bucket totals, each in one statement of array parameters."""
+    _pg_run(
+        conn,
+        "INSERT INTO narrative_members (source, external_id, narrative_id, text_key, created_at) "
+        "SELECT * FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::text[], %s::bigint[])",
+        tuple(list(column) for column in zip(*members)),
+    )
+    keys = sorted(buckets)
+    _pg_run(
+        conn,
+        "INSERT INTO narrative_buckets (narrative_id, bucket, count, negative, reach) "
+        "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::integer[], %s::integer[], %s::bigint[]) "
+        "ON CONFLICT (narrative_id, bucket) DO UPDATE SET count = narrative_buckets.count + excluded.count, "
+        "negative = narrative_buckets.negative + excluded.negative, reach = narrative_buckets.reach + excluded.reach",
+        (
+            [k[0] for k in keys],
+            [k[1] for k in keys],
+            [buckets[k][0] for k in keys],
+            [buckets[k][1] for k in keys],
+            [buckets[k][2] for k in keys],
+        ),
     )
 
 

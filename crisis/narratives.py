@@ -28,7 +28,7 @@ import numpy as np
 
 # Cosine similarity to a story's centroid from which a post joins it, per vector kind (sentence
 # vectors are compared with the running mean taken out, so the bar is lower than raw cosine).
-THRESHOLDS = {"minilm-l6": 0.35, "hashed": 0.45}
+THRESHOLDS = {"minilm-l6": 0.35, "minilm-tok": 0.35, "hashed": 0.45}
 HASH_DIM = 2048
 
 _RT = re.compile(r"^\s*(?:rt\b:?\s*(?:@[\w.@-]+:?)?\s*)+", re.IGNORECASE)

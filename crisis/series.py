@@ -1,6 +1,9 @@
 """Per-minute series from the minute rollups: the public total (outside
 sources only), each source, and the staff channels together ("internal").
-Counts, negatives, and reach (all, and of negatives)."""
+Counts, negatives, reach (all, and of negatives), and the messages a share
+is a share of: those an engine here could read. A post stored "unscored:
+language" counts in volume but is neither negative nor not: it is left out
+of every negative share's denominator."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sqlalchemy as sa
 
+from sentiment.engine import UNSCORED_LANGUAGE
 from settings.registry import internal_sources
 from store.schema import messages
 from store.schema import rollups_minute as r
@@ -26,6 +30,10 @@ class Series:
     has_data: np.ndarray  # False before the store's history starts
     reach: dict[str, np.ndarray] = field(default_factory=dict)  # summed reach per minute
     negative_reach: dict[str, np.ndarray] = field(default_factory=dict)
+    scored: dict[str, np.ndarray] = field(default_factory=dict)  # messages an engine could read (share base)
+
+    def share_base(self, name: str) -> np.ndarray:
+        return self.scored.get(name, self.total[name])
 
 
 def _names(source: str) -> tuple[str, ...]:
@@ -35,8 +43,11 @@ def _names(source: str) -> tuple[str, ...]:
 def _read(db: sa.Engine, start: int, end_minute: int):
     negative = sa.func.sum(sa.case((r.c.label == "negative", r.c.count), else_=0))
     negative_reach = sa.func.sum(sa.case((r.c.label == "negative", r.c.reach_sum), else_=0))
+    scored = sa.func.sum(sa.case((r.c.label == UNSCORED_LANGUAGE, 0), else_=r.c.count))
     stmt = (
-        sa.select(r.c.minute, r.c.source, sa.func.sum(r.c.count), negative, sa.func.sum(r.c.reach_sum), negative_reach)
+        sa.select(
+            r.c.minute, r.c.source, sa.func.sum(r.c.count), negative, sa.func.sum(r.c.reach_sum), negative_reach, scored
+        )
         .where(r.c.minute >= start, r.c.minute < end_minute)
         .group_by(r.c.minute, r.c.source)
     )
@@ -51,7 +62,7 @@ def _empty(minutes: int) -> np.ndarray:
 
 
 def _fill(series: Series, rows, offset_minute: int) -> None:
-    for minute, source, count, negatives, reach, negative_reach in rows:
+    for minute, source, count, negatives, reach, negative_reach, scored in rows:
         i = (minute - offset_minute) // 60
         for name in _names(source):
             for table, value in (
@@ -59,6 +70,7 @@ def _fill(series: Series, rows, offset_minute: int) -> None:
                 (series.negative, negatives),
                 (series.reach, reach),
                 (series.negative_reach, negative_reach),
+                (series.scored, scored),
             ):
                 if name not in table:
                     table[name] = _empty(len(series.has_data))
@@ -74,6 +86,7 @@ def load_series(db: sa.Engine, end_minute: int, minutes: int) -> Series:
         {PUBLIC: _empty(minutes)},
         {PUBLIC: _empty(minutes)},
         np.zeros(minutes, dtype=bool),
+        {PUBLIC: _empty(minutes)},
         {PUBLIC: _empty(minutes)},
         {PUBLIC: _empty(minutes)},
     )
@@ -139,6 +152,7 @@ class SeriesCache:
             np.zeros(minutes, dtype=bool),
             roll(old.reach),
             roll(old.negative_reach),
+            roll(old.scored),
         )
         _fill(series, rows, start)
         first = history_start if history_start is not None else end_minute

@@ -71,7 +71,13 @@ def _cusum(llr: np.ndarray) -> tuple[float, int]:
     return s, run * BIN
 
 
-def slow_change(total: np.ndarray, negative: np.ndarray, usable: np.ndarray) -> SlowChange | None:
+def slow_change(
+    total: np.ndarray, negative: np.ndarray, usable: np.ndarray, scored: np.ndarray | None = None
+) -> SlowChange | None:
+    """`scored`: the messages an engine could read (the share's denominator); default `total`.
+    Both CUSUMs run on it: the expected negative count is the expected readable count x the share."""
+    if scored is not None:
+        total = scored
     end = len(total)
     lo = end - LOOKBACK
     if lo < 0:

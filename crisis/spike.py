@@ -2,7 +2,8 @@
 
 Volume: -log10 P(X >= observed) for X ~ Poisson(expected), so a jump from
 0 to 3 messages is no evidence, and 300 where 30 were expected is a lot.
-Negative share: -log10 P(K >= negative) for K ~ Binomial(n, expected share).
+Negative share: -log10 P(K >= negative) for K ~ Binomial(n, expected share),
+n the messages an engine could read (not those stored "unscored: language").
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class WindowEvidence:
     expected_share: float
     volume_score: float
     negative_score: float
+    scored: int | None = None  # the share's denominator (None: observed)
 
     @property
     def factor(self) -> float:
@@ -86,9 +88,11 @@ class WindowEvidence:
         return max(self.volume_score / preset.watch_score, self.negative_score / preset.negative_score)
 
 
-def evidence(window: int, observed: int, negative: int, base: Baseline) -> WindowEvidence:
+def evidence(window: int, observed: int, negative: int, base: Baseline, scored: int | None = None) -> WindowEvidence:
+    """`observed` messages (volume), `negative` of the `scored` ones an engine could read (share; default all)."""
     expected = base.rate * window
     volume = _score(float(poisson.sf(observed - 1, expected))) if observed > 0 else 0.0
-    share = negative / observed if observed else 0.0
-    neg = _score(float(binom.sf(negative - 1, observed, base.negative_share))) if negative > 0 else 0.0
-    return WindowEvidence(window, observed, expected, negative, share, base.negative_share, volume, neg)
+    n = observed if scored is None else scored
+    share = negative / n if n else 0.0
+    neg = _score(float(binom.sf(negative - 1, n, base.negative_share))) if negative > 0 and n else 0.0
+    return WindowEvidence(window, observed, expected, negative, share, base.negative_share, volume, neg, n)

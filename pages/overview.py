@@ -113,7 +113,7 @@ def overview() -> None:
     if len(hours):
         hours = hours.assign(
             time=[display_time(h, zone, "%H:%M", with_zone=False) for h in hours["hour"]],
-            share=hours["negative"] / hours["messages"].where(hours["messages"] > 0),
+            share=hours["negative"] / hours["scored"].where(hours["scored"] > 0),
         )
         x = alt.X("time:O", title=f"hour ({zone_name(zone, now)})", sort=None, axis=alt.Axis(labelAngle=0))
         left, right = st.columns(2)

@@ -21,12 +21,15 @@ from sentiment.heads import active_head
 from sentiment.minilm import probs_to_score
 from sentiment.preprocess import for_model
 from sentiment.runtime import EXPORT_FORMAT, RUNTIMES, Head, choose_runtime, make_runner, resolve_threads, softmax
+from sentiment.topic_vectors import KIND as TOPIC_KIND
+from sentiment.topic_vectors import TopicVectors
 
 log = logging.getLogger("crisisdesk.sentiment")
 
 
 class FineTunedEngine:
     name = "minilm-ft"
+    vector_kind = TOPIC_KIND  # narratives: topic vectors from the word-embedding table (sentiment.topic_vectors)
 
     def __init__(
         self,
@@ -42,6 +45,7 @@ class FineTunedEngine:
             raise ValueError(f"runtime must be auto or one of {RUNTIMES}, got {runtime!r}")
         model, self.meta = load_finetuned(folder)
         self.tokenizer = load_tokenizer()
+        self.topics = TopicVectors(self.tokenizer)
         self.threads = resolve_threads(threads)
         self.batch_size = batch_size
         self.max_length = max_length or int(self.meta.get("max_length", 64))
@@ -97,6 +101,11 @@ class FineTunedEngine:
         self.head = head
         base = self.version.split("+head-")[0]
         self.version = base + (f"+head-{head.version}" if head.version else "")
+
+    def embeddings_for(self, texts: Sequence[str]) -> np.ndarray:
+        """Topic vectors for narratives (unit length). Not the pooled output: that is trained
+        to separate tones, so different stories with the same tone would look alike."""
+        return self.topics(texts)
 
     def score(self, texts: Sequence[str]) -> list[Score]:
         if not texts:

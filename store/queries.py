@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
-from sentiment.engine import LABELS
+from sentiment.engine import LABELS, UNSCORED_LANGUAGE
 from settings.registry import internal_sources
 from store.schema import alerts, label_corrections, messages, rollups_minute, source_state
 
@@ -212,9 +212,16 @@ def _of(column, source: str | tuple[str, ...]):
 def share_of(
     db: sa.Engine, since: int, until: int, label: str = "negative", source: str | tuple[str, ...] | None = None
 ) -> tuple[int, int]:
-    """(messages with `label`, all messages) in [since, until), from the rollups."""
+    """(messages with `label`, the messages it is a share of) in [since, until), from
+    the rollups. A share is of the messages an engine here could read: those stored
+    "unscored: language" are left out of the whole (unless they are what is counted)."""
     hit = sa.func.sum(sa.case((_r.c.label == label, _r.c.count), else_=0))
-    stmt = sa.select(hit, sa.func.sum(_r.c.count)).where(_r.c.minute >= since - since % 60, _r.c.minute < until)
+    whole = (
+        sa.func.sum(_r.c.count)
+        if label == UNSCORED_LANGUAGE
+        else sa.func.sum(sa.case((_r.c.label == UNSCORED_LANGUAGE, 0), else_=_r.c.count))
+    )
+    stmt = sa.select(hit, whole).where(_r.c.minute >= since - since % 60, _r.c.minute < until)
     if source:
         stmt = stmt.where(_of(_r.c.source, source))
     with db.connect() as conn:
@@ -231,18 +238,20 @@ def negative_reach(db: sa.Engine, since: int, until: int) -> int:
 
 
 def volume_by_hour(db: sa.Engine, since: int, until: int) -> pd.DataFrame:
-    """Messages and negative messages per hour (epoch s, UTC) from the rollups."""
+    """Messages, negative messages and the share's base (messages an engine could read:
+    not "unscored: language") per hour (epoch s, UTC) from the rollups."""
     hour = (_r.c.minute - _r.c.minute % 3600).label("hour")
     negative = sa.func.sum(sa.case((_r.c.label == "negative", _r.c.count), else_=0))
+    scored = sa.func.sum(sa.case((_r.c.label == UNSCORED_LANGUAGE, 0), else_=_r.c.count))
     stmt = (
-        sa.select(hour, sa.func.sum(_r.c.count), negative)
+        sa.select(hour, sa.func.sum(_r.c.count), negative, scored)
         .where(_r.c.minute >= since - since % 3600, _r.c.minute < until)
         .group_by(hour)
         .order_by(hour)
     )
     with db.connect() as conn:
-        frame = pd.DataFrame(conn.execute(stmt).all(), columns=["hour", "messages", "negative"])
-    return frame.astype({"hour": "int64", "messages": "int64", "negative": "int64"})
+        frame = pd.DataFrame(conn.execute(stmt).all(), columns=["hour", "messages", "negative", "scored"])
+    return frame.astype({"hour": "int64", "messages": "int64", "negative": "int64", "scored": "int64"})
 
 
 def channel_trend(db: sa.Engine, source: str | tuple[str, ...], since: int, until: int) -> pd.DataFrame:

@@ -203,3 +203,34 @@ def test_the_time_of_day_baseline_ignores_one_odd_day_and_keeps_a_weekly_peak():
     total = rng.poisson(rates)
     base = baseline(total[:end], negative[:end], slice(end - 15, end), usable[:end])
     assert "day of week" in base.method and base.rate > 20, base
+
+
+def test_a_staff_turn_s_strength_is_measured_against_the_staff_thresholds():
+    """Staff series are judged at INTERNAL_SCALE of the thresholds; evidence 1.5x past
+    those is overwhelming (raised without waiting for a second poll), as it is for the public series."""
+    from crisis.assess import INTERNAL_SCALE, assess_series
+
+    preset = PRESETS["medium"]
+    total, negative = np.full(300, 1), np.zeros(300, dtype=int)
+    negative[::5] = 1  # staff are 20 % negative
+    total[-4:], negative[-4:] = 2, 2  # then every staff message is
+    found = assess_series("internal", total, negative, np.ones(300, bool), preset, internal=True)
+    score = max(ev.negative_score for ev in found.windows)
+    assert preset.negative_score * INTERNAL_SCALE * preset.immediate_ratio <= score < preset.negative_score * 1.5
+    assert found.entry == 1 and found.strength >= preset.immediate_ratio
+
+
+def test_crisis_evidence_overwhelming_for_watch_raises_watch_at_once_and_crisis_on_confirmation():
+    """Evidence of a crisis waits a poll for confirmation; but if it is 1.5x past the watch
+    thresholds it would have raised watch at once had it been only watch evidence, so watch
+    is raised now and crisis on the next poll that confirms it."""
+    preset = PRESETS["medium"]
+    state, change = step(LevelState(), 2, 2, preset.immediate_ratio * 1.2, preset, 60.0)
+    assert change is not None and (change.old, change.new) == (0, 1)
+    state, change = step(state, 2, 2, preset.immediate_ratio * 1.2, preset, 120.0)
+    assert change is not None and (change.old, change.new) == (1, 2)
+    # weaker crisis evidence still waits for confirmation before any raise
+    state, change = step(LevelState(), 2, 2, preset.immediate_ratio * 0.9, preset, 60.0)
+    assert change is None and state.level == 0
+    state, change = step(state, 2, 2, preset.immediate_ratio * 0.9, preset, 120.0)
+    assert change is not None and (change.old, change.new) == (0, 2)

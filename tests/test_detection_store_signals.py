@@ -86,3 +86,25 @@ def test_the_series_cache_sees_a_backfill_of_old_minutes_at_once(db):
     put(db, calm(-5 * 3600, -4 * 3600, 60), 61)  # a drill's backfill: hours older than anything re-read per poll
     again = cache.load(db, T0 + 120, 600)
     assert again.total["total"].sum() == 120
+
+
+def test_two_big_voices_and_everyone_turning_negative_at_night_is_a_crisis(db):
+    """At night min_rate keeps volume from counting; two high-reach negative voices and a full
+    negative turn of the few others are a crisis. One voice with the same turn stays watch."""
+    put(db, calm(-4 * 3600, 0, 600), 0)  # a near-silent night
+    detector = Detector(db, PRESETS["medium"])
+    detector.evaluate(T0 + 60)
+    put(db, [(70, "x", "negative", 480_000, "@loud_voice")], 80)
+    detector.evaluate(T0 + 120)
+    replies = [(130 + 20 * i, "x", "negative", 150, f"@reply{i}") for i in range(8)]
+    put(db, replies, 300)
+    for t in (180, 240, 300):
+        detector.evaluate(T0 + t)
+    assert crisis_status(db)["level"] == "watch"  # one voice, however negative the replies
+    put(db, [(330, "x", "negative", 250_000, "@second_voice")], 340)
+    levels = []
+    for t in (360, 420):
+        detector.evaluate(T0 + t)
+        levels.append(crisis_status(db)["level"])
+    assert levels[-1] == "crisis", levels
+    assert "high-impact voices and a negative turn among everyone" in crisis_status(db)["explanation"]["reasons"]

@@ -88,6 +88,26 @@ def test_absorbing_the_same_posts_again_changes_nothing(db):
     assert [s["posts"] for s in ns.top_narratives(db, T + 60)] == [4]
 
 
+def test_odd_ids_and_texts_survive_the_batched_writes_and_a_second_poll_updates_in_place(db):
+    """PostgreSQL sends a batch as array literals: quotes, backslashes, commas and braces
+    in ids must arrive as they are, and the same story must be updated, not duplicated."""
+    odd = ['a"b', "c\\d", "e,f", "{g}", "h i", "NULL"]
+    first = stored(db, [post(x, f'Tidewell "vault" app {{down}} \\ again, {k}') for k, x in enumerate(odd)])
+    assert ns.absorb(db, first, None, "hashed", T) == len(odd)
+    with db.connect() as conn:
+        ids = {r.external_id for r in conn.execute(sa.select(narrative_members.c.external_id))}
+    assert ids == {f"x-{x}" for x in odd}
+    again = stored(
+        db, [post(f"{x}-2", f'Tidewell "vault" app {{down}} \\ again, {k}', at=T + 30) for k, x in enumerate(odd)]
+    )
+    assert ns.absorb(db, again, None, "hashed", T + 60) == len(odd)
+    top = ns.top_narratives(db, T + 60)
+    with db.connect() as conn:
+        stories = conn.execute(sa.select(narratives.c.id, narratives.c.count)).all()
+    assert sum(c for _, c in stories) == 2 * len(odd) == sum(s["posts"] for s in top)
+    assert max(c for _, c in stories) >= 4  # joined the stories of the first poll
+
+
 def test_a_story_from_before_the_window_is_not_listed_and_old_ones_are_pruned(db):
     posts = stored(db, [post(i, "Tidewell outage in Lisbon", at=T - 5 * 3600) for i in range(3)])
     ns.absorb(db, posts, None, "hashed", T - 5 * 3600)
