@@ -185,6 +185,8 @@ def holdout_indices(args, init_meta: dict | None, n_train: int, lengths: list[in
         seen = {i for batch in replay for i in batch}
         pool = [i for i in pool if i not in seen]
         source = f"{args.train.name} texts the init's run never trained on, seeded sample (seed {args.seed})"
+    if not pool:
+        raise ValueError("--holdout: no train.tsv text is left that --init's run never trained on")
     rng = np.random.default_rng(args.seed)
     held = sorted(int(i) for i in rng.choice(pool, size=min(args.holdout, len(pool)), replace=False))
     return held, source
