@@ -11,6 +11,7 @@ shipped again.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from importlib.metadata import version as package_version
@@ -49,7 +50,8 @@ def build_classifier(dropout: float = 0.1, layers: int | None = None, intermedia
     class MiniLMClassifier(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.encoder = AutoModel.from_pretrained(base_path(), local_files_only=True, **extra).float()
+            with _quiet_load():  # a student's unused or narrower base layers are expected, not news
+                self.encoder = AutoModel.from_pretrained(base_path(), local_files_only=True, **extra).float()
             self.dropout = torch.nn.Dropout(dropout)
             self.classifier = torch.nn.Linear(self.encoder.config.hidden_size, len(LABELS))
 
@@ -62,6 +64,20 @@ def build_classifier(dropout: float = 0.1, layers: int | None = None, intermedia
             return self.classifier(self.dropout(self.pooled(input_ids, attention_mask)))
 
     return MiniLMClassifier()
+
+
+@contextlib.contextmanager
+def _quiet_load():
+    from transformers.utils import logging as hf_logging
+
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(level)
+        hf_logging.enable_progress_bar()
 
 
 def load_tokenizer():
