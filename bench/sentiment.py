@@ -60,9 +60,10 @@ def metrics(truth: list[str], predicted: list[str]) -> dict[str, float]:
     return {"macro_recall": statistics.fmean(recalls), "macro_f1": statistics.fmean(f1s), "accuracy": accuracy}
 
 
-def engines(threads: int, runtimes: list[str]):
+def engines(threads: int, runtimes: list[str], folder: Path | None = None):
     """(name, runtime, factory) for every engine this machine can load."""
     from sentiment.finetuned import FineTunedEngine
+    from sentiment.finetuned_model import FINETUNED_DIR
     from sentiment.lexicon import VaderEngine
     from sentiment.minilm import MiniLMHeadEngine
     from sentiment.runtime import set_torch_threads
@@ -84,7 +85,9 @@ def engines(threads: int, runtimes: list[str]):
         yield (
             "minilm-ft",
             runtime,
-            lambda runtime=runtime: FineTunedEngine(cache_dir=settings.data_dir, runtime=runtime, threads=threads),
+            lambda runtime=runtime: FineTunedEngine(
+                folder=folder or FINETUNED_DIR, cache_dir=settings.data_dir, runtime=runtime, threads=threads
+            ),
         )
     if cfg.model:
         from sentiment.transformer import TransformerEngine
@@ -146,6 +149,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--loads", default="idle,busy", help="comma-separated: idle, busy")
     parser.add_argument("--engines", default="", help="comma-separated engine names (default: all)")
     parser.add_argument("--runtimes", default=",".join(RUNTIMES), help="runtimes of the fine-tuned MiniLM")
+    parser.add_argument(
+        "--finetuned", type=Path, default=None, help="the fine-tuned MiniLM's folder (default: the shipped one)"
+    )
     args = parser.parse_args(argv)
     loads = [x for x in args.loads.split(",") if x]
     if unknown := [x for x in loads if x not in LOADS]:
@@ -159,7 +165,7 @@ def main(argv: list[str] | None = None) -> None:
     threads = args.threads if args.threads is not None else resolve_threads(load_settings().sentiment.threads)
     data = {path: read_labelled(path) for path in args.files}
     print(f"machine cores={os.cpu_count()} threads={threads} loads={','.join(loads)}", flush=True)
-    for name, runtime, factory in engines(threads, runtimes):
+    for name, runtime, factory in engines(threads, runtimes, args.finetuned):
         if wanted and name not in wanted:
             continue
         try:

