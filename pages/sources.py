@@ -10,6 +10,7 @@ import streamlit as st
 
 from crisis.notify import notifier_failures
 from delivery.router import failures as delivery_failures
+from pages.common import engine_status
 from pages.common.frame import app_context, current_actor
 from pages.common.text import clean_frame, one_line, plain
 from settings.registry import monitor_is_internal
@@ -172,6 +173,8 @@ else:
         hide_index=True,
         width="stretch",
     )
+
+engine_status.show_on_sources(ctx, now)
 
 st.subheader("Slack alerts")
 failures = notifier_failures(ctx.db)
