@@ -75,7 +75,7 @@ ctx = app_context(Permission.READ_WALL)
 settings = ctx.settings
 zone = viewer_zone(settings.zone)
 tv = kiosk()
-OWN = own_accounts(settings.brand.own_accounts)
+OWN = own_accounts(settings.brand.own_accounts + (ctx.scenario.own_accounts if ctx.scenario else []))
 
 # A full page reload every few hours keeps a browser that runs for weeks healthy.
 # (Our own constant script, never outside text.)
