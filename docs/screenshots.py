@@ -1,12 +1,15 @@
-"""Regenerates the README's screenshots: `python -m docs.screenshots`.
+"""Regenerates the README's screenshots: `python -m docs.screenshots [at_s] [name ...]`.
 
 Plays the bundled drill into a temporary store, starting 25 minutes into the
 scenario (the crisis in full swing), serves the app on a loopback port and
-saves each page at 1920x1080 with Debian's chromium.
+saves each page with Debian's chromium (at 1920x1080 unless the page names
+another size; `wall-4k.png` is the wall TV at 3840x2160). Names given after
+`at_s` regenerate only those files.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 import tempfile
 import time
@@ -17,29 +20,37 @@ from tests.browser import browser_page, streamlit_server
 from worker.service import open_store, restart_drill
 
 DOCS = Path(__file__).resolve().parent
-# file -> (path, exact text that shows the page is ready; the wall's waits for the detector's verdict)
+WALL_READY = re.compile(r"^CRISIS since \d\d:\d\d")  # the wall waits for the detector's verdict
+# file -> (path, text that shows the page is ready (exact, or a pattern), screen size)
 PAGES = {
-    "wall.png": ("/wall?view=wall", "CRISIS"),
-    "overview.png": ("/overview", "Top narratives, last 3 hours"),
-    "crisis.png": ("/crisis", "Crisis level: CRISIS"),
+    "wall.png": ("/wall?view=wall", WALL_READY, (1920, 1080)),
+    "wall-4k.png": ("/wall?view=wall", WALL_READY, (3840, 2160)),
+    "overview.png": ("/overview", "Top narratives, last 3 hours", (1920, 1080)),
+    "crisis.png": ("/crisis", "Crisis level: CRISIS", (1920, 1080)),
 }
 
 
-def main(at_s: float = 1500) -> None:
+def main(at_s: float = 1500, only: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "config.toml"
         config.write_text(f'[app]\ndata_dir = "{tmp}"\n[wall]\nrefresh_s = 10\n')
         db = open_store(load_settings(config))
         restart_drill(db, load_settings(config), at_s=at_s)
         db.dispose()
-        with streamlit_server(config, Path(tmp) / "streamlit.log") as url, browser_page() as page:
-            for name, (path, ready) in PAGES.items():
-                page.goto(url + path)
-                page.get_by_text(ready, exact=True).first.wait_for(timeout=180_000)
-                time.sleep(2)  # let the charts finish drawing
-                page.screenshot(path=str(DOCS / name))
+        with streamlit_server(config, Path(tmp) / "streamlit.log") as url:
+            for name, (path, ready, (width, height)) in PAGES.items():
+                if only and name not in only:
+                    continue
+                with browser_page(width, height) as page:
+                    page.goto(url + path)
+                    if isinstance(ready, str):
+                        page.get_by_text(ready, exact=True).first.wait_for(timeout=180_000)
+                    else:
+                        page.get_by_text(ready).first.wait_for(timeout=180_000)
+                    time.sleep(2)  # let the charts finish drawing
+                    page.screenshot(path=str(DOCS / name))
                 print(f"wrote docs/{name}")
 
 
 if __name__ == "__main__":
-    main(*(float(a) for a in sys.argv[1:]))
+    main(float(sys.argv[1]) if len(sys.argv) > 1 else 1500, sys.argv[2:] or None)

@@ -417,7 +417,7 @@ def live_view() -> None:
                 right.altair_chart(source_chart(snap.by_source), width=width)
 
     with st.container(key="wall-bottom"):
-        narratives, negative, latest, side = st.columns([4, 4, 4, 3])
+        narratives, negative, latest, side = st.columns([3, 5, 5, 3])
         with narratives:
             st.subheader("What people are saying, last 3 hours")
             if snap.narratives:
