@@ -1,7 +1,10 @@
 """Regenerates the README's screenshots: `python -m docs.screenshots [at_s] [name ...]`.
 
-Plays the bundled drill into a temporary store, starting 25 minutes into the
-scenario (the crisis in full swing), serves the app on a loopback port and
+Plays the bundled drill into a temporary store, 25 minutes into the scenario
+(the crisis in full swing: the backlog scored by the VADER lexicon and judged
+once, so the pages open on CRISIS at once), pauses publishing and adds a key
+account the scenario mentions (so every banner shows), serves the app (its
+in-app runner carries on with the configured engine) on a loopback port and
 saves each page with Debian's chromium (at 1920x1080 unless the page names
 another size; `wall-4k.png` is the wall TV at 3840x2160). Names given after
 `at_s` regenerate only those files.
@@ -17,7 +20,7 @@ from pathlib import Path
 
 from settings import load_settings
 from tests.browser import browser_page, streamlit_server
-from worker.service import open_store, restart_drill
+from tests.wall_scene import stage
 
 DOCS = Path(__file__).resolve().parent
 WALL_READY = re.compile(r"^CRISIS since \d\d:\d\d")  # the wall waits for the detector's verdict
@@ -34,9 +37,7 @@ def main(at_s: float = 1500, only: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "config.toml"
         config.write_text(f'[app]\ndata_dir = "{tmp}"\n[wall]\nrefresh_s = 10\n')
-        db = open_store(load_settings(config))
-        restart_drill(db, load_settings(config), at_s=at_s)
-        db.dispose()
+        stage(load_settings(config), at_s / 60)
         with streamlit_server(config, Path(tmp) / "streamlit.log") as url:
             for name, (path, ready, (width, height)) in PAGES.items():
                 if only and name not in only:
@@ -47,6 +48,13 @@ def main(at_s: float = 1500, only: list[str] | None = None) -> None:
                         page.get_by_text(ready, exact=True).first.wait_for(timeout=180_000)
                     else:
                         page.get_by_text(ready).first.wait_for(timeout=180_000)
+                    if name.startswith("wall"):  # live (the runner has loaded its engine), every tile drawn
+                        page.get_by_text(re.compile(r"^Live · updated")).wait_for(timeout=300_000)
+                        page.locator(".vega-embed canvas, .vega-embed svg").nth(2).wait_for(timeout=60_000)
+                        page.locator("[data-testid=stTable] td").nth(10).wait_for(timeout=60_000)
+                    page.wait_for_function(
+                        "() => !document.querySelector('[data-testid=stStatusWidget]')", timeout=60_000, polling=250
+                    )
                     time.sleep(2)  # let the charts finish drawing
                     page.screenshot(path=str(DOCS / name))
                 print(f"wrote docs/{name}")

@@ -419,7 +419,7 @@ def live_view() -> None:
     with st.container(key="wall-bottom"):
         narratives, negative, latest, side = st.columns([3, 5, 5, 3])
         with narratives:
-            st.subheader("What people are saying, last 3 hours")
+            st.subheader("What people say, last 3 h")
             if snap.narratives:
                 stories = narratives_table(snap.narratives[: TV_NARRATIVES if tv else 3], zone)
                 text_table(stories[["posts", "what people are saying"]], "wall-narratives")
