@@ -245,7 +245,8 @@ def metrics_row(snap, grid: pd.DataFrame, now: int) -> None:
         c3.metric("Staff: negative, last 24 h", "–")
     held = posts.get("held", 0)
     if paused:  # the banner says ALL PAUSED; here: what is waiting because of it
-        c4.metric("Posts waiting (publishing paused)", f"{posts.get('scheduled', 0) + held}")
+        waiting = sum(posts.get(status, 0) for status in ("scheduled", "overdue", "held"))
+        c4.metric("Posts waiting (publishing paused)", f"{waiting}")
     else:
         c4.metric("Posts held", f"{held}")
 
