@@ -387,11 +387,12 @@ def live_view() -> None:
     if surge and status["level"] == "normal":  # more talk, not more anger: a note, never a level
         notes.append(lambda: st.info(md_escape(surge["note"], 300), icon=":material/trending_up:"))
     for failure in snap.notify_failures[:1]:
-        notes.append(
-            lambda failure=failure: st.warning(
-                f"Alerts are not getting through: {md_escape(failure, 200)}", icon=":material/notifications_off:"
-            )
-        )
+
+        def undelivered(failure=failure) -> None:
+            st.warning("Alerts are not getting through:", icon=":material/notifications_off:")
+            st.text(one_line(failure, 300))
+
+        notes.append(undelivered)
     health = snap.health
     for row in health[health["status"] == "stopped"].itertuples():
 
