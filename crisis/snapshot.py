@@ -45,6 +45,7 @@ def wall_snapshot(
     top_n: int,
     latest_n: int,
     internal_source: str | tuple[str, ...] | None = None,
+    own_accounts: tuple[str, ...] = (),
 ) -> WallSnapshot:
     since = now - window_s
     internal_source = internal_sources() if internal_source is None else internal_source
@@ -59,7 +60,7 @@ def wall_snapshot(
         staff_week=queries.share_of(db, now - 7 * 86400, now + 1, source=internal_source),
         posts=queries.posts_by_status(db),
         paused=pause.state(db).paused,
-        top_negative=queries.top_negative(db, now - 3600, now + 1, top_n),
+        top_negative=queries.top_negative(db, now - 3600, now + 1, top_n, own_accounts=own_accounts),
         latest=queries.latest_messages(db, latest_n),
         by_source=queries.volume_by_source(db, since, now + 1),
         alerts=queries.recent_alerts(db, 5),

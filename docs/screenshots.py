@@ -1,9 +1,14 @@
-"""Regenerates the README's screenshots: `python -m docs.screenshots`.
+"""Regenerates the README's screenshots: `python -m docs.screenshots [at_s] [name ...]`.
 
-Plays the bundled drill into a temporary store, starting 25 minutes into the
-scenario (the crisis in full swing), scores and judges it once, serves the app on a loopback port and
-saves each page at 1920x1080 with Debian's chromium, and the executive
-overview on a phone (390x844 at 2x, Amsterdam time).
+Plays the bundled drill into a temporary store, 25 minutes into the scenario
+(the crisis in full swing: the backlog scored by the VADER lexicon and judged
+once, so the pages open on CRISIS at once), pauses publishing and adds a key
+account the scenario mentions (so every banner shows), serves the app (its
+in-app runner carries on with the configured engine) on a loopback port and
+saves each page with Debian's chromium (at 1920x1080 unless the page names
+another size; `wall-4k.png` is the wall TV at 3840x2160; `overview-phone.png`
+is the executive overview on a phone, 390x844 at 2x, Amsterdam time). Names
+given after `at_s` regenerate only those files.
 """
 
 from __future__ import annotations
@@ -16,38 +21,45 @@ from pathlib import Path
 
 from settings import load_settings
 from tests.browser import browser_page, streamlit_server
-from worker.service import build_runner, open_store, restart_drill
+from tests.wall_scene import stage
 
 DOCS = Path(__file__).resolve().parent
-# file -> (path, exact text (or a pattern) that shows the page is ready; the wall's waits for the detector's verdict)
+WALL_READY = re.compile(r"^CRISIS since \d\d:\d\d")  # the wall waits for the detector's verdict
+# file -> (path, text that shows the page is ready (exact, or a pattern), screen size)
 PAGES = {
-    "wall.png": ("/wall?view=wall", "CRISIS"),
-    "overview.png": ("/overview", re.compile("times the usual volume")),  # the summary, once the detector judged
-    "crisis.png": ("/crisis", "Crisis level: CRISIS"),
+    "wall.png": ("/wall?view=wall", WALL_READY, (1920, 1080)),
+    "wall-4k.png": ("/wall?view=wall", WALL_READY, (3840, 2160)),
+    "overview.png": ("/overview", re.compile("times the usual volume"), (1920, 1080)),
+    "crisis.png": ("/crisis", "Crisis level: CRISIS", (1920, 1080)),
 }
+PHONE = "overview-phone.png"
 
 
-def main(at_s: float = 1500) -> None:
+def main(at_s: float = 1500, only: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "config.toml"
         config.write_text(f'[app]\ndata_dir = "{tmp}"\n[wall]\nrefresh_s = 10\n')
-        settings = load_settings(config)
-        db = open_store(settings)
-        restart_drill(db, settings, at_s=at_s)
-        # Played and judged once here, with the configured engine, before the server starts: on a busy
-        # machine the in-app runner alone can take minutes to score the first 25 minutes of the scenario.
-        runner = build_runner(settings, db)
-        runner.run_pending()
-        runner.detect_and_notify()
-        db.dispose()
-        with streamlit_server(config, Path(tmp) / "streamlit.log") as url, browser_page() as page:
-            for name, (path, ready) in PAGES.items():
-                page.goto(url + path)
-                page.get_by_text(ready, exact=True).first.wait_for(timeout=180_000)
-                drawn(page)
-                page.screenshot(path=str(DOCS / name))
+        stage(load_settings(config), at_s / 60)
+        with streamlit_server(config, Path(tmp) / "streamlit.log") as url:
+            for name, (path, ready, (width, height)) in PAGES.items():
+                if only and name not in only:
+                    continue
+                with browser_page(width, height) as page:
+                    page.goto(url + path)
+                    if isinstance(ready, str):
+                        page.get_by_text(ready, exact=True).first.wait_for(timeout=180_000)
+                    else:
+                        page.get_by_text(ready).first.wait_for(timeout=180_000)
+                    if name.startswith("wall"):  # live (the runner has loaded its engine), every tile drawn
+                        page.get_by_text(re.compile(r"^Live · updated")).wait_for(timeout=300_000)
+                        page.locator(".vega-embed canvas, .vega-embed svg").nth(2).wait_for(timeout=60_000)
+                        page.locator("[data-testid=stTable] td").nth(10).wait_for(timeout=60_000)
+                    drawn(page)
+                    page.screenshot(path=str(DOCS / name))
                 print(f"wrote docs/{name}")
-            phone(page.context.browser, url)
+            if not only or PHONE in only:
+                with browser_page() as page:
+                    phone(page.context.browser, url)
 
 
 def drawn(page) -> None:
@@ -83,4 +95,4 @@ def phone(browser, url: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*(float(a) for a in sys.argv[1:]))
+    main(float(sys.argv[1]) if len(sys.argv) > 1 else 1500, sys.argv[2:] or None)

@@ -37,6 +37,9 @@ class ScenarioHeader(_Line):
     crisis: bool | None = None
     onset: float | None = None
     shape: str = ""
+    # The fictional company's own accounts: during the drill the wall keeps their posts out of the
+    # widest-reaching negative posts, as [brand] own_accounts does for the real company.
+    own_accounts: list[str] = []
 
 
 class ScenarioMessage(_Line):

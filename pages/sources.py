@@ -7,6 +7,7 @@ import time
 import pandas as pd
 import streamlit as st
 
+from pages.common import engine_status
 from pages.common.delivery import show_delivery_problems
 from pages.common.frame import app_context, current_actor
 from pages.common.text import clean_frame, one_line, plain
@@ -175,3 +176,5 @@ else:
         hide_index=True,
         width="stretch",
     )
+
+engine_status.show_on_sources(ctx, now)

@@ -1,15 +1,17 @@
 """Wall display: the live picture for the war-room screen (kiosk: ?view=wall).
 
-Readable from five metres, no clicks: the crisis level and why, volume and
-negative share against normal, the widest-reaching negative posts, the
-internal mood, held posts and the sources' health, refreshed every few
-seconds, and STALE in red when the data stops coming.
+Readable from across the room, no clicks, one screen that never scrolls:
+the crisis level since when and why, volume and negative share against
+normal, what people are saying, the widest-reaching negative posts (not the
+company's own), the latest messages with NEW marks, the internal mood, the
+FAQ, alerts and the sources' health, refreshed every few seconds, and STALE
+when the data stops coming. On the TV (?view=wall) every size comes from the
+screen (pages/common/kiosk.py) and the lists are cut to what fits.
 """
 
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
 
 import altair as alt
 import pandas as pd
@@ -18,21 +20,48 @@ import streamlit as st
 from access.roles import Permission
 from crisis.levels import LEVELS
 from crisis.snapshot import wall_snapshot
-from pages.common.frame import app_context
+from pages.common import engine_status
+from pages.common.frame import app_context, kiosk
+from pages.common.kiosk import OKABE_ITO
 from pages.common.signin import recheck_display_link
-from pages.common.text import clean_frame, md_escape, one_line
+from pages.common.text import md_escape, one_line
+from pages.common.timefmt import display_time, time_header, viewer_zone
+from pages.common.wall_text import (
+    LEVEL_ICONS,
+    delta_text,
+    label_symbol,
+    level_headline,
+    new_mark,
+    own_accounts,
+)
 from pages.common.widgets import narratives_table
 from sentiment.engine import UNSCORED_LANGUAGE
 from store.health import describe, store_errors
 from store.health import health as store_health
 
+# Okabe-Ito, with lightness apart too: negative dark vermillion at the bottom of
+# every stack, positive light sky blue; the legend gives each its own shape.
 LABEL_COLORS = {
-    "negative": "#e5484d",
-    "neutral": "#8b8d98",
-    "positive": "#30a46c",
-    "unscored": "#5b5d68",
-    UNSCORED_LANGUAGE: "#3e63dd",
+    "negative": OKABE_ITO["vermillion"],
+    "neutral": "#7A7A7A",
+    "positive": OKABE_ITO["sky_blue"],
+    "unscored": "#4A4A4A",
+    UNSCORED_LANGUAGE: OKABE_ITO["reddish_purple"],
 }
+# The legend's words carry the same shapes as the lists (pages/common/wall_text.LABEL_SYMBOLS).
+LEGEND_LABELS = (
+    "datum.label == 'negative' ? '▼ negative' : datum.label == 'positive' ? '▲ positive'"
+    " : datum.label == 'neutral' ? '● neutral' : datum.label == 'unscored' ? '○ unscored' : '◇ language'"
+)
+NORMAL_RULE = OKABE_ITO["yellow"]
+# Chart sizes for a 1080-pixel-high screen; on the TV the page's CSS zooms the
+# charts' row with the screen's height (pages/common/kiosk.py), as it sizes text.
+AXIS_FONT, TITLE_FONT = 20, 22
+# On the TV each chart has a fixed size on a 1920x1080 layout (the 5:5:3 row);
+# the page's CSS zooms the row with the screen's width.
+TV_CHART_HEIGHT, TV_CHART_WIDTHS = 225, (690, 690, 400)
+# The TV: lists cut to what fits one 16:9 screen with every banner showing.
+TV_TOP_NEGATIVE, TV_LATEST, TV_NARRATIVES, TV_SOURCES, TV_ALERTS = 7, 7, 3, 4, 2
 
 
 def share_base(grid: pd.DataFrame) -> pd.Series:
@@ -40,11 +69,13 @@ def share_base(grid: pd.DataFrame) -> pd.Series:
     return grid.drop(columns=[UNSCORED_LANGUAGE], errors="ignore").sum(axis=1)
 
 
-TIME_AXIS = alt.Axis(format="%H:%M", title=None, labelAngle=0)
+TIME_AXIS = alt.Axis(format="%H:%M", title=None, labelAngle=0, labelFontSize=AXIS_FONT, tickCount=6)
 
 ctx = app_context(Permission.READ_WALL)
 settings = ctx.settings
-zone = settings.zone
+zone = viewer_zone(settings.zone)
+tv = kiosk()
+OWN = own_accounts(settings.brand.own_accounts + (ctx.scenario.own_accounts if ctx.scenario else []))
 
 # A full page reload every few hours keeps a browser that runs for weeks healthy.
 # (Our own constant script, never outside text.)
@@ -54,8 +85,8 @@ st.iframe(
 )
 
 
-def local(epoch_s: float) -> datetime:
-    return datetime.fromtimestamp(epoch_s, tz=timezone.utc).astimezone(zone)
+def local(epoch_s: float, fmt: str = "%H:%M:%S", *, with_zone: bool = False) -> str:
+    return display_time(epoch_s, zone, fmt, with_zone=with_zone)
 
 
 def age(seconds: float) -> str:
@@ -89,13 +120,25 @@ def rule(value: float | None, label: str) -> alt.Chart | None:
         return None
     return (
         alt.Chart(pd.DataFrame({"y": [value], "what": [label]}))
-        .mark_rule(strokeDash=[6, 4], color="#f5d90a", size=2)
+        .mark_rule(strokeDash=[8, 5], color=NORMAL_RULE, size=3)
         .encode(y="y:Q", tooltip=["what:N", alt.Tooltip("y:Q", format=".2f")])
+    )
+
+
+def sized(chart: alt.TopLevelMixin, slot: int) -> alt.TopLevelMixin:
+    """Large axis, legend and title type; on the TV, the chart's size on the 1080p layout."""
+    size = {"height": TV_CHART_HEIGHT, "width": TV_CHART_WIDTHS[slot]} if tv else {"height": 280}
+    return (
+        chart.properties(**size)
+        .configure_axis(labelFontSize=AXIS_FONT, titleFontSize=AXIS_FONT)
+        .configure_legend(labelFontSize=AXIS_FONT, symbolSize=200)
+        .configure_title(fontSize=TITLE_FONT, anchor="start")
     )
 
 
 def volume_chart(grid: pd.DataFrame, expected_per_min: float | None) -> alt.Chart:
     long = with_local_time(grid.reset_index().melt(id_vars="minute", var_name="label", value_name="count"))
+    long = long.assign(rank=long["label"].map({label: i for i, label in enumerate(LABEL_COLORS)}))
     chart = (
         alt.Chart(long, title="Messages per minute (dashed: normal)")
         .mark_area(interpolate="step-after")
@@ -105,14 +148,14 @@ def volume_chart(grid: pd.DataFrame, expected_per_min: float | None) -> alt.Char
             color=alt.Color(
                 "label:N",
                 scale=alt.Scale(domain=list(LABEL_COLORS), range=list(LABEL_COLORS.values())),
-                legend=alt.Legend(orient="top", title=None, labelFontSize=16),
+                legend=alt.Legend(orient="top", title=None, labelExpr=LEGEND_LABELS, symbolType="square"),
             ),
-            order=alt.Order("label:N"),
+            order=alt.Order("rank:Q"),
             tooltip=[alt.Tooltip("time:T", format="%H:%M"), "label:N", "count:Q"],
         )
     )
     baseline = rule(expected_per_min, "normal per minute")
-    return (chart + baseline if baseline else chart).properties(height=280)
+    return sized(chart + baseline if baseline else chart, 0)
 
 
 def negative_share_chart(grid: pd.DataFrame, expected_share: float | None) -> alt.Chart:
@@ -122,35 +165,43 @@ def negative_share_chart(grid: pd.DataFrame, expected_share: float | None) -> al
     frame = with_local_time(pd.DataFrame({"minute": rolling.index, "share": share}))
     chart = (
         alt.Chart(frame, title="Negative share, 5-minute window (dashed: normal)")
-        .mark_line(color=LABEL_COLORS["negative"], size=3)
+        .mark_line(color=LABEL_COLORS["negative"], size=4)
         .encode(
             x=alt.X("time:T", axis=TIME_AXIS),
-            y=alt.Y("share:Q", title=None, axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+            y=alt.Y("share:Q", title=None, axis=alt.Axis(format="%", tickCount=4), scale=alt.Scale(domain=[0, 1])),
             tooltip=[alt.Tooltip("time:T", format="%H:%M"), alt.Tooltip("share:Q", format=".0%")],
         )
     )
     baseline = rule(expected_share, "normal negative share")
-    return (chart + baseline if baseline else chart).properties(height=280)
+    return sized(chart + baseline if baseline else chart, 1)
 
 
 def source_chart(by_source: pd.DataFrame) -> alt.Chart:
-    by_source = by_source.assign(source=by_source["source"].map(lambda s: one_line(s, 40)))
-    long = by_source.assign(other=by_source["messages"] - by_source["negative"]).melt(
-        id_vars="source", value_vars=["negative", "other"], var_name="kind", value_name="count"
+    """All messages per source as a hollow bar, the negative ones as a solid bar
+    inside it, labelled: negative and the rest differ in fill, not only hue."""
+    by_source = by_source.assign(source=by_source["source"].map(lambda s: one_line(s, 24))).nlargest(
+        TV_SOURCES if tv else len(by_source), "messages"
     )
-    return (
-        alt.Chart(long, title=f"By source, last {settings.wall.window_h:g} h")
-        .mark_bar()
-        .encode(
-            y=alt.Y("source:N", title=None, sort="-x", axis=alt.Axis(labelFontSize=16)),
-            x=alt.X("count:Q", title=None),
-            color=alt.Color(
-                "kind:N", scale=alt.Scale(domain=["negative", "other"], range=["#e5484d", "#5b5d68"]), legend=None
-            ),
-            tooltip=["source:N", "kind:N", "count:Q"],
-        )
-        .properties(height=200)
+    by_source = by_source.assign(
+        label=[f"▼ {n:,} of {m:,}" for n, m in zip(by_source["negative"], by_source["messages"])]
     )
+    y = alt.Y(
+        "source:N",
+        title=None,
+        sort=alt.EncodingSortField("messages", order="descending"),
+        axis=alt.Axis(labelFontSize=AXIS_FONT),
+    )
+    base = alt.Chart(by_source, title=f"By source, last {settings.wall.window_h:g} h (solid ▼: negative)")
+    total = base.mark_bar(fill=None, stroke="#BBBBBB", strokeWidth=2).encode(
+        y=y, x=alt.X("messages:Q", title=None, axis=alt.Axis(tickCount=3)), tooltip=["source:N", "messages:Q"]
+    )
+    negative = base.mark_bar(color=LABEL_COLORS["negative"]).encode(
+        y=y, x="negative:Q", tooltip=["source:N", "negative:Q"]
+    )
+    labels = base.mark_text(align="left", dx=6, color="#FFFFFF", fontSize=AXIS_FONT).encode(
+        y=y, x=alt.value(4), text="label:N"
+    )
+    return sized(total + negative + labels, 2)
 
 
 def hour_figures(grid: pd.DataFrame, now: int) -> tuple[int, int, float | None, float | None]:
@@ -162,6 +213,145 @@ def hour_figures(grid: pd.DataFrame, now: int) -> tuple[int, int, float | None, 
     neg_now = int(this_hour["negative"].sum()) / base_now if base_now else None
     neg_prev = int(hour_before["negative"].sum()) / base_prev if base_prev else None
     return n_now, n_prev, neg_now, neg_prev
+
+
+def metrics_row(snap, grid: pd.DataFrame, now: int) -> None:
+    n_now, n_prev, neg_now, neg_prev = hour_figures(grid, now)
+    staff_now, staff_week, posts, paused = snap.staff_day, snap.staff_week, snap.posts, snap.paused
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric(
+        "Messages, last 60 min",
+        f"{n_now:,}",
+        delta=delta_text(n_now - n_prev, "", "vs hour before"),
+        delta_color="inverse",
+    )
+    c2.metric(
+        "Negative share, last 60 min",
+        "–" if neg_now is None else f"{neg_now:.0%}",
+        delta=None
+        if neg_now is None or neg_prev is None
+        else delta_text((neg_now - neg_prev) * 100, " pts", "vs hour before"),
+        delta_color="inverse",
+    )
+    if staff_now[1]:
+        week_share = staff_week[0] / staff_week[1] if staff_week[1] else 0.0
+        c3.metric(
+            "Staff: negative, last 24 h",
+            f"{staff_now[0] / staff_now[1]:.0%}",
+            delta=delta_text((staff_now[0] / staff_now[1] - week_share) * 100, " pts", "vs 7 days"),
+            delta_color="inverse",
+        )
+    else:
+        c3.metric("Staff: negative, last 24 h", "–")
+    held = posts.get("held", 0)
+    if paused:  # the banner says ALL PAUSED; here: what is waiting because of it
+        waiting = sum(posts.get(status, 0) for status in ("scheduled", "overdue", "held"))
+        c4.metric("Posts waiting (publishing paused)", f"{waiting}")
+    else:
+        c4.metric("Posts held", f"{held}")
+
+
+def level_banner(status: dict, now: int) -> None:
+    level = status["level"]
+    headline = level_headline(level, status["since"], now, zone)
+    why = md_escape(status["summary"].split(" · ", 1)[-1], 400)
+    show = {"crisis": st.error, "watch": st.warning}.get(level, st.success)
+    with st.container(key=f"wall-level-{level}"):
+        show(f"**{headline}**\n\n{why}", icon=LEVEL_ICONS.get(level, LEVEL_ICONS["normal"]))
+
+
+def freshness(snap, now: int) -> None:
+    """Live or STALE, and when; plus the small sentiment status mark."""
+    last_ok = snap.last_success_at
+    interval = settings.drill.poll_interval_s if settings.is_drill else 60.0
+    updated = f"updated {local(now, with_zone=True)}"
+    mark = engine_status.current(ctx, now).mark
+    if last_ok is None:
+        st.info(f"Waiting for the first poll · {updated} · {mark}")
+    elif now - last_ok > 2 * interval:
+        st.error(f"STALE · no new data since {local(last_ok)} · {updated} · {mark}", icon=":material/warning:")
+    else:
+        st.caption(f"Live · {updated} · {mark}")
+
+
+def text_table(frame: pd.DataFrame, key: str) -> None:
+    """A small table whose cells are outside text: each cell escaped for the
+    Markdown st.table renders (pages/common/text.md_escape), one line, capped."""
+    shown = frame.copy()
+    for column in shown.columns:
+        if not pd.api.types.is_numeric_dtype(shown[column].dtype):
+            shown[column] = shown[column].map(lambda v: md_escape(v, 200))
+    with st.container(key=key):
+        st.table(shown, hide_index=True, border="horizontal")
+
+
+def top_negative_table(snap, now: int) -> None:
+    st.subheader("Widest-reaching negative posts, last hour")
+    top = snap.top_negative.head(TV_TOP_NEGATIVE if tv else len(snap.top_negative))
+    if top.empty:
+        st.caption("No negative post from outside in the last hour.")
+        return
+    text_table(
+        pd.DataFrame(
+            {
+                "age": [new_mark(t, now, settings.wall.new_for_min, age(now - t)) for t in top["created_at"]],
+                "reach": [f"{int(r):,}" for r in top["reach"].fillna(0)],
+                "who: what": [
+                    f"{one_line(a, 40)}: {one_line(t)}" if isinstance(a, str) and a else one_line(t)
+                    for a, t in zip(top["author"], top["text"])
+                ],
+            }
+        ),
+        "wall-top-negative",
+    )
+
+
+def latest_table(snap, now: int) -> None:
+    st.subheader("Latest messages")
+    latest = snap.latest.head(TV_LATEST if tv else len(snap.latest))
+    text_table(
+        pd.DataFrame(
+            {
+                time_header("time", zone): [
+                    new_mark(t, now, settings.wall.new_for_min, local(t, "%H:%M")) for t in latest["created_at"]
+                ],
+                "▼ negative ▲ positive ● neutral": [
+                    f"{label_symbol(label).split()[0]} {one_line(a, 30)}: {one_line(t)}"
+                    if isinstance(a, str) and a
+                    else f"{label_symbol(label).split()[0]} {one_line(t)}"
+                    for label, a, t in zip(latest["label"], latest["author"], latest["text"])
+                ],
+            }
+        ),
+        "wall-latest",
+    )
+
+
+def side_tiles(snap, health: pd.DataFrame, now: int) -> None:
+    st.subheader("Crisis FAQ")
+    if snap.faq:
+        st.text(
+            f"{snap.faq['approved']} approved, {snap.faq['draft']} drafts · "
+            f"updated {local(snap.faq['updated_at'], '%H:%M')} ({age(now - snap.faq['updated_at'])} ago)"
+        )
+    else:
+        st.caption("No active incident.")
+    st.subheader("Alerts")
+    recent = [a for a in snap.alerts if a.kind == "level" and a.at >= now - 6 * 3600]
+    for alert in recent[: TV_ALERTS if tv else 3]:
+        line = f"{local(alert.at, '%H:%M')} {LEVELS[alert.new_level].upper()} ({one_line(alert.reason, 200)})"
+        st.text(new_mark(alert.at, now, settings.wall.new_for_min, line))
+    if not recent:
+        st.caption("None in the last 6 hours.")
+    st.subheader("Sources")
+    ordered = health.assign(fine=health["status"] == "ok").sort_values("fine", kind="stable")  # trouble first
+    shown = ordered.head(TV_SOURCES if tv and len(ordered) > TV_SOURCES + 1 else len(ordered))
+    for row in shown.itertuples():
+        seen = age(now - row.last_success_at) + " ago" if row.last_success_at else "never"
+        st.text(f"{'✓' if row.status == 'ok' else '✕'} {one_line(row.name, 64)}: {row.status} · {seen}")
+    if len(shown) < len(ordered):
+        rest = ordered.iloc[len(shown) :]
+        st.text(f"… {len(rest)} more, {int(rest['fine'].sum())} of them ok")
 
 
 @st.fragment(run_every=settings.wall.refresh_s)
@@ -176,6 +366,7 @@ def live_view() -> None:
             window_s=int(settings.wall.window_h * 3600),
             top_n=settings.wall.top_negative,
             latest_n=settings.wall.latest_messages,
+            own_accounts=OWN,
         )
     except store_errors() as exc:  # this fragment keeps refreshing: the wall comes back by itself
         store_health.failed(describe(exc, ctx.db.url.render_as_string()))
@@ -190,133 +381,58 @@ def live_view() -> None:
     expected_per_min = total["expected"] / total["window_minutes"] if total.get("window_minutes") else None
     expected_share = total.get("expected_negative_share")
 
-    level_line = f"**{status['level'].upper()}** · {md_escape(status['summary'].split(' · ', 1)[-1], 400)}"
-    {"crisis": st.error, "watch": st.warning}.get(status["level"], st.success)(
-        level_line, icon=":material/crisis_alert:" if status["level"] != "normal" else ":material/check_circle:"
-    )
+    level_banner(status, now)
     surge = (status["explanation"] or {}).get("surge")
+    notes = []
     if surge and status["level"] == "normal":  # more talk, not more anger: a note, never a level
-        st.info(md_escape(surge["note"], 300), icon=":material/trending_up:")
+        notes.append(lambda: st.info(md_escape(surge["note"], 300), icon=":material/trending_up:"))
     for failure in snap.notify_failures[:1]:
-        st.warning("Alerts are not getting through:", icon=":material/notifications_off:")
-        st.text(one_line(failure, 300))
 
-    grid = minute_grid(snap.volume, since, now + 1)
+        def undelivered(failure=failure) -> None:
+            st.warning("Alerts are not getting through:", icon=":material/notifications_off:")
+            st.text(one_line(failure, 300))
+
+        notes.append(undelivered)
     health = snap.health
-    last_ok = snap.last_success_at
-    interval = settings.drill.poll_interval_s if settings.is_drill else 60.0
-    updated = f"updated {local(now):%H:%M:%S}"
-    if last_ok is None:
-        st.info(f"Waiting for the first poll · {updated}")
-    elif now - last_ok > 2 * interval:
-        st.error(f"STALE · no new data since {local(last_ok):%H:%M:%S} · {updated}", icon=":material/warning:")
-    else:
-        st.caption(f"Live · {updated} ({settings.app.timezone})")
     for row in health[health["status"] == "stopped"].itertuples():
-        st.error(f"Source {md_escape(row.name, 64)} has stopped and needs a person:", icon=":material/error:")
-        st.text(one_line(row.last_error or "", 600))
 
-    n_now, n_prev, neg_now, neg_prev = hour_figures(grid, now)
-    staff_now, staff_week, posts, paused = snap.staff_day, snap.staff_week, snap.posts, snap.paused
-    c1, c2, c3, c4 = st.columns(4)
-    c1.metric("Messages, last 60 min", f"{n_now:,}", delta=f"{n_now - n_prev:+,} vs hour before", delta_color="inverse")
-    c2.metric(
-        "Negative share, last 60 min",
-        "–" if neg_now is None else f"{neg_now:.0%}",
-        delta=None if neg_now is None or neg_prev is None else f"{(neg_now - neg_prev) * 100:+.0f} pts vs hour before",
-        delta_color="inverse",
-    )
-    if staff_now[1]:
-        week_share = staff_week[0] / staff_week[1] if staff_week[1] else 0.0
-        c3.metric(
-            "Staff: negative, last 24 h",
-            f"{staff_now[0] / staff_now[1]:.0%}",
-            delta=f"{(staff_now[0] / staff_now[1] - week_share) * 100:+.0f} pts vs 7 days",
-            delta_color="inverse",
-        )
-    else:
-        c3.metric("Staff: negative, last 24 h", "–")
-    c4.metric("Posts held", f"{posts.get('held', 0)}", delta="ALL PAUSED" if paused else None, delta_color="off")
+        def stopped(row=row) -> None:
+            st.error(f"Source {md_escape(row.name, 64)} has stopped and needs a person:", icon=":material/error:")
+            st.text(one_line(row.last_error or "", 600))
 
-    if not grid.to_numpy().any():
-        st.info(f"No messages in the last {settings.wall.window_h:g} h yet.")
-    else:
-        left, right = st.columns(2)
-        left.altair_chart(volume_chart(grid, expected_per_min), width="stretch")
-        right.altair_chart(negative_share_chart(grid, expected_share), width="stretch")
+        notes.append(stopped)
+    for slot, note in zip(st.columns(len(notes)) if tv and len(notes) > 1 else [st.container() for _ in notes], notes):
+        with slot:
+            note()
+    freshness(snap, now)
+    metrics_row(snap, grid := minute_grid(snap.volume, since, now + 1), now)
 
-    st.subheader("What people are saying, last 3 hours")
-    if snap.narratives:
-        st.dataframe(
-            narratives_table(snap.narratives, zone),
-            hide_index=True,
-            width="stretch",
-            column_config={"what people are saying": st.column_config.TextColumn(width="large")},
-        )
-    else:
-        st.caption("No story has more than one post yet.")
-
-    left, middle, right = st.columns([5, 4, 3])
-    with left:
-        st.subheader("Widest-reaching negative posts, last hour")
-        top = snap.top_negative
-        st.dataframe(
-            clean_frame(
-                pd.DataFrame(
-                    {
-                        "age": [age(now - t) for t in top["created_at"]],
-                        "source": top["source"],
-                        "author": top["author"].map(lambda a: one_line(a, 40)),
-                        "reach": top["reach"],
-                        "message": top["text"].map(one_line),
-                    }
-                )
-            ),
-            hide_index=True,
-            width="stretch",
-            column_config={"message": st.column_config.TextColumn(width="large")},
-        )
-    with middle:
-        st.subheader("Latest messages")
-        latest = snap.latest
-        st.dataframe(
-            clean_frame(
-                pd.DataFrame(
-                    {
-                        "time": [f"{local(t):%H:%M:%S}" for t in latest["created_at"]],
-                        "source": latest["source"],
-                        "author": latest["author"].map(lambda a: one_line(a, 40)),
-                        "sentiment": latest["label"],
-                        "message": latest["text"].map(one_line),
-                    }
-                )
-            ),
-            hide_index=True,
-            width="stretch",
-            column_config={"message": st.column_config.TextColumn(width="large")},
-        )
-    with right:
-        by_source = snap.by_source
-        if len(by_source):
-            st.altair_chart(source_chart(by_source), width="stretch")
-        st.subheader("Crisis FAQ")
-        if snap.faq:
-            st.text(
-                f"updated {local(snap.faq['updated_at']):%H:%M} ({age(now - snap.faq['updated_at'])} ago)\n"
-                f"{snap.faq['approved']} approved answers, {snap.faq['draft']} drafts"
-            )
+    with st.container(key="wall-charts"):
+        if not grid.to_numpy().any():
+            st.info(f"No messages in the last {settings.wall.window_h:g} h yet.")
         else:
-            st.caption("No active incident.")
-        st.subheader("Alerts")
-        recent = [a for a in snap.alerts if a.kind == "level" and a.at >= now - 6 * 3600]
-        for alert in recent[:3]:
-            st.text(f"{local(alert.at):%H:%M} {LEVELS[alert.new_level].upper()} ({one_line(alert.reason, 200)})")
-        if not recent:
-            st.caption("None in the last 6 hours.")
-        st.subheader("Sources")
-        for row in health.itertuples():
-            seen = age(now - row.last_success_at) + " ago" if row.last_success_at else "never"
-            st.text(f"{one_line(row.name, 64)}: {row.status} · {seen}")
+            left, middle, right = st.columns([5, 5, 3])
+            width = "content" if tv else "stretch"
+            left.altair_chart(volume_chart(grid, expected_per_min), width=width)
+            middle.altair_chart(negative_share_chart(grid, expected_share), width=width)
+            if len(snap.by_source):
+                right.altair_chart(source_chart(snap.by_source), width=width)
+
+    with st.container(key="wall-bottom"):
+        narratives, negative, latest, side = st.columns([3, 5, 5, 3])
+        with narratives:
+            st.subheader("What people say, last 3 h")
+            if snap.narratives:
+                stories = narratives_table(snap.narratives[: TV_NARRATIVES if tv else 3], zone)
+                text_table(stories[["posts", "what people are saying"]], "wall-narratives")
+            else:
+                st.caption("No story has more than one post yet.")
+        with negative:
+            top_negative_table(snap, now)
+        with latest:
+            latest_table(snap, now)
+        with side:
+            side_tiles(snap, health, now)
 
 
 live_view()

@@ -170,6 +170,7 @@ def build() -> list[dict]:
             "description": "A fictional smart-home company's cloud bucket exposes customers' camera clips. "
             "Six hours of calm, then the leak breaks one minute into the drill.",
             "fictional": True,
+            "own_accounts": ["@TidewellHome", "social@tidewell"],
         },
         {"kind": "marker", "offset": ONSET_S, "name": "onset"},
         {"kind": "marker", "offset": STATEMENT_S, "name": "statement"},

@@ -437,6 +437,31 @@ class WallSettings(_Section):
     latest_messages: int = Field(15, ge=1, le=200)
     top_negative: int = Field(8, ge=1, le=50)
     reload_h: float = Field(6, gt=0, le=168)
+    new_for_min: float = Field(5, ge=0, le=1440)
+
+
+class BrandSettings(_Section):
+    """The company's own accounts: kept out of the wall's widest-reaching negative posts."""
+
+    own_accounts: list[str] = []
+
+    @field_validator("own_accounts")
+    @classmethod
+    def _handles(cls, value: list[str]) -> list[str]:
+        cleaned = []
+        for name in value:
+            handle = own_account_key(name)
+            if not handle or any(ch.isspace() for ch in handle):
+                raise ValueError(
+                    f"{name!r} is not an account name: use the author as the source shows it, e.g. '@yourbrand'"
+                )
+            cleaned.append(handle)
+        return sorted(set(cleaned))
+
+
+def own_account_key(author: str) -> str:
+    """How an author is compared with [brand] own_accounts: trimmed, lower case, no leading '@'."""
+    return author.strip().lower().lstrip("@")
 
 
 class OverviewSettings(_Section):
@@ -485,6 +510,7 @@ class Settings(_Section):
     drill: DrillSettings = DrillSettings()
     wall: WallSettings = WallSettings()
     overview: OverviewSettings = OverviewSettings()
+    brand: BrandSettings = BrandSettings()
     access: AccessSettings = AccessSettings()
 
     @property

@@ -187,10 +187,17 @@ def recent_alerts(db: sa.Engine, limit: int = 50) -> list:
 
 
 def top_negative(
-    db: sa.Engine, since: int, until: int, limit: int, internal: tuple[str, ...] | None = None
+    db: sa.Engine,
+    since: int,
+    until: int,
+    limit: int,
+    internal: tuple[str, ...] | None = None,
+    own_accounts: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """The negative external messages of a time slice with the widest reach
-    (`internal`: the sources left out; default the registry's internal ones)."""
+    (`internal`: the sources left out; default the registry's internal ones;
+    `own_accounts`: authors left out, compared trimmed, in lower case and
+    without a leading "@", as settings.schema.own_account_key gives them)."""
     internal = internal_sources() if internal is None else internal
     m = messages.c
     label = sa.func.coalesce(m.label_override, m.label)
@@ -200,6 +207,9 @@ def top_negative(
         .order_by(m.reach.desc(), m.created_at.desc())
         .limit(limit)
     )
+    if own_accounts:
+        author = sa.func.ltrim(sa.func.lower(sa.func.trim(sa.func.coalesce(m.author, ""))), "@")
+        stmt = stmt.where(author.not_in(list(own_accounts)))
     with db.connect() as conn:
         return pd.DataFrame(conn.execute(stmt).all(), columns=["created_at", "source", "author", "reach", "text"])
 

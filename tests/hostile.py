@@ -79,6 +79,10 @@ def markdown_bodies(at) -> list[str]:
     for kind in ("markdown", "caption", "title", "header", "subheader", "error", "warning", "info", "success", "toast"):
         bodies += [str(e.value) for e in getattr(at, kind)]
     bodies += [str(m.label) for m in at.metric]
+    # st.table renders Markdown in every cell and header (the wall's tables).
+    for table in at.table:
+        bodies += [str(c) for c in table.value.columns]
+        bodies += [str(v) for v in table.value.to_numpy().ravel() if isinstance(v, str)]
     return bodies
 
 

@@ -1,6 +1,7 @@
 """The crisis level on the wall and on its own page (AppTest)."""
 
 import json
+import re
 
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
@@ -14,7 +15,7 @@ def test_the_wall_shows_the_crisis_level_with_its_explanation(drill_store):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     assert not at.exception, at.exception
     banner = at.error[0].value
-    assert banner.startswith("**CRISIS** · ") or banner.startswith("**WATCH** · "), banner
+    assert re.match(r"\*\*(CRISIS|WATCH) since \d\d:\d\d UTC · \d+ (s|min)\*\*\n\n", banner), banner
     assert "expected" in banner
 
 

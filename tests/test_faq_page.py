@@ -66,7 +66,7 @@ def test_the_wall_brief_and_posts_know_the_faq(drill_store):
     e = faq.add_entry(db, inc, "Q?", "A.", "Ben", ANA, time.time())
     faq.approve(db, e, ANA, time.time())
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-    assert any(t.value.startswith("updated ") and "1 approved answers, 0 drafts" in t.value for t in at.text)
+    assert any(t.value.startswith("1 approved, 0 drafts · updated ") for t in at.text)  # the wall's FAQ tile
     rows = dict(build_brief(db, time.time(), "UTC").rows())
     assert rows["Crisis FAQ"].startswith("Camera clip leak: 1 approved answers, 0 drafts, 0 facts; updated ")
     [flags] = risk_flags(

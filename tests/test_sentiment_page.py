@@ -28,7 +28,8 @@ def start(drill_config, monkeypatch):
 def test_engine_and_empty_accuracy_are_shown(drill_config, monkeypatch):
     at, _ = start(drill_config, monkeypatch)
     assert at.header[0].value == "Sentiment"
-    assert any(c.value == "Sentiment: VADER lexicon" for c in at.caption)  # on every page
+    # The engine's own note is for whoever runs the system (Sources page), not a caption on every page.
+    assert not any(c.value.startswith("Sentiment: ") for c in at.caption)
     engines = at.dataframe[0].value
     assert list(engines["engine"]) == ["vader"]
     assert list(engines["why this engine"]) == ["VADER lexicon"]
@@ -60,7 +61,9 @@ def test_no_runner_is_said_plainly(drill_config, monkeypatch):
     at, db = start(drill_config, monkeypatch)
     runners.unregister(db, runners.alive(db, time.time())["owner"].iloc[0])
     at.run()
-    assert any("no runner has reported" in c.value for c in at.caption)
+    assert any(
+        c.value == "New messages are not being collected or scored right now: see the Sources page." for c in at.caption
+    )
 
 
 def test_corrections_hit_the_ticked_messages_while_new_ones_arrive(drill_config, monkeypatch):
@@ -138,3 +141,17 @@ def test_retrain_and_rescore_need_a_lead(drill_config, monkeypatch):
         retrain_for_settings(settings, db, editor)
     with pytest.raises(NotAllowed):
         rescore_for_settings(settings, db, editor, 1)
+
+
+def test_the_engine_and_why_are_on_the_sources_page(drill_config, monkeypatch):
+    at, db = start(drill_config, monkeypatch)
+    at.switch_page("pages/sources.py").run()
+    assert not at.exception, at.exception
+    assert "Sentiment scoring" in [s.value for s in at.subheader]
+    assert any(s.value == "Sentiment is scored by the configured model." for s in at.success)
+    assert any(t.value == "VADER lexicon" for t in at.text)  # the runner's own note, for whoever runs the system
+    runners.register(
+        db, "second", "minilm", "1", "MiniLM head (offline) - fine-tuned MiniLM not available: x", time.time()
+    )
+    at.run()
+    assert any(i.value.startswith("Sentiment is scored by a backup model") for i in at.info)

@@ -38,3 +38,91 @@ def test_wall_display_is_live_in_a_real_browser(drill_config, tmp_path):
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "wall.png"), full_page=True)
     assert (ARTIFACTS / "wall.png").stat().st_size > 10_000
+
+
+# --- Issue 17: the wall as a kiosk, at 1080p and 4K, with every banner showing ---
+
+# The level text must be at least 5% of the screen's height: on a 55" 1080p
+# panel (0.63 mm a pixel) that is 54 px, capitals about 38 px = 24 mm, 20 arc
+# minutes at 4 m, the size ergonomic standards (ISO 9241-303) prefer for reading.
+LEVEL_MIN_SHARE = 0.05
+# CRISIS and DRILL banners must differ in lightness (CIE L*) for people with
+# deuteranopia too (Machado et al. 2009 simulation, severity 1), not only in hue.
+MIN_LIGHTNESS_GAP = 25
+
+LAYOUT = """() => {
+  const main = document.querySelector('[data-testid=stMain]');
+  const kinds = ['stAlert', 'stMetric', 'stTable', 'stHeading', 'stText'].map(id => [id, `[data-testid=${id}]`]);
+  const tiles = [...kinds, ['chart', '.vega-embed']].flatMap(([what, selector]) =>
+    [...document.querySelectorAll(selector)].map(el => { const r = el.getBoundingClientRect();
+      return {what, text: el.innerText.slice(0, 40), top: r.top, bottom: r.bottom, left: r.left, right: r.right}; }));
+  const level = document.querySelector('[class*=st-key-wall-level-] p');
+  const bg = key => getComputedStyle(
+    document.querySelector(`.st-key-${key} [data-testid=stAlertContainer]`)).backgroundColor;
+  return {width: innerWidth, height: innerHeight, tiles,
+          scroll: [document.scrollingElement.scrollHeight, main.scrollHeight, main.clientHeight],
+          levelFont: parseFloat(getComputedStyle(level).fontSize), levelText: level.innerText,
+          crisis: bg('wall-level-crisis'), drill: bg('banner-drill')};
+}"""
+
+
+def lightness(rgb: str, deuteranopia: bool = False) -> float:
+    """CIE L* of a CSS rgb() colour, optionally as seen with deuteranopia."""
+    r, g, b = (int(v) / 255 for v in re.findall(r"\d+", rgb)[:3])
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+    if deuteranopia:  # Machado, Oliveira & Fernandes (2009), deuteranomaly severity 1.0
+        m = ((0.367322, 0.860646, -0.227968), (0.280085, 0.672501, 0.047413), (-0.011820, 0.042940, 0.968881))
+        lin = [min(1.0, max(0.0, sum(k * c for k, c in zip(row, lin)))) for row in m]
+    y = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    return 116 * (y ** (1 / 3) if y > 0.008856 else 7.787 * y + 16 / 116) - 16
+
+
+def test_the_wall_fits_one_screen_at_1080p_and_4k_with_every_banner(drill_config, tmp_path):
+    require_chromium()
+    from tests.wall_scene import stage
+
+    path, settings = drill_config("poll_interval_s = 60\n[wall]\nrefresh_s = 30\n")
+    stage(settings, 26)  # CRISIS, DRILL, publishing paused, a key account mentioned
+    ARTIFACTS.mkdir(exist_ok=True)
+    with streamlit_server(path, tmp_path / "streamlit.log") as url:
+        for width, height in [(1920, 1080), (3840, 2160)]:
+            with browser_page(width, height) as page:
+                page.goto(url + "/wall?view=wall")
+                page.get_by_text(re.compile(r"^CRISIS since \d\d:\d\d")).wait_for(timeout=120_000)
+                for banner in ("DRILL - scenario data", "ALL PUBLISHING PAUSED", "Key accounts mentioned"):
+                    page.get_by_text(banner).first.wait_for(timeout=30_000)
+                page.locator(".vega-embed canvas, .vega-embed svg").nth(2).wait_for(timeout=60_000)
+                page.get_by_text("Sources", exact=True).wait_for(timeout=30_000)
+                page.wait_for_timeout(1500)  # the charts' last drawing
+                page.screenshot(path=str(ARTIFACTS / f"wall-{width}x{height}.png"))
+                found = page.evaluate(LAYOUT)
+                where = f"{width}x{height}"
+                # One screen, no scrolling: neither the document nor Streamlit's own scroll box.
+                assert found["scroll"][0] <= height and found["scroll"][1] <= found["scroll"][2] + 1, (
+                    where,
+                    found["scroll"],
+                )
+                outside = [
+                    t for t in found["tiles"] if t["bottom"] > height + 1 or t["right"] > width + 1 or t["top"] < 0
+                ]
+                assert not outside, (where, outside)
+                texts = " ".join(t["text"] for t in found["tiles"])
+                for tile in ("Widest-reaching negative posts", "Latest messages", "Crisis FAQ", "Alerts", "Sources"):
+                    assert tile in texts, (where, tile)
+                assert len([t for t in found["tiles"] if t["what"] == "stMetric"]) == 4
+                assert len([t for t in found["tiles"] if t["what"] == "chart"]) == 3
+                # Filled: the lowest tile ends in the bottom fifth of the screen (no empty bottom third at 4K).
+                assert max(t["bottom"] for t in found["tiles"]) > 0.8 * height, where
+                # The level, readable across the room, with since when and for how long.
+                assert found["levelFont"] >= LEVEL_MIN_SHARE * height, (where, found["levelFont"])
+                assert re.match(r"CRISIS since \d\d:\d\d UTC · \d+ (s|min)", found["levelText"]), found["levelText"]
+                # CRISIS and DRILL differ in lightness, also for deuteranopia.
+                for simulated in (False, True):
+                    gap = abs(lightness(found["crisis"], simulated) - lightness(found["drill"], simulated))
+                    assert gap >= MIN_LIGHTNESS_GAP, (where, simulated, found["crisis"], found["drill"], gap)
+                # No zero delta dressed as news, no "Posts held 0" beside ALL PAUSED.
+                body = page.evaluate("() => document.body.innerText")
+                assert "+0 pts" not in body and "Posts held" not in body
+                assert "no runner has reported" not in body and "not available:" not in body
+    for size in ("1920x1080", "3840x2160"):
+        assert (ARTIFACTS / f"wall-{size}.png").stat().st_size > 50_000

@@ -1,12 +1,15 @@
 """The wall display page (AppTest) on stores filled by the replay source."""
 
 import json
+import re
 import time
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from monitors.replay import ReplayMonitor
+from safety.text import WORD_JOINER
 from sentiment.lexicon import VaderEngine
 from tests.conftest import ROOT, write_scenario
 from worker.runner import Runner
@@ -39,8 +42,19 @@ def metrics(at):
     return {m.label: (m.value, m.delta) for m in at.metric}
 
 
+def shown(cell: str) -> str:
+    """A table cell as the browser shows it: st.table renders Markdown, so the
+    wall escapes outside text (md_escape); this undoes the escapes."""
+    return re.sub(r"\\(.)", r"\1", cell).replace(WORD_JOINER, "")
+
+
+def tables(at) -> dict[str, pd.DataFrame]:
+    """The wall's tables by their last column's title, cells as shown."""
+    return {t.value.columns[-1]: t.value.map(lambda v: shown(v) if isinstance(v, str) else v) for t in at.table}
+
+
 def test_wall_shows_the_bundled_drill_thirty_minutes_in(drill_config, monkeypatch):
-    path, settings = drill_config()
+    path, settings = drill_config("poll_interval_s = 60\n")  # [drill]: "Live", however slow this machine
     play(settings, started_ago_s=1800)
     at = run_app(path, monkeypatch)
 
@@ -55,22 +69,27 @@ def test_wall_shows_the_bundled_drill_thirty_minutes_in(drill_config, monkeypatc
     assert titles == [
         "Messages per minute (dashed: normal)",
         "Negative share, 5-minute window (dashed: normal)",
-        "By source, last 6 h",
+        "By source, last 6 h (solid ▼: negative)",
     ]
-    stories, top, latest = at.dataframe[0].value, at.dataframe[1].value, at.dataframe[2].value
+    found = tables(at)
+    stories, top = found["what people are saying"], found["who: what"]
+    latest = found["▼ negative ▲ positive ● neutral"]
     # What people are saying: stories sorted by posts, each shown by a real outside post.
-    assert list(stories.columns) == ["what people are saying", "posts", "negative", "reach", "first seen", "growth"]
+    assert list(stories.columns) == ["posts", "what people are saying"]
     assert 0 < len(stories) <= 3 and list(stories["posts"]) == sorted(stories["posts"], reverse=True)
     outside = {json.loads(line).get("text") for line in settings.scenario_path.open() if '"slack"' not in line}
     assert set(stories["what people are saying"]) <= outside
-    assert list(top.columns) == ["age", "source", "author", "reach", "message"]
-    assert len(top) == settings.wall.top_negative and "slack" not in set(top["source"])
-    assert list(top["reach"]) == sorted(top["reach"], reverse=True)
+    assert list(top.columns) == ["age", "reach", "who: what"]
+    reach = [int(r.replace(",", "")) for r in top["reach"]]
+    assert len(top) == settings.wall.top_negative and reach == sorted(reach, reverse=True)
     assert len(latest) == settings.wall.latest_messages
-    assert list(latest.columns) == ["time", "source", "author", "sentiment", "message"]
-    assert any("Tidewell" in text for text in latest["message"])
-    assert any(t.value.startswith("drill: ok") for t in at.text)
-    assert any("Live · updated" in c.value for c in at.caption)
+    assert list(latest.columns) == ["time (UTC)", "▼ negative ▲ positive ● neutral"]
+    assert any("Tidewell" in text for text in latest.iloc[:, 1])
+    assert all(text[0] in "▼▲●○" for text in latest.iloc[:, 1])  # a shape beside every label, not colour alone
+    assert any(t.value.startswith("✓ drill: ok") for t in at.text)
+    assert any("Live · updated" in c.value for c in at.caption), [c.value for c in at.caption] + [
+        e.value for e in at.error
+    ]
 
 
 def test_wall_numbers_match_the_scenario(drill_config, tmp_path, monkeypatch):
@@ -85,9 +104,27 @@ def test_wall_numbers_match_the_scenario(drill_config, tmp_path, monkeypatch):
     scenario = write_scenario(tmp_path / "known.jsonl", lines)
     path, settings = drill_config(scenario=scenario)
     play(settings, started_ago_s=6000, scenario=scenario)
-    figures = metrics(run_app(path, monkeypatch))
+    at = run_app(path, monkeypatch)
+    figures = metrics(at)
     assert figures["Messages, last 60 min"] == ("4", "+2 vs hour before")
-    assert figures["Negative share, last 60 min"] == ("50%", "+0 pts vs hour before")
+    # The same share as the hour before: no delta at all, not a red "+0 pts" arrow.
+    assert figures["Negative share, last 60 min"] == ("50%", "")
+    assert figures["Posts held"] == ("0", "")
+    # NEW marks: nothing here is younger than [wall] new_for_min = 5 minutes.
+    assert not any("NEW" in cell for t in at.table for cell in t.value.astype(str).to_numpy().ravel())
+
+
+def test_recent_messages_are_marked_new(drill_config, tmp_path, monkeypatch):
+    lines = [
+        {"offset": 0, "source": "x", "text": "Terrible, horrible, awful. Disgusting."},  # 30 min ago
+        {"offset": 1680, "source": "x", "text": "Awful, I hate this terrible company."},  # 2 min ago
+    ]
+    scenario = write_scenario(tmp_path / "new.jsonl", lines)
+    path, settings = drill_config(scenario=scenario)
+    play(settings, started_ago_s=1800, scenario=scenario)
+    latest = tables(run_app(path, monkeypatch))["▼ negative ▲ positive ● neutral"]
+    marks = [t.startswith("NEW · ") for t in latest["time (UTC)"]]
+    assert marks == [True, False]  # newest first: the 2-minute-old one only
 
 
 def test_untrusted_text_is_shown_as_plain_text(drill_config, tmp_path, monkeypatch):
@@ -98,10 +135,16 @@ def test_untrusted_text_is_shown_as_plain_text(drill_config, tmp_path, monkeypat
     path, settings = drill_config(scenario=scenario)
     play(settings, started_ago_s=10, scenario=scenario)
     at = run_app(path, monkeypatch)
-    row = at.dataframe[1].value.iloc[0]  # the latest messages
-    assert row["message"].startswith("![beacon](http://tracker.invalid/b.png) <img")  # as written, inert
-    assert "\u202e" not in row["message"] and "\u200b" not in row["message"]  # no direction tricks
-    assert row["author"] == "[me](javascript:x)"
+    latest = next(t.value for t in at.table if "▼ negative ▲ positive ● neutral" in t.value.columns)
+    cell = latest.iloc[0, 1]
+    assert shown(cell)[2:].startswith("[me](javascript:x): ![beacon](http://tracker.invalid/b.png) <img")  # as written
+    assert "\u202e" not in cell and "\u200b" not in cell  # no direction tricks
+    # st.table renders Markdown: the cell is escaped, so it renders as the text above, never a link or image.
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark", {"html": True}).parse(cell)
+    kinds = {t.type for tok in tokens for t in [tok, *(tok.children or [])]}
+    assert not kinds & {"image", "link_open", "html_inline", "html_block"}, kinds
     markdown = [el.value for el in at.markdown] + [el.value for el in at.caption] + [el.value for el in at.warning]
     assert not any("tracker.invalid" in text or "javascript" in text for text in markdown)
 
@@ -115,7 +158,7 @@ def test_a_malformed_scenario_stops_the_drill_and_the_page_says_so(drill_config,
     at = run_app(path, monkeypatch)
     assert any("has stopped and needs a person" in e.value for e in at.error)
     assert any(f"{scenario} line 3: reach" in t.value for t in at.text)
-    assert any(t.value.startswith("drill: stopped") for t in at.text)
+    assert any(t.value.startswith("✕ drill: stopped") for t in at.text)
 
 
 def test_waiting_for_first_poll_on_an_empty_store(drill_config, monkeypatch):
@@ -181,5 +224,99 @@ def test_posts_in_other_languages_count_in_volume_not_in_negative_share(drill_co
     figures = metrics(at)
     assert figures["Messages, last 60 min"][0] == "4"
     assert figures["Negative share, last 60 min"][0] == "50%"  # 1 of the 2 scored, not 1 of 4
-    latest = next(d.value for d in at.dataframe if "sentiment" in d.value.columns)
-    assert sorted(latest["sentiment"]) == sorted(["negative", "neutral", UNSCORED_LANGUAGE, UNSCORED_LANGUAGE])
+    latest = tables(at)["▼ negative ▲ positive ● neutral"]
+    assert UNSCORED_LANGUAGE  # shown as ○ (no sentiment), like "unscored"
+    assert sorted(text[0] for text in latest.iloc[:, 1]) == sorted(["▼", "●", "○", "○"])
+
+
+def test_level_since_and_every_banner_on_the_wall(drill_config, monkeypatch):
+    from tests.wall_scene import stage
+
+    path, settings = drill_config()
+    stage(settings, 26)  # CRISIS, publishing paused, a key account mentioned
+    monkeypatch.setenv("CRISISDESK_CONFIG", str(path))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["view"] = "wall"
+    at.run()
+    assert not at.exception, at.exception
+    level = next(e.value for e in at.error if "CRISIS" in e.value)
+    assert re.match(r"\*\*CRISIS since \d\d:\d\d UTC · (\d+ s|\d+ min)\*\*\n\n", level), level
+    assert any(e.value.startswith("**ALL PUBLISHING PAUSED** by Dana") for e in at.error)
+    assert any("Key accounts mentioned" in w.value for w in at.warning)
+    assert any("DRILL - scenario data" in w.value for w in at.warning)
+    figures = metrics(at)
+    assert "Posts held" not in figures  # no "Posts held 0" beside ALL PAUSED
+    waiting, delta = figures["Posts waiting (publishing paused)"]
+    assert int(waiting) >= 1 and delta == ""  # the scenario's posts wait; no "ALL PAUSED" delta repeating the banner
+    # No developer wording: the engine's notes are on the Sources page, the wall has a small mark.
+    everything = " ".join(
+        str(e.value) for kind in ("caption", "info", "error", "warning", "text") for e in at.get(kind)
+    )
+    assert "runner" not in everything and "not available:" not in everything
+    assert any("sentiment: not scoring" in c.value for c in [*at.error, *at.caption])
+    # The TV: lists cut to what fits one screen.
+    assert len(tables(at)["who: what"]) <= 7 and len(tables(at)["▼ negative ▲ positive ● neutral"]) <= 7
+
+
+@pytest.mark.parametrize(
+    "extra, authors",
+    [("", ["@TidewellHome", "@angry"]), ('[brand]\nown_accounts = ["tidewellhome "]\n', ["@angry"])],
+    ids=["not configured", "configured"],
+)
+def test_the_companys_own_accounts_are_not_among_the_negative_posts(
+    drill_config, tmp_path, monkeypatch, extra, authors
+):
+    lines = [
+        {
+            "offset": 100,
+            "source": "x",
+            "author": "@TidewellHome",
+            "reach": 310000,
+            "text": "Terrible leak, awful, sorry.",
+        },
+        {"offset": 110, "source": "x", "author": "@angry", "reach": 500, "text": "Terrible, horrible, awful company."},
+    ]
+    scenario = write_scenario(tmp_path / "own.jsonl", lines)
+    path, settings = drill_config(extra, scenario=scenario)
+    play(settings, started_ago_s=600, scenario=scenario)
+    top = tables(run_app(path, monkeypatch))["who: what"]
+    assert [w.split(":")[0] for w in top["who: what"]] == authors  # configured: any case, "@" optional
+
+
+def test_a_drill_scenario_names_its_companys_own_accounts(drill_config, monkeypatch):
+    path, settings = drill_config()
+    play(settings, started_ago_s=50 * 60)  # the company's statement (45 min in) is out, and reads as negative
+    top = tables(run_app(path, monkeypatch))["who: what"]
+    assert not any(w.startswith("@TidewellHome") for w in top["who: what"])
+
+
+@pytest.mark.parametrize("bad", ['["two words"]', '[""]', '["@"]'])
+def test_own_accounts_are_validated(tmp_path, bad):
+    from settings import ConfigError, load_settings
+    from tests.conftest import write_config
+
+    with pytest.raises(ConfigError, match=r"\[brand\] own_accounts"):
+        load_settings(write_config(tmp_path, f"[brand]\nown_accounts = {bad}\n"))
+
+
+def test_wall_words():
+    from zoneinfo import ZoneInfo
+
+    from pages.common.wall_text import delta_text, duration, level_headline, own_accounts
+
+    assert [duration(s) for s in (5, 240, 3 * 3600 + 300, 3 * 86400 + 4 * 3600)] == [
+        "5 s",
+        "4 min",
+        "3 h 05 min",
+        "3 d 4 h",
+    ]
+    since = 1_800_000_000 - 240  # 2027-01-15 07:56 UTC
+    assert (
+        level_headline("crisis", since, since + 240, ZoneInfo("Europe/Amsterdam")) == "CRISIS since 08:56 CET · 4 min"
+    )
+    assert level_headline("normal", None, since, ZoneInfo("UTC")) == "NORMAL"
+    assert delta_text(0.4, " pts", "vs 7 days") is None and delta_text(-3, " pts", "vs 7 days") == "-3 pts vs 7 days"
+    assert own_accounts(["@TidewellHome", " tidewellhome", "x@Mastodon.Social"]) == (
+        "tidewellhome",
+        "x@mastodon.social",
+    )

@@ -7,17 +7,21 @@ import time
 import streamlit as st
 
 from incidents.key_accounts import recent_hits
+from pages.common import engine_status
 from pages.common.context import AppContext
 from pages.common.text import md_escape
 from pages.common.timefmt import display_time, viewer_zone
 from publishing import pause
-from store import runners
 
 
-def show_banners(ctx: AppContext) -> None:
+def show_banners(ctx: AppContext, *, kiosk: bool = False) -> None:
+    """The drill, the pause switch and key accounts, each in a keyed container
+    (the wall's CSS gives each its own colour, icon and word); on the wall TV
+    they share one row, so the level and the figures stay on the screen."""
+    shown = []  # (container key, alert, text, icon)
     if ctx.settings.is_drill:
         title = md_escape(ctx.scenario.title) if ctx.scenario else "scenario file unreadable"
-        st.warning(f"**DRILL - scenario data** · {title}", icon=":material/theater_comedy:")
+        shown.append(("banner-drill", st.warning, f"**DRILL - scenario data** · {title}", ":material/theater_comedy:"))
     switch = pause.state(ctx.db)
     if switch.paused:
         until = ""
@@ -25,16 +29,27 @@ def show_banners(ctx: AppContext) -> None:
             resume = display_time(switch.resume_at, viewer_zone(ctx.settings.zone), "%a %H:%M")
             until = f" · resumes by itself at {resume}"
         by, why = md_escape(switch.by or "?", 80), md_escape(switch.reason or "", 200)
-        st.error(f"**ALL PUBLISHING PAUSED** by {by}: {why}{until}", icon=":material/pause_circle:")
+        text = f"**ALL PUBLISHING PAUSED** by {by}: {why}{until}"
+        shown.append(("banner-paused", st.error, text, ":material/pause_circle:"))
     mentioned = recent_hits(ctx.db, time.time() - 86400)
     if len(mentioned):
         listed = ", ".join(
             f"{md_escape(r.account, 80)} ({r.mentions}, owner {md_escape(r.owner, 60)})" for r in mentioned.itertuples()
         )
-        st.warning(f"**Key accounts mentioned in the last 24 h:** {listed}", icon=":material/star:")
-    alive = runners.alive(ctx.db, time.time())
-    if alive.empty:
-        st.caption("Sentiment: no runner has reported in the last two minutes, so nothing new is being scored.")
-    else:
-        notes = sorted(set(alive["engine_note"]))
-        st.caption("Sentiment: " + " · ".join(md_escape(note, 300) for note in notes))
+        shown.append(
+            (
+                "banner-key-accounts",
+                st.warning,
+                f"**Key accounts mentioned in the last 24 h:** {listed}",
+                ":material/star:",
+            )
+        )
+    slots = st.columns(len(shown)) if kiosk and len(shown) > 1 else [st.container() for _ in shown]
+    for slot, (key, alert, text, icon) in zip(slots, shown):
+        with slot, st.container(key=key):
+            alert(text, icon=icon)
+    # Engine details (which model, why not a better one) live on the Sources page; every
+    # page but the wall (which has its own status mark) says only when nothing is scored.
+    status = engine_status.current(ctx)
+    if status.state == "stopped" and not kiosk:
+        st.caption(status.line)

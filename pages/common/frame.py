@@ -22,6 +22,7 @@ import streamlit as st
 from access.roles import Actor, Permission
 from pages.common.banners import show_banners
 from pages.common.context import AppContext, configured_store, load_context
+from pages.common.kiosk import KIOSK_CSS
 from pages.common.signin import resolve, show_identity
 from pages.common.text import one_line
 from store.health import RETRY_S, describe, health, probe, store_errors
@@ -53,19 +54,6 @@ PAGES = (
     PageSpec("pages/sentiment.py", "Sentiment", ":material/sentiment_satisfied:", "sentiment"),
     PageSpec("pages/audit.py", "Audit log", ":material/history:", "audit", Permission.READ_AUDIT),
 )
-
-
-# The wall TV: no navigation or toolbar, type readable from five metres.
-KIOSK_CSS = """<style>
-header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stSidebar"] {display: none !important;}
-.block-container {padding: 1rem 2rem !important; max-width: 100% !important;}
-[data-testid="stMetricValue"] {font-size: 4.2rem !important; line-height: 1.1 !important;}
-[data-testid="stMetricLabel"] p {font-size: 1.5rem !important;}
-[data-testid="stMetricDelta"] {font-size: 1.3rem !important;}
-[data-testid="stAlertContentError"] p, [data-testid="stAlertContentWarning"] p,
-[data-testid="stAlertContentSuccess"] p, [data-testid="stAlertContentInfo"] p {font-size: 1.6rem !important;}
-h3 {font-size: 1.8rem !important;}
-</style>"""
 
 
 # The tab's icon is a file served by this server: the browser asks no outside host for it.
@@ -102,10 +90,11 @@ def frame() -> tuple[AppContext, Actor]:
     ctx = store_or_outage()
     actor = resolve(ctx)
     _run.actor = actor
-    if kiosk() or actor.role == "display":
+    wall_tv = kiosk() or actor.role == "display"
+    if wall_tv:  # the wall TV: no navigation or toolbar, everything sized from the screen
         st.html(KIOSK_CSS)
     show_identity(actor)
-    show_banners(ctx)
+    show_banners(ctx, kiosk=wall_tv)
     return ctx, actor
 
 

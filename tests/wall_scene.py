@@ -1,0 +1,37 @@
+"""A wall display with every banner showing: the bundled drill played into a
+store, judged by the detector, publishing paused and a key account mentioned.
+Used by the wall's browser test and by docs/screenshots.py."""
+
+from __future__ import annotations
+
+import time
+
+from access.roles import Actor
+from crisis.detector import Detector
+from crisis.presets import PRESETS
+from incidents.key_accounts import add_account
+from monitors.replay import ReplayMonitor
+from publishing import pause
+from sentiment.lexicon import VaderEngine
+from worker.runner import Runner
+from worker.service import open_store, restart_drill
+
+LEAD = Actor("Dana (crisis lead)", "lead")
+
+
+def stage(settings, minutes_in: float = 25, *, banners: bool = True) -> None:
+    """Fill the drill store `minutes_in` minutes into the scenario and judge it
+    once; with `banners`, also pause publishing and add a key account that the
+    scenario mentions (so the pause and key-account banners show)."""
+    db = open_store(settings)
+    restart_drill(db, settings, at_s=minutes_in * 60)
+    runner = Runner(
+        db, [ReplayMonitor(settings.scenario_path)], VaderEngine(), detector=Detector(db, PRESETS["medium"])
+    )
+    runner.run_pending()
+    runner.detect_and_notify()
+    if banners:
+        now = time.time()
+        pause.pause(db, LEAD, "Camera clip leak: nothing goes out until the statement is approved", now)
+        add_account(db, "Metro Tech", ["@metrotech"], ["metrotech.example"], ["Metro Tech"], "Sam", "", LEAD, now)
+    db.dispose()
