@@ -29,8 +29,8 @@ import numpy as np
 from bench.stores import fresh_store
 from crisis.brief import build_brief
 from crisis.snapshot import wall_snapshot
-from monitors.base import Message
-from sentiment.engine import Score
+from model.message import Message
+from model.score import Score
 from store.connection import write
 from store.ingest import store_messages
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import threading
 import time
 from collections import Counter
 
@@ -32,7 +33,7 @@ class _Counting:
         return f"bench:{text}"
 
 
-def _loop(args: tuple[str, str, multiprocessing.Barrier]) -> list[str]:
+def _loop(args: tuple[str, str, threading.Barrier]) -> list[str]:
     url, owner, start = args
     from publishing.publisher import Publisher
     from store.connection import connect
@@ -47,7 +48,7 @@ def _loop(args: tuple[str, str, multiprocessing.Barrier]) -> list[str]:
     return channel.sent
 
 
-def _holder(args: tuple[str, list[int], multiprocessing.Barrier]) -> list[int]:
+def _holder(args: tuple[str, list[int], threading.Barrier]) -> list[int]:
     url, ids, start = args
     from access.roles import Actor
     from publishing.posts import act

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from crisis.detector import crisis_status
 from crisis.levels import LEVELS
 from crisis.narrative_store import top_narratives
-from crisis.narratives import one_line
+from crisis.narratives import story_line
 from incidents.faq import status_line as faq_status
 from publishing import pause
 from safety.spreadsheet import write_rows
@@ -91,7 +91,7 @@ class Brief:
         return [
             (
                 f"Narrative {i}",
-                f"{one_line(story, 160)}, {story['reach']:,} reach, first seen "
+                f"{story_line(story, 160)}, {story['reach']:,} reach, first seen "
                 f"{datetime.fromtimestamp(story['first_seen'], tz=timezone.utc).astimezone(ZoneInfo(self.zone)):%H:%M}"
                 f", {story['growth']}",
             )
@@ -151,7 +151,7 @@ def build_brief(db: sa.Engine, now: float, zone: str) -> Brief:
         expected_negative_share=total.get("expected_negative_share"),
         negative_reach_24h=queries.negative_reach(db, now_i - 86400, now_i + 1),
         narratives=top_narratives(db, now, limit=5),
-        sources_24h=[(r.source, int(r.messages), int(r.negative)) for r in by_source.itertuples()],
+        sources_24h=[(r["source"], int(r["messages"]), int(r["negative"])) for r in by_source.to_dict("records")],
         posts=queries.posts_by_status(db),
         paused=switch.paused,
         pause_reason=switch.reason or "",

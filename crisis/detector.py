@@ -86,7 +86,7 @@ class Detector:
         ).rowcount
         if not claimed:
             return None
-        return _load_states(conn.execute(sa.select(crisis_state.c.state).where(crisis_state.c.id == 1)).scalar())
+        return _load_states(conn.execute(sa.select(crisis_state.c.state).where(crisis_state.c.id == 1)).scalar_one())
 
     def evaluate(self, now: float | None = None) -> LevelChange | None:
         """Judge the minutes completed by `now`; once per minute across all runners.
@@ -194,8 +194,13 @@ class Detector:
 
         due = due_within(self.db, now, 24)
         return [
-            {"id": int(r.id), "channel": r.channel, "scheduled_at": int(r.scheduled_at), "text": r.text[:280]}
-            for r in due.itertuples()
+            {
+                "id": int(r["id"]),
+                "channel": r["channel"],
+                "scheduled_at": int(r["scheduled_at"]),
+                "text": r["text"][:280],
+            }
+            for r in due.to_dict("records")
         ]
 
     def _save(self, state, line, data, now, change, internal=None, internal_change=None) -> None:

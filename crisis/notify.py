@@ -138,7 +138,7 @@ class SlackNotifier:
     def __init__(
         self,
         db: sa.Engine,
-        client: WebClient,
+        client: WebClient | None,
         channels: dict[str, str],
         *,
         clock: Callable[[], float] = time.time,

@@ -34,7 +34,8 @@ from atproto_client.exceptions import (
 )
 from atproto_client.request import Request
 
-from monitors.base import Message, NotConfigured, PollResult, Quarantined, RetryAt, SourceStopped
+from model.message import Message, Quarantined
+from monitors.base import NotConfigured, PollResult, RetryAt, SourceStopped
 
 PAGE_SIZE = 100  # the most searchPosts returns per page
 PROFILES_PER_CALL = 25  # getProfiles' limit
@@ -86,9 +87,16 @@ class BlueskyMonitor:
 
     # --- calls ---
 
+    @property
+    def api(self) -> Client:
+        """The client; a monitor made without one (no account configured) is not configured."""
+        if self.client is None:
+            raise NotConfigured(self.missing or "Bluesky needs an account to search with")
+        return self.client
+
     def _sign_in(self) -> None:
         try:
-            self.client.login(self.handle, self._password, fetch_bsky_profile=False)
+            self.api.login(self.handle, self._password, fetch_bsky_profile=False)
         except UnauthorizedError as exc:
             raise SourceStopped(
                 f"Bluesky refused the sign-in of {self.handle} ({_said(exc)}): check {PASSWORD_HELP} "
@@ -105,7 +113,7 @@ class BlueskyMonitor:
             if not self._signed_in:
                 self._call(self._sign_in)
             try:
-                return self._call(lambda: self.client.invoke_query(nsid, params=params))
+                return self._call(lambda: self.api.invoke_query(nsid, params=params))
             except UnauthorizedError as exc:
                 self._signed_in = False  # an expired or revoked session: sign in afresh, once
                 if attempt == 2:
@@ -174,7 +182,7 @@ class BlueskyMonitor:
             state = {"since": since, "pending": {"cursor": page_cursor, "newest": newest}}
         else:
             state = {"since": newest or since, "pending": None}
-        reach = self._reach({(p.get("author") or {}).get("did") for p in posts} - {None}, now)
+        reach = self._reach({did for p in posts if isinstance(did := (p.get("author") or {}).get("did"), str)}, now)
         messages, quarantined = [], []
         for item in posts:
             try:
@@ -226,7 +234,7 @@ class BlueskyMonitor:
             text=text[:4000],
             channel=f"search: {self.query}"[:200],
             author=f"@{author['handle']}"[:200],
-            reach=reach.get(author.get("did"), 0),
+            reach=reach.get(str(author.get("did")), 0),
             lang=str(langs[0])[:16] if langs else "",
             url=f"https://bsky.app/profile/{author['handle']}/post/{rkey}",
         )

@@ -40,7 +40,8 @@ import feedparser
 import requests
 import urllib3
 
-from monitors.base import Message, NotConfigured, PollResult, Quarantined
+from model.message import Message, Quarantined
+from monitors.base import NotConfigured, PollResult
 
 _TAG = re.compile(r"<[^>]+>")
 SEEN_KEEP = 2000  # entry keys remembered per feed

@@ -47,7 +47,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry import ConnectionErrorRetryHandler
 from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 
-from monitors.base import Message, PollResult, RetryAt, SourceStopped
+from model.message import Message
+from monitors.base import PollResult, RetryAt, SourceStopped
 
 log = logging.getLogger("crisisdesk.slack")
 

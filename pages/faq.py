@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import datetime
+from typing import Any, Iterable, cast
 
 import pandas as pd
 import streamlit as st
@@ -78,7 +79,7 @@ else:
 
 st.subheader("Questions and answers")
 shown = rec.entries if editor else rec.approved()
-for entry in shown.itertuples():
+for entry in cast(Iterable[Any], shown.itertuples()):  # rows: the columns as attributes
     with st.container(border=True):
         st.text(plain(f"Q: {entry.question}"))
         st.text(plain(f"A: {entry.answer or '(no answer yet)'}"))

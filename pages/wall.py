@@ -18,11 +18,11 @@ import streamlit as st
 from access.roles import Permission
 from crisis.levels import LEVELS
 from crisis.snapshot import wall_snapshot
+from model.score import UNSCORED_LANGUAGE
 from pages.common.frame import app_context
 from pages.common.signin import recheck_display_link
 from pages.common.text import clean_frame, md_escape, one_line
 from pages.common.widgets import narratives_table
-from sentiment.engine import UNSCORED_LANGUAGE
 from store.health import describe, store_errors
 from store.health import health as store_health
 
@@ -314,9 +314,9 @@ def live_view() -> None:
         if not recent:
             st.caption("None in the last 6 hours.")
         st.subheader("Sources")
-        for row in health.itertuples():
-            seen = age(now - row.last_success_at) + " ago" if row.last_success_at else "never"
-            st.text(f"{one_line(row.name, 64)}: {row.status} · {seen}")
+        for row in health.to_dict("records"):
+            seen = age(now - row["last_success_at"]) + " ago" if row["last_success_at"] else "never"
+            st.text(f"{one_line(row['name'], 64)}: {row['status']} · {seen}")
 
 
 live_view()

@@ -26,11 +26,10 @@ from typing import Callable
 import sqlalchemy as sa
 
 from publishing.channels import Channel, SendError, full_text
-from publishing.pause import ensure_switch, resume_in
+from publishing.pause import ensure_switch, resume_in, state
 from settings.redact import error_text
 from store.audit import record
 from store.connection import write
-from store.schema import publishing_state as ps
 from store.schema import scheduled_posts as sp
 
 log = logging.getLogger("crisisdesk.publisher")
@@ -69,11 +68,11 @@ class Publisher:
         now = self.clock()
         with write(self.db) as conn:
             ensure_switch(conn)
-            switch = conn.execute(sa.select(ps).where(ps.c.id == 1).with_for_update()).one()
+            switch = state(conn, lock=True)
             if switch.paused:
                 if switch.resume_at is None or switch.resume_at > now:
                     return []
-                resume_in(conn, "automatic resume", f"resume time set by {switch.paused_by}", now)
+                resume_in(conn, "automatic resume", f"resume time set by {switch.by}", now)
             self._tidy(conn, now)
             due = (
                 sa.select(sp.c.id)
