@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 import sqlalchemy as sa
 
 from crisis.detector import crisis_status
@@ -48,7 +49,7 @@ class Brief:
     pause_reason: str = ""
     alerts_sent_24h: int = 0
     triaged_24h: int = 0
-    hours: object = None  # pandas DataFrame: messages and negative per hour, last 24 h
+    hours: pd.DataFrame = field(default_factory=pd.DataFrame)  # messages and negative per hour, last 24 h
     faq: dict | None = None  # the active incident's FAQ status
     surge: dict | None = None  # a volume surge whose negative share is not up (crisis/explain.py)
 

@@ -209,15 +209,18 @@ def mentions_view() -> None:
         list(mentions.DECISIONS),
         index=None,
         placeholder="Choose a decision",
-        format_func=mentions.DECISIONS.get,
+        format_func=lambda d: mentions.DECISIONS[d],
         key="m_decision",
     )
     owner = a2.text_input("Owner", key="m_owner")
     note = a3.text_input("Note", key="m_note")
-    if a4.button(
-        f"Triage {len(selected)}",
-        key="m_apply_triage",
-        **gate(actor, Permission.TRIAGE, not selected or decision is None),
+    if (
+        a4.button(
+            f"Triage {len(selected)}",
+            key="m_apply_triage",
+            **gate(actor, Permission.TRIAGE, not selected or decision is None),
+        )
+        and decision is not None
     ):
         try:
             done = triage(ctx.db, selected, decision, owner.strip(), note.strip(), actor, time.time())
@@ -251,8 +254,8 @@ def mentions_view() -> None:
         except (NotAllowed, ValueError) as exc:
             st.error(md_escape(str(exc), 600))
         else:
-            kept = f"; {skipped} triaged again by someone since, left as they are" if skipped else ""
-            st.session_state["m_flash"] = f"Undone: {restored} mention(s) back to their previous triage{kept}"
+            left = f"; {skipped} triaged again by someone since, left as they are" if skipped else ""
+            st.session_state["m_flash"] = f"Undone: {restored} mention(s) back to their previous triage{left}"
             pinned.clear()
             rerun_view()
     if selected and decision is None:

@@ -4,6 +4,7 @@ being said, and what the team is doing. A one-page brief to download."""
 from __future__ import annotations
 
 import time
+from typing import Literal
 
 import altair as alt
 import pandas as pd
@@ -24,7 +25,7 @@ st.markdown(f"**{md_escape(brief.summary, 400)}**")
 if brief.surge and brief.level == "normal":  # more talk, not more anger: a note, never a level
     st.info(md_escape(brief.surge["note"], 300), icon=":material/trending_up:")
 c1, c2, c3, c4 = st.columns(4)
-ARROW = {"↑": "up", "↓": "down", "→": "off"}
+ARROW: dict[str, Literal["up", "down", "off"]] = {"↑": "up", "↓": "down", "→": "off"}
 c1.metric(
     "Crisis level",
     brief.level.upper(),

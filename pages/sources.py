@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Iterable, cast
 from datetime import datetime, timezone
+from typing import Any, Iterable, cast
 
 import pandas as pd
 import streamlit as st

@@ -314,9 +314,9 @@ def live_view() -> None:
         if not recent:
             st.caption("None in the last 6 hours.")
         st.subheader("Sources")
-        for row in health.to_dict("records"):
-            seen = age(now - row["last_success_at"]) + " ago" if row["last_success_at"] else "never"
-            st.text(f"{one_line(row['name'], 64)}: {row['status']} · {seen}")
+        for source in health.to_dict("records"):
+            seen = age(now - source["last_success_at"]) + " ago" if source["last_success_at"] else "never"
+            st.text(f"{one_line(source['name'], 64)}: {source['status']} · {seen}")
 
 
 live_view()

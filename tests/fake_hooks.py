@@ -11,6 +11,7 @@ import threading
 import time
 import warnings
 from email import message_from_bytes, policy
+from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
@@ -20,7 +21,9 @@ class FakeHook:
     """Teams answers 200 "1" (incoming webhook) or 202 (Workflows); `script` queues (status, headers, body)."""
 
     def __init__(self, path: str = "/webhookb2/abc/IncomingWebhook/secret-part-Zz9") -> None:
-        self.path, self.received, self.script, self.hang_s = path, [], [], 0.0
+        self.path, self.hang_s = path, 0.0
+        self.received: list[dict] = []
+        self.script: list[tuple] = []
         fake = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -86,7 +89,9 @@ class FakeSmtp:
             ok = users is not None and users.get(auth_data.login.decode()) == auth_data.password.decode()
             return AuthResult(success=ok, handled=False)
 
-        kwargs = {"authenticator": authenticator, "auth_require_tls": False, "auth_required": True} if users else {}
+        kwargs: dict[str, Any] = (
+            {"authenticator": authenticator, "auth_require_tls": False, "auth_required": True} if users else {}
+        )
         self.port = free_port()
         with warnings.catch_warnings():  # AUTH without TLS: on loopback, in a test, on purpose
             warnings.simplefilter("ignore", UserWarning)
