@@ -158,3 +158,9 @@ def test_no_module_below_pages_imports_streamlit():
 
 def test_the_check_sees_the_pages_that_do_import_streamlit():
     assert "streamlit" in {name for _, name in imported_modules(ROOT / "pages" / "wall.py")}
+
+
+def test_ci_checks_types_before_it_runs_the_tests():
+    """mypy (configured in pyproject.toml) is a CI step of its own, before pytest."""
+    steps = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    assert "mypy" in steps and steps.index("mypy") < steps.index("python -m pytest")
