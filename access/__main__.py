@@ -46,13 +46,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"New display token written to {SECRETS_FILE}; the old link stops working at its next refresh.")
     else:
         try:
-            token = display.configured_token(SECRETS_FILE)
+            configured = display.configured_token(SECRETS_FILE)
         except display.DisplayTokenError as exc:
             print(exc, file=sys.stderr)
             return 2
-        if token is None:
+        if configured is None:
             print("No display token yet: run `python -m access rotate-display-token`.", file=sys.stderr)
             return 1
+        token = configured
     print(display.wall_link(args.base_url, token))
     return 0
 

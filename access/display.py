@@ -35,7 +35,9 @@ def configured_token(path: Path = SECRETS_FILE) -> str | None:
 def matches(given: str, path: Path = SECRETS_FILE) -> bool:
     """Whether `given` is the current display token (constant-time compare)."""
     token = configured_token(path)
-    return bool(token) and hmac.compare_digest(given.encode(), token.encode())
+    if not token:
+        return False
+    return hmac.compare_digest(given.encode(), token.encode())
 
 
 def rotate(path: Path = SECRETS_FILE) -> str:

@@ -17,8 +17,8 @@ import logging
 from dataclasses import dataclass
 from enum import Enum
 
-ROLES = ("display", "viewer", "editor", "lead", "admin")
-PERSON_ROLES = ROLES[1:]  # what config.toml may give a person
+from model.roles import ROLES
+
 log = logging.getLogger("crisisdesk.access")
 
 

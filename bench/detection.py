@@ -45,8 +45,8 @@ import sqlalchemy as sa
 
 from crisis.detector import Detector
 from crisis.presets import PRESETS
+from model.score import Score
 from monitors.replay import load_scenario
-from sentiment.engine import Score
 from settings.registry import internal_sources
 from store.connection import connect, write
 from store.ingest import store_messages
@@ -89,7 +89,7 @@ def cached_scores(engine, texts: list[str]) -> list[Score]:
 
 
 def scored_messages(path: Path, engine):
-    from monitors.base import Message
+    from model.message import Message
 
     scenario = load_scenario(path)
     if engine == "label":

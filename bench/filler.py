@@ -14,8 +14,8 @@ from datetime import datetime, timezone
 import numpy as np
 
 from bench.stores import fresh_store
-from monitors.base import Message
-from sentiment.engine import Score
+from model.message import Message
+from model.score import Score
 from store.connection import write
 from store.ingest import store_messages
 

@@ -18,7 +18,9 @@ from datetime import datetime, timezone
 import numpy as np
 
 from bench.stores import fresh_store
-from monitors.base import Message, PollResult
+from model.message import Message
+from monitors.base import PollResult
+from sentiment.engine import Engine
 from worker.runner import Runner
 
 WORDS = "tidewell camera cloud clips leak support refund great awful love hate never again today".split()
@@ -58,6 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--engine", choices=["vader", "minilm"], default="vader")
     parser.add_argument("--database-url", help="a PostgreSQL database the benchmark may empty")
     args = parser.parse_args(argv)
+    engine: Engine
     if args.engine == "vader":
         from sentiment.lexicon import VaderEngine
 

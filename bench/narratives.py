@@ -136,8 +136,8 @@ def drill(at_s: float, engine_name: str = "minilm-ft", limit: int = 3) -> list[d
     with fresh_store(None) as (db, _):
         from datetime import datetime, timezone
 
-        from monitors.base import Message
-        from sentiment.engine import Score
+        from model.message import Message
+        from model.score import Score
         from store.connection import write
         from store.ingest import store_messages
 

@@ -38,7 +38,7 @@ import sys
 import time
 from pathlib import Path
 
-from sentiment.engine import LABELS
+from model.score import LABELS
 from sentiment.labelled import read_labelled
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
+import pandas as pd
 import sqlalchemy as sa
 
 from crisis.detector import crisis_status
 from crisis.headline import headline
 from crisis.levels import LEVELS
 from crisis.narrative_store import top_narratives
-from crisis.narratives import one_line
+from crisis.narratives import story_line
 from incidents.faq import status_line as faq_status
 from publishing import pause
 from safety.spreadsheet import write_rows
@@ -50,7 +51,7 @@ class Brief:
     pause_reason: str = ""
     alerts_sent_24h: int = 0
     triaged_24h: int = 0
-    hours: object = None  # pandas DataFrame: messages and negative per hour, last 24 h
+    hours: pd.DataFrame = field(default_factory=pd.DataFrame)  # messages and negative per hour, last 24 h
     faq: dict | None = None  # the active incident's FAQ status
     surge: dict | None = None  # a volume surge whose negative share is not up (crisis/explain.py)
     headline: str = ""  # the level in one plain sentence (crisis.headline), for executives
@@ -114,7 +115,7 @@ class Brief:
         return [
             (
                 f"Narrative {i}",
-                f"{one_line(story, 160)}, {story['reach']:,} reach, first seen "
+                f"{story_line(story, 160)}, {story['reach']:,} reach, first seen "
                 f"{self.local(story['first_seen'])}"
                 f", {story['growth']}",
             )
@@ -188,7 +189,7 @@ def build_brief(db: sa.Engine, now: float, zone: str, *, drill: bool = False, dr
         expected_negative_share=total.get("expected_negative_share"),
         negative_reach_24h=queries.negative_reach(db, now_i - 86400, now_i + 1),
         narratives=top_narratives(db, now, limit=5),
-        sources_24h=[(r.source, int(r.messages), int(r.negative)) for r in by_source.itertuples()],
+        sources_24h=[(r["source"], int(r["messages"]), int(r["negative"])) for r in by_source.to_dict("records")],
         posts=queries.posts_by_status(db),
         paused=switch.paused,
         pause_reason=switch.reason or "",

@@ -93,7 +93,7 @@ class Detector:
         ).rowcount
         if not claimed:
             return None
-        return _load_states(conn.execute(sa.select(crisis_state.c.state).where(crisis_state.c.id == 1)).scalar())
+        return _load_states(conn.execute(sa.select(crisis_state.c.state).where(crisis_state.c.id == 1)).scalar_one())
 
     def evaluate(self, now: float | None = None) -> LevelChange | None:
         """Judge the minutes completed by `now`; once per minute across all runners.

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from crisis.assess import SeriesAssessment
 from crisis.levels import LEVELS
 from crisis.narrative_store import top_narratives
-from crisis.narratives import STOP_WORDS, one_line
+from crisis.narratives import STOP_WORDS, story_line
 from settings.registry import internal_sources
 from store.schema import messages
 
@@ -207,5 +207,5 @@ def summary(data: dict) -> str:
     if data["since"] and (data["rising"] or data.get("reasons")):
         parts.append("rising since " + datetime.fromtimestamp(data["since"], tz=timezone.utc).strftime("%H:%M UTC"))
     if data.get("narratives"):
-        parts.append("top story: " + one_line(data["narratives"][0], 80))
+        parts.append("top story: " + story_line(data["narratives"][0], 80))
     return " · ".join(parts)

@@ -70,7 +70,7 @@ def record_miss(db: sa.Engine, by: Actor, at: float, note: str, now: float) -> i
     with write(db) as conn:
         new_id = conn.execute(
             missed_crises.insert().values(at=at, note=note, who=by.name, recorded_at=now).returning(missed_crises.c.id)
-        ).scalar()
+        ).scalar_one()
         record(conn, by.name, "crisis.missed", now, f"missed crisis {new_id}", note, began_at=at)
     return int(new_id)
 
@@ -96,7 +96,7 @@ def summary(db: sa.Engine, now: float, period_s: float = PERIOD_S) -> FeedbackSu
     a, f = alerts.c, alert_feedback.c
     with db.connect() as conn:
         total = conn.execute(sa.select(sa.func.count()).where(_raise_clause(), a.at >= since)).scalar() or 0
-        counts = dict(
+        counts: dict[str, int] = dict(
             conn.execute(
                 sa.select(f.verdict, sa.func.count())
                 .select_from(alert_feedback.join(alerts, a.id == f.alert_id))
@@ -116,11 +116,11 @@ def summary(db: sa.Engine, now: float, period_s: float = PERIOD_S) -> FeedbackSu
         useful=int(counts.get("useful", 0)),
         false_alarm=int(counts.get("false_alarm", 0)),
         late=int(counts.get("late", 0)),
-        misses=misses,
+        misses=list(misses),
     )
 
 
-def raised_alerts(db: sa.Engine, now: float, period_s: float = PERIOD_S, limit: int = 100) -> list:
+def raised_alerts(db: sa.Engine, now: float, period_s: float = PERIOD_S, limit: int = 100) -> list[sa.Row]:
     """Raised-level alerts of the period with their verdict (None if unmarked), newest first."""
     a, f = alerts.c, alert_feedback.c
     stmt = (
@@ -131,4 +131,4 @@ def raised_alerts(db: sa.Engine, now: float, period_s: float = PERIOD_S, limit: 
         .limit(limit)
     )
     with db.connect() as conn:
-        return conn.execute(stmt).all()
+        return list(conn.execute(stmt).all())

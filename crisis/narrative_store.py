@@ -181,7 +181,7 @@ def _centred(conn: sa.Connection, state: sa.Row, vecs: np.ndarray) -> np.ndarray
     dim = vecs.shape[1]
     mean = np.frombuffer(state.mean_vector, dtype=np.float32) if state.mean_vector else None
     weight = float(state.mean_weight) if mean is not None and mean.size == dim else 0.0
-    before = mean if weight else vecs.mean(axis=0)  # what posts shared before this batch
+    before = mean if mean is not None and weight else vecs.mean(axis=0)  # what posts shared before this batch
     total = before * weight + vecs.sum(axis=0)
     weight += len(vecs)
     conn.execute(
@@ -266,6 +266,7 @@ def _save(conn: sa.Connection, touched: list[Story], kind: str) -> None:
             "last_seen": story.last_seen,
         }
         if with_rep:
+            assert story.rep is not None and story.rep_vector is not None  # rep_changed: it has one
             row.update(
                 vector_kind=kind,
                 rep_source=story.rep[0],
@@ -315,7 +316,8 @@ def _save(conn: sa.Connection, touched: list[Story], kind: str) -> None:
             f"UPDATE narratives SET {', '.join(f'{c} = {mark}' for c in columns)} WHERE id = {mark}",
             [(*row.values(), s.id) for s, row in zip(kept, rows)],
         )
-    members, buckets = [], {}
+    members: list[tuple[str, str, int | None, str, int]] = []
+    buckets: dict[tuple[int | None, int], list[int]] = {}
     for story in touched:
         for post in story.batch:
             members.append((post.source, post.external_id, story.id, post.key, post.created_at))
@@ -454,8 +456,8 @@ def top_narratives(
             "text": " ".join(r.text.split())[:280],
             "source": r.rep_source,
             "author": r.author,
-            "posts": int(r.count),
-            "negative_share": round(int(r.negative) / int(r.count), 3),
+            "posts": int(r._mapping["count"]),  # r.count is the row's tuple method
+            "negative_share": round(int(r.negative) / int(r._mapping["count"]), 3),
             "reach": int(r.reach),
             "first_seen": int(r.first_seen),
             "last_hour": int(r.last_hour),

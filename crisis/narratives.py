@@ -177,18 +177,19 @@ def cluster(
             sums[j] += group_sums[g]
             centres[j] = unit(sums[j])
             target_of[g] = made[j]
-    for key, story in zip(group_keys, target_of):
+    placed = [story for story in target_of if story is not None]  # every group has its story by now
+    assert len(placed) == len(target_of)
+    for key, story in zip(group_keys, placed):
         by_key[key] = story
-    return _update(target_of, group_of, posts, vectors)
+    return _update(placed, group_of, posts, vectors)
 
 
 def _update(target_of: list[Story], group_of: np.ndarray, posts: list[Post], vectors: np.ndarray) -> list[Story]:
-    touched: dict[int, int] = {}
+    unique: dict[int, Story] = {}
     for story in target_of:
-        touched.setdefault(id(story), len(touched))
-    touched_list = [None] * len(touched)
-    for story in target_of:
-        touched_list[touched[id(story)]] = story
+        unique.setdefault(id(story), story)
+    touched = {key: i for i, key in enumerate(unique)}
+    touched_list = list(unique.values())
     story_of = np.array([touched[id(s)] for s in target_of], dtype=np.int64)[group_of]
     order = np.argsort(story_of, kind="stable")
     starts = _segments(order, story_of)
@@ -231,7 +232,7 @@ def _update(target_of: list[Story], group_of: np.ndarray, posts: list[Post], vec
     return touched_list
 
 
-def one_line(story: dict, width: int = 90) -> str:
+def story_line(story: dict, width: int = 90) -> str:
     """'"So Tidewell left millions of…" (177 posts, 92% negative)': for summaries and Slack."""
     text = story["text"] if len(story["text"]) <= width else story["text"][: width - 1].rstrip() + "…"
     return f'"{text}" ({story["posts"]} posts, {story["negative_share"]:.0%} negative)'

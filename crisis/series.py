@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import sqlalchemy as sa
 
-from sentiment.engine import UNSCORED_LANGUAGE
+from model.score import UNSCORED_LANGUAGE
 from settings.registry import internal_sources
 from store.schema import messages
 from store.schema import rollups_minute as r

@@ -164,6 +164,7 @@ class Email:
             raise DeliveryFailed("no e-mail address to send to", retry=False)
         mail = self.message(content, to)
         try:
+            server: smtplib.SMTP
             if self.security == "ssl":
                 server = smtplib.SMTP_SSL(
                     self.host, self.port, timeout=self.timeout_s, context=self.context or ssl.create_default_context()

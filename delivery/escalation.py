@@ -224,7 +224,7 @@ class AckSigner:
     def verify(self, token: str) -> tuple[int, int]:
         """(alert id, member id), or ValueError naming what is wrong with the link."""
         try:
-            data = self.serializer.loads(token, max_age=self.max_age_s)
+            data = self.serializer.loads(token, max_age=round(self.max_age_s))  # whole seconds
         except SignatureExpired:
             raise ValueError("this acknowledge link has expired; acknowledge on the Crisis level page") from None
         except BadSignature:

@@ -228,7 +228,7 @@ def _touch(conn, incident_id, now) -> None:
 
 @dataclass(frozen=True)
 class Record:
-    incident: object
+    incident: sa.Row  # the incidents row
     facts: pd.DataFrame
     entries: pd.DataFrame
 
@@ -291,12 +291,6 @@ def status_line(db: sa.Engine) -> dict | None:
 # --- export and publishing --------------------------------------------------------
 
 
-def markdown_escape(text: str) -> str:
-    """Text from people or from outside, made inert in the Markdown export: the
-    one escaper the pages use too (safety.text.md_escape), line breaks kept."""
-    return md_escape(text, None, multiline=True)
-
-
 def _inline(text: str) -> str:
     """One field inside a line of the export (a title, a fact, a question)."""
     return md_escape(text, None)
@@ -308,30 +302,29 @@ def to_markdown(rec: Record, zone: str = "UTC", approved_only: bool = True) -> s
     lines = [
         f"# {_inline(inc.name)}",
         "",
-        markdown_escape(inc.summary),
+        md_escape(inc.summary, None, multiline=True),
         "",
         f"**Cause ({_inline(inc.cause_status)}):** {_inline(inc.cause) or 'not yet known'}",
         "",
     ]
     if len(rec.facts):
         lines += ["## Facts", ""]
-        for f in rec.facts.itertuples():
-            stamp = datetime.fromtimestamp(f.at, tz=timezone.utc).astimezone(tz).strftime("%Y-%m-%d %H:%M")
-            mark = "verified" if f.verified else "unverified"
-            lines.append(
-                f"- {stamp} ({mark}): {_inline(f.statement)}" + (f" (source: {_inline(f.source)})" if f.source else "")
-            )
+        for f in rec.facts.to_dict("records"):
+            stamp = datetime.fromtimestamp(f["at"], tz=timezone.utc).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+            mark = "verified" if f["verified"] else "unverified"
+            source = f" (source: {_inline(f['source'])})" if f["source"] else ""
+            lines.append(f"- {stamp} ({mark}): {_inline(f['statement'])}" + source)
         lines.append("")
     entries = rec.approved() if approved_only else rec.entries
     if len(entries):
         lines += ["## Questions and answers", ""]
-        for e in entries.itertuples():
-            lines += [f"**{_inline(e.question)}**", "", markdown_escape(e.answer), ""]
+        for e in entries.to_dict("records"):
+            lines += [f"**{_inline(e['question'])}**", "", md_escape(e["answer"], None, multiline=True), ""]
     return "\n".join(lines)
 
 
 def snapshot(rec: Record) -> dict[str, list[str]]:
-    return {str(e.id): [e.question, e.answer] for e in rec.approved().itertuples()}
+    return {str(e["id"]): [e["question"], e["answer"]] for e in rec.approved().to_dict("records")}
 
 
 def last_publication(db: sa.Engine, incident_id: int) -> dict[str, list[str]]:

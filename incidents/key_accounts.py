@@ -84,13 +84,13 @@ def _domain(domain: str) -> re.Pattern:
 def matcher(table: pd.DataFrame):
     """A function (author, text, url) -> [(account id, how)]."""
     rules = []
-    for row in table.itertuples():
-        names = [row.name, *json.loads(row.aliases)]
+    for row in table.to_dict("records"):
+        names = [row["name"], *json.loads(row["aliases"])]
         rules.append(
             (
-                int(row.id),
-                set(json.loads(row.handles)),
-                [_domain(d) for d in json.loads(row.domains)],
+                int(row["id"]),
+                set(json.loads(row["handles"])),
+                [_domain(d) for d in json.loads(row["domains"])],
                 [_word(n) for n in names],
                 {n.lower() for n in names},
             )

@@ -34,8 +34,9 @@ from atproto_client.exceptions import (
 )
 from atproto_client.request import Request
 
+from model.message import Message, Quarantined
 from monitors import pacing
-from monitors.base import Message, PollResult, Quarantined, SourceStopped
+from monitors.base import NotConfigured, PollResult, SourceStopped
 
 PAGE_SIZE = 100  # the most searchPosts returns per page
 PROFILES_PER_CALL = 25  # getProfiles' limit
@@ -82,9 +83,16 @@ class BlueskyMonitor:
 
     # --- calls ---
 
+    @property
+    def api(self) -> Client:
+        """The client; a monitor made without one (no account configured) is not configured."""
+        if self.client is None:
+            raise NotConfigured(self.missing or "Bluesky needs an account to search with")
+        return self.client
+
     def _sign_in(self) -> None:
         try:
-            self.client.login(self.handle, self._password, fetch_bsky_profile=False)
+            self.api.login(self.handle, self._password, fetch_bsky_profile=False)
         except UnauthorizedError as exc:
             raise SourceStopped(
                 f"Bluesky refused the sign-in of {self.handle} ({_said(exc)}): check {PASSWORD_HELP} "
@@ -101,7 +109,7 @@ class BlueskyMonitor:
             if not self._signed_in:
                 self._call(self._sign_in)
             try:
-                return self._call(lambda: self.client.invoke_query(nsid, params=params))
+                return self._call(lambda: self.api.invoke_query(nsid, params=params))
             except UnauthorizedError as exc:
                 self._signed_in = False  # an expired or revoked session: sign in afresh, once
                 if attempt == 2:
@@ -163,7 +171,7 @@ class BlueskyMonitor:
             state = {"since": since, "pending": {"cursor": page_cursor, "newest": newest}}
         else:
             state = {"since": newest or since, "pending": None}
-        reach = self._reach({(p.get("author") or {}).get("did") for p in posts} - {None}, now)
+        reach = self._reach({did for p in posts if isinstance(did := (p.get("author") or {}).get("did"), str)}, now)
         messages, quarantined = [], []
         for item in posts:
             try:
@@ -214,7 +222,7 @@ class BlueskyMonitor:
             text=text[:4000],
             channel=f"search: {self.query}"[:200],
             author=f"@{author['handle']}"[:200],
-            reach=reach.get(author.get("did"), 0),
+            reach=reach.get(str(author.get("did")), 0),
             lang=str(langs[0])[:16] if langs else "",
             url=f"https://bsky.app/profile/{author['handle']}/post/{rkey}",
         )

@@ -41,8 +41,9 @@ import feedparser
 import requests
 import urllib3
 
+from model.message import Message, Quarantined
 from monitors import deadline
-from monitors.base import Message, NotConfigured, PollResult, Quarantined
+from monitors.base import NotConfigured, PollResult
 
 _TAG = re.compile(r"<[^>]+>")
 SEEN_KEEP = 2000  # entry keys remembered per feed

@@ -38,8 +38,9 @@ from mastodon import (
     MastodonUnauthorizedError,
 )
 
+from model.message import Message, Quarantined
 from monitors import pacing
-from monitors.base import Message, PollResult, Quarantined, SourceStopped
+from monitors.base import NotConfigured, PollResult, SourceStopped
 from monitors.feeds import scrub
 
 PAGE_SIZE = 40  # the most Mastodon returns per page
@@ -122,7 +123,7 @@ class MastodonMonitor:
     ) -> None:
         self.client, self.missing, self.clock = client, missing, clock
         self.interval_s, self.max_pages, self.page_size = interval_s, max_pages, page_size
-        self.host = urlsplit(client.api_base_url).netloc if client else ""
+        self.host = urlsplit(str(client.api_base_url)).netloc if client else ""
         self.timelines: list[tuple[str, str, object]] = []
         for tag in hashtags:
             self.timelines.append((f"tag:{tag}", f"#{tag}", self._hashtag(tag, local_only)))
@@ -131,20 +132,27 @@ class MastodonMonitor:
         if list_id:
             self.timelines.append((f"list:{list_id}", f"list {list_id}", self._list(list_id)))
 
+    @property
+    def api(self) -> Mastodon:
+        """The client; a monitor made without one (no token where one is needed) is not configured."""
+        if self.client is None:
+            raise NotConfigured(self.missing or "Mastodon needs an access token")
+        return self.client
+
     # One function per kind of timeline: (since_id, max_id) -> the page's statuses, newest first.
     def _hashtag(self, tag: str, local_only: bool):
-        return lambda since, max_id: self.client.timeline_hashtag(
+        return lambda since, max_id: self.api.timeline_hashtag(
             tag, local=local_only, since_id=since, max_id=max_id, limit=self.page_size
         )
 
     def _list(self, list_id: str):
-        return lambda since, max_id: self.client.timeline_list(
+        return lambda since, max_id: self.api.timeline_list(
             list_id, since_id=since, max_id=max_id, limit=self.page_size
         )
 
     def _search(self, query: str):
         def page(since, max_id):
-            found = self.client.search_v2(
+            found = self.api.search_v2(
                 query, resolve=False, result_type="statuses", min_id=since, max_id=max_id, limit=self.page_size
             )
             return found.get("statuses") or []
@@ -192,7 +200,10 @@ class MastodonMonitor:
                     reason = f"{exc.__class__.__name__}: {exc}"
                     bad.append(Quarantined(self.name, str(status.get("id") or ""), _raw(status), reason))
                     continue
-                (bad if isinstance(message, Quarantined) else out).append(message)
+                if isinstance(message, Quarantined):
+                    bad.append(message)
+                else:
+                    out.append(message)
             if since is None or short or len(statuses) < self.page_size or not ids:
                 max_id = None  # the first read takes the newest page only; a short page is the last
                 break
@@ -217,7 +228,7 @@ class MastodonMonitor:
                 f"Mastodon refused the request (401 {_said(exc)}): "
                 + (
                     f"check {TOKEN_HELP}"
-                    if self.client.access_token
+                    if self.api.access_token
                     else f"this instance needs an access token for this timeline; set {TOKEN_HELP}"
                 )
             ) from None
@@ -236,9 +247,7 @@ class MastodonMonitor:
         except MastodonNetworkError as exc:
             words = str(exc)
             if "timed out" in words.lower():
-                raise MastodonUnavailable(
-                    f"{self.host} did not answer within {self.client.request_timeout:g} s"
-                ) from None
+                raise MastodonUnavailable(f"{self.host} did not answer within {self.api.request_timeout:g} s") from None
             raise MastodonUnavailable(f"{self.host} could not be reached: {scrub(words)}") from None
 
     def _message(self, status, channel: str) -> Message | Quarantined:

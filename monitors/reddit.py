@@ -28,8 +28,9 @@ import prawcore
 from prawcore.rate_limit import RateLimiter
 from prawcore.sessions import FiniteRetryStrategy
 
+from model.message import Message, Quarantined
 from monitors import pacing
-from monitors.base import Message, PollResult, Quarantined, SourceStopped
+from monitors.base import NotConfigured, PollResult, SourceStopped
 
 PAGE_SIZE = 100  # the most a Reddit listing returns per page
 WINDOW_S = 600  # Reddit's rate-limit window, when an answer gives no reset time
@@ -112,7 +113,8 @@ class RedditMonitor:
 
     @property
     def _headers(self) -> dict:
-        requestor = self.reddit._core.requestor if self.reddit else None
+        core = getattr(self.reddit, "_core", None)
+        requestor = getattr(core, "requestor", None)
         return getattr(requestor, "headers", {}) if requestor else {}
 
     def poll(self, cursor: str | None) -> PollResult:
@@ -163,10 +165,17 @@ class RedditMonitor:
             return out, bad, {"newest": since, "pending": {"after": after, "newest": newest}}
         return out, bad, {"newest": newest or since, "pending": None}
 
+    @property
+    def api(self) -> praw.Reddit:
+        """The client; a monitor made without one (no app configured) is not configured."""
+        if self.reddit is None:
+            raise NotConfigured(self.missing or f"Reddit needs an app: set {CREDENTIALS_HELP}")
+        return self.reddit
+
     def _call(self, path: str, params: dict):
         self.calls += 1
         try:
-            return self.reddit.get(path, params=params)
+            return self.api.get(path, params=params)
         except prawcore.TooManyRequests:
             raise
         except prawcore.OAuthException as exc:
@@ -223,7 +232,7 @@ class RedditMonitor:
 
     def _reset(self, now: float) -> float:
         try:
-            return now + max(1.0, float(self._headers.get("x-ratelimit-reset")))
+            return now + max(1.0, float(self._headers.get("x-ratelimit-reset", "")))
         except (TypeError, ValueError):
             return now + WINDOW_S
 

@@ -20,7 +20,8 @@ from typing import Annotated, Callable, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from monitors.base import Message, PollResult, SourceStopped
+from model.message import Message
+from monitors.base import PollResult, SourceStopped
 
 
 class _Line(BaseModel):

@@ -49,7 +49,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry import ConnectionErrorRetryHandler
 from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 
-from monitors.base import Message, PollResult, Quarantined, RetryAt, SourceStopped
+from model.message import Message, Quarantined
+from monitors.base import PollResult, RetryAt, SourceStopped
 
 log = logging.getLogger("crisisdesk.slack")
 

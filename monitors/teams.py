@@ -27,11 +27,13 @@ import json
 import re
 import time
 from datetime import datetime, timezone
+from typing import Any
 from urllib.parse import quote
 
 import requests
 
-from monitors.base import Message, NotConfigured, PollResult, Quarantined, RetryAt, SourceStopped
+from model.message import Message, Quarantined
+from monitors.base import NotConfigured, PollResult, RetryAt, SourceStopped
 from monitors.mastodon import html_to_text
 from monitors.slack import pseudonym
 
@@ -72,7 +74,8 @@ class TeamsMonitor:
         missing: str = "",
         clock=time.time,
     ) -> None:
-        self._make_app, self.app = app, None
+        self._make_app = app
+        self.app: Any = None  # the msal.ConfidentialClientApplication once made (msal ships no types)
         self.key, self.missing, self.clock = pseudonym_key, missing, clock
         self.channels = [tuple(c.split("/", 1)) for c in channels]
         self.graph_url = graph_url.rstrip("/")

@@ -29,12 +29,14 @@ import json
 import logging
 import time
 from datetime import datetime, timezone
+from typing import Any
 
 import requests
 import tweepy
 from pydantic import BaseModel, ValidationError
 
-from monitors.base import Message, PollResult, Quarantined, RetryAt, SourceStopped
+from model.message import Message, Quarantined
+from monitors.base import PollResult, RetryAt, SourceStopped
 
 log = logging.getLogger("crisisdesk.x")
 
@@ -58,10 +60,10 @@ class _TimeoutSession(requests.Session):
         super().__init__()
         self.timeout_s = timeout_s
 
-    def request(self, method, url, **kwargs):
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.timeout_s
-        return super().request(method, url, **kwargs)
+        return super().request(method, url, *args, **kwargs)
 
 
 def x_client(bearer_token: str, timeout_s: float = 10.0) -> tweepy.Client:
@@ -312,8 +314,8 @@ class XMonitor:
                     )
                 )
                 continue
-            user = users.get(tweet.author_id)
-            handle = f"@{user.username}" if user else f"user:{tweet.author_id}"
+            author = users.get(tweet.author_id)
+            handle = f"@{author.username}" if author else f"user:{tweet.author_id}"
             out.append(
                 Message(
                     source="x",
@@ -322,9 +324,9 @@ class XMonitor:
                     text=unescape(self._full_text(tweet, referenced, users)),
                     channel="search",
                     author=handle,
-                    reach=int((user.public_metrics or {}).get("followers_count", 0)) if user else 0,
+                    reach=int((author.public_metrics or {}).get("followers_count", 0)) if author else 0,
                     lang=tweet.lang,
-                    url=f"https://x.com/{user.username if user else 'i'}/status/{tweet.id}",
+                    url=f"https://x.com/{author.username if author else 'i'}/status/{tweet.id}",
                 )
             )
         return out, bad
@@ -335,7 +337,8 @@ class XMonitor:
             note = raw.get("note_tweet")
             if isinstance(note, dict) and isinstance(note.get("text"), str):
                 return note["text"]
-            return raw.get("text") if isinstance(raw.get("text"), str) else ""
+            text = raw.get("text")
+            return text if isinstance(text, str) else ""
 
         def who(raw: dict) -> str:
             user = users.get(str(raw.get("author_id", "")))

@@ -196,9 +196,13 @@ st.dataframe(
 mark_col, miss_col = st.columns(2)
 with mark_col, st.form("alert_feedback"):
     labels = {r.id: f"{display_time(r.at, zone)} · {LEVELS[r.new_level].upper()} ({r.reason})" for r in raised}
-    alert_id = st.selectbox("Alert", list(labels), format_func=labels.get, key="feedback_alert")
+    alert_id = st.selectbox("Alert", list(labels), format_func=lambda i: labels[i], key="feedback_alert")
     verdict = st.radio(
-        "Verdict", list(feedback.VERDICTS), format_func=feedback.VERDICTS.get, horizontal=True, key="feedback_verdict"
+        "Verdict",
+        list(feedback.VERDICTS),
+        format_func=lambda v: feedback.VERDICTS[v],
+        horizontal=True,
+        key="feedback_verdict",
     )
     note = st.text_input("Note (optional)", key="feedback_note")
     mark = st.form_submit_button("Record the verdict", **gate(actor, Permission.ALERT_FEEDBACK, disabled=not labels))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import datetime
+from typing import Any, Iterable, cast
 
 import pandas as pd
 import streamlit as st
@@ -79,7 +80,7 @@ else:
 
 st.subheader("Questions and answers")
 shown = rec.entries if editor else rec.approved()
-for entry in shown.itertuples():
+for entry in cast(Iterable[Any], shown.itertuples()):  # rows: the columns as attributes
     with st.container(border=True):
         st.text(plain(f"Q: {entry.question}"))
         st.text(plain(f"A: {entry.answer or '(no answer yet)'}"))
@@ -242,17 +243,18 @@ st.dataframe(
     width="stretch",
 )
 if len(h):
+    changes = h.to_dict("index")
     pick = st.selectbox(
         "Show the change",
         h.index.tolist()[::-1],
         key="history_pick",
         format_func=lambda i: (
-            f"{display_time(h.loc[i, 'at'], zone, '%H:%M:%S')} {one_line(h.loc[i, 'who'], 80)} "
-            f"{h.loc[i, 'action']} {h.loc[i, 'kind']}"
+            f"{display_time(changes[i]['at'], zone, '%H:%M:%S')} {one_line(changes[i]['who'], 80)} "
+            f"{changes[i]['action']} {changes[i]['kind']}"
         ),
     )
     st.dataframe(
-        clean_frame(faq.side_by_side(json.loads(h.loc[pick, "changes"]), zone)),
+        clean_frame(faq.side_by_side(json.loads(changes[pick]["changes"]), zone)),
         hide_index=True,
         width="stretch",
         column_config={side: st.column_config.TextColumn(width="large") for side in ("before", "after")},

@@ -16,16 +16,16 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from access.roles import NotAllowed, Permission
+from access.service import correct_labels, triage, undo_triage
+from model.score import LABELS
 from pages.common.exports import drill_frame, export_name
 from pages.common.frame import app_context, current_actor
 from pages.common.selection import PinnedList
 from pages.common.text import csv_safe, md_escape, one_line, plain
 from pages.common.timefmt import display_time, time_header, viewer_zone
 from pages.common.widgets import gate, selectable_table
-from sentiment.engine import LABELS
 from settings.registry import internal_sources
 from store import mentions, queries
-from store.corrections import correct
 
 ctx = app_context()
 actor = current_actor()
@@ -210,18 +210,21 @@ def mentions_view() -> None:
         list(mentions.DECISIONS),
         index=None,
         placeholder="Choose a decision",
-        format_func=mentions.DECISIONS.get,
+        format_func=lambda d: mentions.DECISIONS[d],
         key="m_decision",
     )
     owner = a2.text_input("Owner", key="m_owner")
     note = a3.text_input("Note", key="m_note")
-    if a4.button(
-        f"Triage {len(selected)}",
-        key="m_apply_triage",
-        **gate(actor, Permission.TRIAGE, not selected or decision is None),
+    if (
+        a4.button(
+            f"Triage {len(selected)}",
+            key="m_apply_triage",
+            **gate(actor, Permission.TRIAGE, not selected or decision is None),
+        )
+        and decision is not None
     ):
         try:
-            done = mentions.decide(ctx.db, selected, decision, owner.strip(), note.strip(), actor, time.time())
+            done = triage(ctx.db, selected, decision, owner.strip(), note.strip(), actor, time.time())
         except (NotAllowed, ValueError) as exc:
             st.error(md_escape(str(exc), 600))
         else:
@@ -234,26 +237,26 @@ def mentions_view() -> None:
         f"Correct {len(selected)}", key="m_apply_label", **gate(actor, Permission.CORRECT_LABELS, not selected)
     ):
         try:
-            changed = correct(ctx.db, selected, new_label, actor, time.time())
+            changed = correct_labels(ctx.db, selected, new_label, actor, time.time())
         except NotAllowed as exc:
             st.error(md_escape(str(exc), 600))
         else:
             st.session_state["m_flash"] = f"{changed} mention(s) labelled {new_label}"
             pinned.clear()
             rerun_view()
-    last = mentions.last_action(ctx.db, actor) if actor.may(Permission.TRIAGE) else None
+    last = mentions.last_action(ctx.db, actor.name) if actor.may(Permission.TRIAGE) else None
     if last is not None and b3.button(
         f"Undo my last triage ({len(last.ids)} mention(s) set to {mentions.DECISIONS[last.decision]} at "
         f"{display_time(last.at, zone, '%H:%M:%S')})",
         key="m_undo",
     ):
         try:
-            restored, skipped = mentions.undo_last(ctx.db, actor, time.time())
+            restored, skipped = undo_triage(ctx.db, actor, time.time())
         except (NotAllowed, ValueError) as exc:
             st.error(md_escape(str(exc), 600))
         else:
-            kept = f"; {skipped} triaged again by someone since, left as they are" if skipped else ""
-            st.session_state["m_flash"] = f"Undone: {restored} mention(s) back to their previous triage{kept}"
+            left = f"; {skipped} triaged again by someone since, left as they are" if skipped else ""
+            st.session_state["m_flash"] = f"Undone: {restored} mention(s) back to their previous triage{left}"
             pinned.clear()
             rerun_view()
     if selected and decision is None:

@@ -328,10 +328,12 @@ else:
     )
     selected = [int(listing["id"].iloc[i]) for i in selectable_table(table, "posts_table", ("post", "risk"))]
     c1, c2, c3 = st.columns([1, 2, 1])
-    action = c1.selectbox("Action", list(ACTIONS), format_func=ACTIONS.get, key="bulk_action")
+    action = c1.selectbox("Action", list(ACTIONS), format_func=lambda a: ACTIONS[a], key="bulk_action")
     why = c2.text_input("Reason (recorded)", key="bulk_reason")
     needed = Permission.PUBLISH_NOW if action == "publish_now" else Permission.EDIT_POSTS
-    if c3.button(f"Apply to {len(selected)} selected", key="bulk_apply", **gate(actor, needed, not selected)):
+    if c3.button(f"Apply to {len(selected)} selected", key="bulk_apply", **gate(actor, needed, not selected)) and (
+        action is not None
+    ):
         try:
             changed = posts.act(ctx.db, selected, action, actor, time.time(), why.strip())
         except NotAllowed as exc:
@@ -343,14 +345,12 @@ else:
     editable = listing[listing["status"].isin(posts.OPEN)]
     if len(editable):
         with st.expander("Edit or reschedule a post"):
+            by_id = editable.set_index("id").to_dict("index")
             choice = st.selectbox(
                 "Post",
                 editable["id"].tolist(),
                 key="edit_id",
-                format_func=lambda i: (
-                    f"#{i} · {local(editable.set_index('id').loc[i, 'scheduled_at'])} · "
-                    + one_line(editable.set_index("id").loc[i, "text"], 60)
-                ),
+                format_func=lambda i: f"#{i} · {local(by_id[i]['scheduled_at'])} · " + one_line(by_id[i]["text"], 60),
             )
             row = editable.set_index("id").loc[choice]
             when = datetime.fromtimestamp(row["scheduled_at"], tz=timezone.utc).astimezone(zone)

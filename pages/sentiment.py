@@ -9,15 +9,15 @@ import pandas as pd
 import streamlit as st
 
 from access.roles import NotAllowed, Permission
+from access.service import correct_labels
+from model.score import LABELS, UNSCORED_LANGUAGE
 from pages.common.frame import app_context, current_actor
 from pages.common.selection import PinnedList
 from pages.common.text import clean_frame, md_escape, one_line
 from pages.common.timefmt import display_time, time_header, viewer_zone
 from pages.common.widgets import gate, selectable_table
-from sentiment.engine import LABELS, UNSCORED_LANGUAGE
 from settings.registry import internal_sources
 from store import engine_versions, queries, runners
-from store.corrections import correct
 
 ctx = app_context()
 actor = current_actor()
@@ -136,7 +136,7 @@ if a3.button(
     pressed = "remove"
 if pressed:
     try:
-        changed = correct(ctx.db, selected, new_or_none[pressed], actor, time.time())
+        changed = correct_labels(ctx.db, selected, new_or_none[pressed], actor, time.time())
     except NotAllowed as exc:
         st.error(md_escape(str(exc), 600))
     else:

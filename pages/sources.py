@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any, Iterable, cast
 
 import pandas as pd
 import streamlit as st
@@ -81,7 +82,7 @@ if health.empty:
     )
 else:
     rows = []
-    for row in health.itertuples():
+    for row in cast(Iterable[Any], health.itertuples()):  # rows: the columns as attributes
         counts_today = row.today == today
         reads = int(row.today_reads) if counts_today else 0
         rows.append(
@@ -142,7 +143,7 @@ else:
         width="stretch",
     )
     st.markdown(f"**The latest {LATEST_QUARANTINED}**")
-    for item in quarantine.latest(ctx.db, LATEST_QUARANTINED).itertuples():
+    for item in cast(Iterable[Any], quarantine.latest(ctx.db, LATEST_QUARANTINED).itertuples()):
         with st.container(border=True):
             # Everything here came from outside: plain text elements only, never Markdown.
             st.text(

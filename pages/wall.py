@@ -20,6 +20,7 @@ import streamlit as st
 from access.roles import Permission
 from crisis.levels import LEVELS
 from crisis.snapshot import wall_snapshot
+from model.score import UNSCORED_LANGUAGE
 from pages.common import engine_status
 from pages.common.frame import app_context, kiosk
 from pages.common.kiosk import OKABE_ITO
@@ -35,7 +36,6 @@ from pages.common.wall_text import (
     own_accounts,
 )
 from pages.common.widgets import narratives_table
-from sentiment.engine import UNSCORED_LANGUAGE
 from store.health import describe, store_errors
 from store.health import health as store_health
 

@@ -158,7 +158,8 @@ def parse(data: bytes | str, default_zone: str, who: str, now: float, max_rows: 
         problems += [f"line 1: unknown column {c!r} (known: {', '.join(KNOWN)})" for c in unknown]
         problems += [f"line 1: column {c!r} appears {header.count(c)} times" for c in twice]
         raise CsvImportError(problems)
-    posts, problems = [], []
+    posts: list[NewPost] = []
+    problems = []
     line = reader.line_num + 1  # where the next record starts
     while True:
         try:

@@ -63,9 +63,11 @@ def _read(conn: sa.Connection, *, lock: bool = False) -> PauseState:
     return PauseState(True, row.paused_by, row.paused_reason, row.paused_at, row.resume_at, row.pause_id)
 
 
-def state(db: sa.Engine | sa.Connection) -> PauseState:
+def state(db: sa.Engine | sa.Connection, *, lock: bool = False) -> PauseState:
+    """The switch as it is. `lock` (inside a write on a Connection): the row stays
+    locked until the transaction ends, so a pause waits for it (PostgreSQL)."""
     if isinstance(db, sa.Connection):
-        return _read(db)
+        return _read(db, lock=lock)
     with db.connect() as conn:
         return _read(conn)
 

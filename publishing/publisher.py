@@ -33,12 +33,11 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from publishing.channels import Channel, SendError, full_text
-from publishing.pause import ensure_switch, resume_in
+from publishing.pause import ensure_switch, resume_in, state
 from settings.redact import error_text
 from store.audit import record
 from store.connection import write
 from store.schema import crisis_state
-from store.schema import publishing_state as ps
 from store.schema import scheduled_posts as sp
 
 log = logging.getLogger("crisisdesk.publisher")
@@ -81,11 +80,11 @@ class Publisher:
         now = self.clock()
         with write(self.db) as conn:
             ensure_switch(conn)
-            switch = conn.execute(sa.select(ps).where(ps.c.id == 1).with_for_update()).one()
+            switch = state(conn, lock=True)
             if switch.paused:
                 if switch.resume_at is None or switch.resume_at > now:
                     return []
-                resume_in(conn, "automatic resume", f"resume time set by {switch.paused_by}", now)
+                resume_in(conn, "automatic resume", f"resume time set by {switch.by}", now)
             self._tidy(conn, now)
             if self.auto_hold:
                 self._hold_in_crisis(conn, now)  # what is left due was released by a person during the crisis

@@ -142,7 +142,8 @@ def reach(rng: random.Random) -> int:
 
 def arrivals(rng: random.Random, start: float, end: float, rate_per_min) -> list[float]:
     """Poisson arrivals with a time-varying rate (thinning)."""
-    out, t, peak = [], start, max(rate_per_min(x) for x in range(int(start), int(end), 30)) or 1e-9
+    out: list[float] = []
+    t, peak = start, max(rate_per_min(x) for x in range(int(start), int(end), 30)) or 1e-9
     while True:
         t += rng.expovariate(peak / 60)
         if t >= end:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
+from typing import Sequence
 
 _PREFIX = [
     "Brindle",
@@ -400,7 +401,7 @@ def _typo(rng: random.Random, text: str) -> str:
     return " ".join(words)
 
 
-def dress(rng: random.Random, text: str, co: Company, *, replies: bool = True, tags: list[str] = ()) -> str:
+def dress(rng: random.Random, text: str, co: Company, *, replies: bool = True, tags: Sequence[str] = ()) -> str:
     """Vary one filled template: a reply prefix, a hashtag, casing, a typo, punctuation."""
     if replies and rng.random() < 0.18:
         text = f"{handle(rng)} {text}" if rng.random() < 0.6 else f"{co.handle} {text}"
@@ -446,7 +447,8 @@ def arrivals(rng: random.Random, start: float, end: float, rate_per_min) -> list
     if end <= start:
         return []
     peak = max(rate_per_min(x) for x in _grid(start, end)) or 1e-9
-    out, t = [], start
+    out: list[float] = []
+    t = start
     while True:
         t += rng.expovariate(peak / 60)
         if t >= end:

@@ -1,5 +1,1 @@
-"""Sentiment engines behind one small interface (see sentiment.engine)."""
-
-from sentiment.engine import LABELS, UNSCORED_LANGUAGE, Engine, Score
-
-__all__ = ["LABELS", "UNSCORED_LANGUAGE", "Engine", "Score"]
+"""Sentiment engines behind one small interface (see sentiment.engine; the labels and Score are in model.score)."""

@@ -15,7 +15,7 @@ from typing import Sequence
 
 import numpy as np
 
-from sentiment.engine import Score
+from model.score import Score
 from sentiment.finetuned_model import FINETUNED_DIR, load_finetuned, load_tokenizer
 from sentiment.heads import active_head
 from sentiment.minilm import probs_to_score

@@ -17,7 +17,7 @@ import json
 from importlib.metadata import version as package_version
 from pathlib import Path
 
-from sentiment.engine import LABELS
+from model.score import LABELS
 
 FINETUNED_DIR = Path(__file__).resolve().with_name("finetuned")
 DELTA_NAME = "delta.safetensors"

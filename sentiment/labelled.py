@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sentiment.engine import LABELS
+from model.score import LABELS
 
 
 class LabelledFileError(ValueError):

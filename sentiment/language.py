@@ -22,7 +22,8 @@ import threading
 from importlib.metadata import version as package_version
 from typing import Sequence
 
-from sentiment.engine import UNSCORED_LANGUAGE, Engine, Score
+from model.score import UNSCORED_LANGUAGE, Score
+from sentiment.engine import Engine
 
 log = logging.getLogger("crisisdesk.sentiment")
 

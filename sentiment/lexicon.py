@@ -7,7 +7,7 @@ from typing import Sequence
 
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from sentiment.engine import Score
+from model.score import Score
 
 # The thresholds VADER's authors recommend for its compound score.
 NEGATIVE_BELOW = -0.05

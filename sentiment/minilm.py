@@ -21,7 +21,7 @@ from typing import Sequence
 
 import numpy as np
 
-from sentiment.engine import LABELS, Score
+from model.score import LABELS, Score
 from sentiment.preprocess import for_model
 
 log = logging.getLogger("crisisdesk.sentiment")

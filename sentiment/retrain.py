@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sentiment.engine import LABELS
+from model.score import LABELS
 from sentiment.heads import activate, save_head
 from sentiment.runtime import Head
 
@@ -177,7 +177,7 @@ def rescore_for_settings(settings, db, actor, days: float) -> int:
     """Rescore the last `days` days with the engine the settings load now."""
     from access.roles import Permission, require
     from sentiment.loader import load_engine
-    from store.rescore import rescore_recent
+    from sentiment.rescore import rescore_recent
 
     require(actor, Permission.RETRAIN_ENGINE)  # before loading an engine
     return rescore_recent(db, load_engine(settings).engine, actor, days, time.time())
@@ -198,10 +198,12 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 2
     from sentiment.finetuned import FineTunedEngine
-    from worker.service import open_store
+    from store.connection import connect, database_url
+    from store.migrate import upgrade
 
     cfg = settings.sentiment
-    db = open_store(settings)
+    db = connect(database_url(settings))
+    upgrade(db)
     engine = FineTunedEngine(cache_dir=settings.data_dir, runtime=cfg.runtime, threads=cfg.threads)
     base = base_data(args.base, args.base_limit, args.seed)
     result = retrain(engine, db, base, who="cli", now=time.time(), seed=args.seed)
@@ -215,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"switched={str(result.switched).lower()} version={result.new_version}")
     if result.switched and args.rescore_days:
         from sentiment.loader import load_engine
-        from store.rescore import rescore
+        from sentiment.rescore import rescore
 
         since = int(time.time() - args.rescore_days * 86400)
         done = rescore(db, load_engine(settings).engine, since=since)

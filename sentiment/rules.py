@@ -11,7 +11,8 @@ import hashlib
 import re
 from typing import Mapping, Sequence
 
-from sentiment.engine import LABELS, Engine, Score
+from model.score import LABELS, Score
+from sentiment.engine import Engine
 
 _POLARITY = {"negative": -1.0, "neutral": 0.0, "positive": 1.0}
 

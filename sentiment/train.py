@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sentiment.engine import LABELS
+from model.score import LABELS
 from sentiment.finetuned_model import FINETUNED_DIR, base_version, build_classifier, load_tokenizer, save_delta
 from sentiment.labelled import read_labelled
 from sentiment.preprocess import for_model

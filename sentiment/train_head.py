@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sentiment.engine import LABELS
+from model.score import LABELS
 from sentiment.labelled import read_labelled
 from sentiment.minilm import HEAD_PATH, MiniLMEncoder, features
 
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     scaler = StandardScaler().fit(x_train)
     xs_train, xs_val = scaler.transform(x_train), scaler.transform(x_val)
 
-    best = None
+    best: tuple[float, float, LogisticRegression] | None = None
     for c in C_GRID:
         model = LogisticRegression(C=c, class_weight="balanced", max_iter=3000, random_state=SEED)
         model.fit(xs_train, y_train)
@@ -80,6 +80,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"C={c} val_macro_recall={score:.4f}", flush=True)
         if best is None or score > best[0]:
             best = (score, c, model)
+    assert best is not None, "C_GRID is empty"
     score, c, model = best
     head = {
         "classes": list(LABELS),

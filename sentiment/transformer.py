@@ -27,8 +27,8 @@ from typing import Sequence
 
 import numpy as np
 
+from model.score import LABELS, Score
 from sentiment.device import choose_device
-from sentiment.engine import LABELS, Score
 from sentiment.preprocess import for_model
 
 log = logging.getLogger("crisisdesk.sentiment")

@@ -131,10 +131,6 @@ def internal_sources() -> tuple[str, ...]:
     return tuple(sorted({k.message_source for k in KINDS.values() if k.internal and k.message_source}))
 
 
-def is_internal(message_source: str) -> bool:
-    return message_source in internal_sources()
-
-
 def kind_of_monitor(monitor_name: str) -> SourceKind | None:
     """The kind behind a monitor name ("slack", "feed:ledger", "drill"), or None."""
     if monitor_name in KINDS and not KINDS[monitor_name].monitor_prefix:

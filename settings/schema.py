@@ -10,10 +10,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from access.roles import PERSON_ROLES
+from model.roles import PersonRole
 
 ROOT = Path(__file__).resolve().parent.parent
-PersonRole = Literal[PERSON_ROLES]  # access.roles: the roles config.toml may give a person
 
 
 class _Section(BaseModel):

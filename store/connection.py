@@ -111,7 +111,3 @@ def serialize(conn: sa.Connection, name: str) -> None:
     only write lock (BEGIN IMMEDIATE)."""
     if conn.dialect.name == "postgresql":
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:name))"), {"name": name})
-
-
-def is_sqlite(db: sa.Engine | sa.Connection) -> bool:
-    return db.dialect.name == "sqlite"

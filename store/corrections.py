@@ -7,8 +7,7 @@ from typing import Sequence
 
 import sqlalchemy as sa
 
-from access.roles import Actor, Permission, require
-from sentiment.engine import LABELS
+from model.score import LABELS
 from store.audit import record
 from store.connection import write
 from store.ingest import add_to_rollups
@@ -26,13 +25,17 @@ ROLLUP_COLUMNS = (
 )
 
 
-def correct(db: sa.Engine, message_ids: Sequence[int], label: str | None, by: Actor, now: float) -> int:
+def check_label(label: str) -> None:
+    """Raise ValueError unless `label` is one a person may give a message."""
+    if label not in LABELS:
+        raise ValueError(f"label must be one of {LABELS} or None, got {label!r}")
+
+
+def correct(db: sa.Engine, message_ids: Sequence[int], label: str | None, who: str, now: float) -> int:
     """Set (or with label None remove) the human label of these messages.
     Returns how many messages changed; the others already had that label."""
-    if label is not None and label not in LABELS:
-        raise ValueError(f"label must be one of {LABELS} or None, got {label!r}")
-    require(by, Permission.CORRECT_LABELS)
-    who = by.name
+    if label is not None:
+        check_label(label)
     ids = sorted(set(int(i) for i in message_ids))
     changed = 0
     with write(db) as conn:

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import sqlalchemy as sa
 
-from sentiment.engine import LABELS
+from model.score import LABELS
 from store.audit import record
 from store.connection import write
 from store.schema import engine_versions, messages

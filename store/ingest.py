@@ -9,17 +9,15 @@ same transaction, so they always agree with the messages table.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from sentiment.engine import Score
+from model.message import Message
+from model.score import Score
 from store.schema import UNSCORED, messages, rollups_minute
 from store.timeconv import minute_of, to_epoch
-
-if TYPE_CHECKING:  # store/ never imports monitors/ or worker/ at run time
-    from monitors.base import Message
 
 
 def dialect_insert(conn: sa.Connection, table: sa.Table):
@@ -45,7 +43,7 @@ def store_messages(
     rows: dict[tuple[str, str], dict] = {}
     for message, score in zip(batch, scores):
         decided_by = (score.engine or engine) if score is not None else None
-        scored = decided_by is not None
+        kept = score if decided_by is not None else None  # a score without an engine to name is not kept
         rows.setdefault(
             (message.source, message.external_id),
             {
@@ -59,10 +57,10 @@ def store_messages(
                 "text": message.text,
                 "created_at": to_epoch(message.created_at),
                 "ingested_at": int(now),
-                "label": score.label if scored else None,
-                "score": score.score if scored else None,
-                "engine": decided_by[0] if scored else None,
-                "engine_version": decided_by[1] if scored else None,
+                "label": kept.label if kept else None,
+                "score": kept.score if kept else None,
+                "engine": decided_by[0] if decided_by else None,
+                "engine_version": decided_by[1] if decided_by else None,
             },
         )
     if not rows:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import pandas as pd
 import sqlalchemy as sa
 
-from access.roles import Actor, NotAllowed, Permission, require
 from settings.registry import internal_sources
 from store.audit import record
 from store.connection import write
@@ -65,7 +65,7 @@ def count(db: sa.Engine, filters: MentionFilter) -> int:
     """How many mentions match (the join to triage only when filtering on it)."""
     source = messages.outerjoin(triage, triage.c.message_id == m.id) if filters.decisions else messages
     with db.connect() as conn:
-        return conn.execute(sa.select(sa.func.count()).select_from(source).where(*filters.where())).scalar()
+        return conn.execute(sa.select(sa.func.count()).select_from(source).where(*filters.where())).scalar_one()
 
 
 def page(
@@ -108,11 +108,21 @@ BATCH = "mention.triage_batch"  # one audit entry per triage action: what each m
 UNDO = "mention.triage_undo"
 
 
-def decide(db: sa.Engine, message_ids: list[int], decision: str, owner: str, note: str, by: Actor, now: float) -> int:
-    """Triage exactly these messages. An internal message is refused for a role
-    that may not read internal text (it was never shown to them)."""
-    require(by, Permission.TRIAGE)
-    who = by.name
+def internal_among(db: sa.Engine, message_ids: Sequence[int]) -> list[int]:
+    """Which of these messages came from an internal source (Slack, Teams)."""
+    ids = sorted({int(i) for i in message_ids})
+    if not ids:
+        return []
+    with db.connect() as conn:
+        found = conn.execute(sa.select(m.id, m.source).where(m.id.in_(ids))).all()
+    internal = internal_sources()
+    return [row.id for row in found if row.source in internal]
+
+
+def decide(
+    db: sa.Engine, message_ids: Sequence[int], decision: str, owner: str, note: str, who: str, now: float
+) -> int:
+    """Triage exactly these messages for `who` (who may: access.service.triage decides)."""
     if decision not in DECISIONS:
         raise ValueError(f"decision must be one of {list(DECISIONS)}, got {decision!r}")
     ids = sorted({int(i) for i in message_ids})
@@ -123,13 +133,6 @@ def decide(db: sa.Engine, message_ids: list[int], decision: str, owner: str, not
         missing = [i for i in ids if i not in found]
         if missing:
             raise ValueError(f"no such message(s): {missing[:10]}; nothing was triaged")
-        if not by.reads_internal_text:
-            hidden = [i for i in ids if found[i] in internal_sources()]
-            if hidden:
-                raise NotAllowed(
-                    f"{len(hidden)} internal message(s) are not shown to your role and cannot be triaged by you; "
-                    "nothing was triaged"
-                )
         t = triage.c
         before = {
             row.message_id: {
@@ -184,14 +187,14 @@ class TriageAction:
 UNDO_WINDOW_S = 86400  # how far back undo looks (the audit log's time index keeps the look-up short)
 
 
-def last_action(db: sa.Engine, by: Actor, now: float | None = None) -> TriageAction | None:
+def last_action(db: sa.Engine, who: str, now: float | None = None) -> TriageAction | None:
     """This person's latest triage action of the last day not yet undone (None when there is none)."""
     a = audit_log.c
     since = (time.time() if now is None else now) - UNDO_WINDOW_S
     with db.connect() as conn:
         rows = conn.execute(
             sa.select(a.id, a.at, a.action, a.details)
-            .where(a.at >= since, a.who == by.name, a.action.in_([BATCH, UNDO]))
+            .where(a.at >= since, a.who == who, a.action.in_([BATCH, UNDO]))
             .order_by(a.id.desc())
             .limit(200)
         ).all()
@@ -207,12 +210,11 @@ def last_action(db: sa.Engine, by: Actor, now: float | None = None) -> TriageAct
     return None
 
 
-def undo_last(db: sa.Engine, by: Actor, now: float) -> tuple[int, int]:
+def undo_last(db: sa.Engine, who: str, now: float) -> tuple[int, int]:
     """Put back what this person's last triage action replaced. A message
     someone triaged again since keeps that newer decision (skipped).
     Returns (restored, skipped); audited."""
-    require(by, Permission.TRIAGE)
-    action = last_action(db, by, now)
+    action = last_action(db, who, now)
     if action is None:
         raise ValueError("you have no triage action to undo")
     t = triage.c
@@ -223,7 +225,7 @@ def undo_last(db: sa.Engine, by: Actor, now: float) -> tuple[int, int]:
         }
         for i in action.ids:
             row = now_rows.get(i)
-            if row is None or row.who != by.name or row.at != action.at or row.decision != action.decision:
+            if row is None or row.who != who or row.at != action.at or row.decision != action.decision:
                 skipped.append(i)
                 continue
             previous = action.before.get(str(i))
@@ -234,7 +236,7 @@ def undo_last(db: sa.Engine, by: Actor, now: float) -> tuple[int, int]:
             restored.append(i)
         record(
             conn,
-            by.name,
+            who,
             UNDO,
             now,
             f"{len(restored)} message(s)",

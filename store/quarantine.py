@@ -10,16 +10,14 @@ nothing.
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING, Sequence
+from typing import Sequence
 
 import pandas as pd
 import sqlalchemy as sa
 
+from model.message import Quarantined
 from store.ingest import dialect_insert
 from store.schema import quarantine as q
-
-if TYPE_CHECKING:  # store/ never imports monitors/ at run time
-    from monitors.base import Quarantined
 
 RAW_MAX_CHARS = 64 * 1024
 REASON_MAX_CHARS = 2000
@@ -31,18 +29,19 @@ def _digest(raw: str) -> str:
 
 def add(conn: sa.Connection, items: Sequence[Quarantined], now: float) -> int:
     """Store what is new in `items`; return how many rows were new."""
-    rows = {}
+    rows: dict[tuple[str, str, str], dict] = {}
     for item in items:
+        key = (item.source[:64], item.external_id[:200], _digest(item.raw))
         row = {
-            "source": item.source[:64],
-            "external_id": item.external_id[:200],
-            "digest": _digest(item.raw),
+            "source": key[0],
+            "external_id": key[1],
+            "digest": key[2],
             "raw": item.raw[:RAW_MAX_CHARS],
             "raw_chars": len(item.raw),
             "reason": item.reason[:REASON_MAX_CHARS] or "no reason given",
             "at": now,
         }
-        rows.setdefault((row["source"], row["external_id"], row["digest"]), row)
+        rows.setdefault(key, row)
     if not rows:
         return 0
     stmt = (

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
-from sentiment.engine import LABELS, UNSCORED_LANGUAGE
+from model.score import LABELS, UNSCORED_LANGUAGE
 from settings.registry import internal_sources
 from store.schema import alerts, label_corrections, messages, rollups_minute, source_state
 
@@ -161,7 +161,7 @@ def recent_corrections(db: sa.Engine, limit: int = 50, internal_text: bool = Fal
     """The newest corrections with the message's text (internal messages' text
     only with `internal_text`)."""
     c = label_corrections.c
-    text = messages.c.text
+    text: sa.ColumnElement[str] = messages.c.text
     if not internal_text:
         text = sa.case((messages.c.source.in_(internal_sources()), "(internal message)"), else_=messages.c.text)
     stmt = (
@@ -174,7 +174,7 @@ def recent_corrections(db: sa.Engine, limit: int = 50, internal_text: bool = Fal
         return pd.DataFrame(conn.execute(stmt).all(), columns=list(stmt.selected_columns.keys()))
 
 
-def recent_alerts(db: sa.Engine, limit: int = 50) -> list:
+def recent_alerts(db: sa.Engine, limit: int = 50) -> list[sa.Row]:
     """Level changes and digests, newest first."""
     a = alerts.c
     stmt = (
@@ -183,7 +183,7 @@ def recent_alerts(db: sa.Engine, limit: int = 50) -> list:
         .limit(limit)
     )
     with db.connect() as conn:
-        return conn.execute(stmt).all()
+        return list(conn.execute(stmt).all())
 
 
 def top_negative(

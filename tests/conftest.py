@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from monitors.base import Message
+from model.message import Message
 from settings import load_settings
 from store.connection import connect
 from store.migrate import upgrade

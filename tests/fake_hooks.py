@@ -9,6 +9,7 @@ import socket
 import time
 import warnings
 from email import message_from_bytes, policy
+from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
@@ -70,7 +71,9 @@ class FakeSmtp:
             ok = users is not None and users.get(auth_data.login.decode()) == auth_data.password.decode()
             return AuthResult(success=ok, handled=False)
 
-        kwargs = {"authenticator": authenticator, "auth_require_tls": False, "auth_required": True} if users else {}
+        kwargs: dict[str, Any] = (
+            {"authenticator": authenticator, "auth_require_tls": False, "auth_required": True} if users else {}
+        )
         self.port = free_port()
         with warnings.catch_warnings():  # AUTH without TLS: on loopback, in a test, on purpose
             warnings.simplefilter("ignore", UserWarning)

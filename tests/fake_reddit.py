@@ -105,7 +105,7 @@ class FakeReddit(FakeHTTP):
             if auth != f"Basic {expected}":
                 return self.send(handler, 401, {"message": "Unauthorized", "error": 401})
             grant = form.get("grant_type")
-            if grant == "password" and self.users.get(form.get("username")) != form.get("password"):
+            if grant == "password" and self.users.get(form.get("username", "")) != form.get("password"):
                 return self.send(handler, 200, {"error": "invalid_grant"})
             token = f"tok-{len(self.tokens)}-{time.monotonic_ns()}"
             self.tokens.add(token)

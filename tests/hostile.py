@@ -18,15 +18,16 @@ from pathlib import Path
 import sqlalchemy as sa
 from markdown_it import MarkdownIt
 
+from access import service
 from crisis import narrative_store
 from crisis.detector import Detector
 from crisis.presets import PRESETS
 from incidents import faq, key_accounts, team
-from monitors.base import Message
+from model.message import Message
+from model.score import Score
 from publishing import pause, posts
-from sentiment.engine import Score
 from settings.registry import internal_sources
-from store import mentions, sources
+from store import sources
 from store.connection import write
 from store.ingest import store_messages
 from tests.actors import ANA
@@ -132,7 +133,7 @@ def seed(db: sa.Engine, now: float | None = None) -> None:
     # As the runner does after storing: the corpus becomes narratives (every external source's posts).
     external = [m for m in batch if m.source not in internal_sources()]
     assert narrative_store.observe(db, batch, [Score("negative", 0.9)] * len(batch), None, now) == len(external)
-    mentions.decide(db, ids[:3], "monitor", NAME, CORPUS[0], ANA, now)
+    service.triage(db, ids[:3], "monitor", NAME, CORPUS[0], ANA, now)
     for text in CORPUS[:4]:
         posts.create(
             db,

@@ -9,22 +9,21 @@ from datetime import datetime, timezone
 import pytest
 import sqlalchemy as sa
 
-from access import policy
-from access.roles import PERSON_ROLES, ROLES, Actor, NotAllowed, Permission, require
+from access import policy, service
+from access.roles import Actor, NotAllowed, Permission, require
 from crisis import feedback
 from crisis.detector import Detector
 from crisis.presets import PRESETS
 from incidents import faq, key_accounts, team
+from model.roles import PERSON_ROLES, ROLES
+from model.score import Score
 from publishing import pause, posts, proposals
 from publishing.csv_import import import_csv
-from sentiment.engine import Score
 from sentiment.lexicon import VaderEngine
+from sentiment.rescore import rescore_recent
 from settings.schema import AccessSettings
-from store import mentions
 from store.connection import write
-from store.corrections import correct
 from store.ingest import store_messages
-from store.rescore import rescore_recent
 from store.schema import alerts, audit_log, drill_log
 from tests.conftest import message
 from worker.service import start_drill
@@ -112,8 +111,11 @@ CASES = {
         Permission.DISMISS_HOLD,
         lambda db, w, by: proposals.dismiss(db, w.proposal, by, "unrelated to the crisis", T, seen_version=1),
     ),
-    "triage": (Permission.TRIAGE, lambda db, w, by: mentions.decide(db, [w.message], "monitor", "", "", by, T)),
-    "correct a label": (Permission.CORRECT_LABELS, lambda db, w, by: correct(db, [w.message], "neutral", by, T)),
+    "triage": (Permission.TRIAGE, lambda db, w, by: service.triage(db, [w.message], "monitor", "", "", by, T)),
+    "correct a label": (
+        Permission.CORRECT_LABELS,
+        lambda db, w, by: service.correct_labels(db, [w.message], "neutral", by, T),
+    ),
     "declare a crisis level": (
         Permission.SET_CRISIS_LEVEL,
         lambda db, w, by: Detector(db, PRESETS["medium"]).declare(by, "confirmed", T),

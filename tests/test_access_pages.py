@@ -11,9 +11,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from access import policy
+from model.score import Score
 from pages.common import signin
 from pages.common.frame import PAGES, pages_for
-from sentiment.engine import Score
 from store import audit
 from store.connection import write
 from store.ingest import store_messages

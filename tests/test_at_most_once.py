@@ -60,7 +60,7 @@ def add_posts(db, n: int, due: float = T0) -> list[int]:
     ]
     with write(db) as conn:
         conn.execute(sp.insert(), rows)
-        return conn.execute(sa.select(sp.c.id).order_by(sp.c.id)).scalars().all()
+        return list(conn.execute(sa.select(sp.c.id).order_by(sp.c.id)).scalars().all())
 
 
 def run_loops(db, channel, loops: int, until_empty=True) -> list[BaseException]:

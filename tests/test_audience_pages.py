@@ -120,8 +120,8 @@ def test_internal_pulse_shows_the_internal_watch_routed_to_internal_comms(drill_
 
     from crisis.detector import Detector, crisis_status
     from crisis.presets import PRESETS
-    from monitors.base import Message
-    from sentiment.engine import Score
+    from model.message import Message
+    from model.score import Score
     from store.connection import write
     from store.ingest import store_messages
     from worker.service import open_store

@@ -2,13 +2,13 @@
 
 import sqlalchemy as sa
 
-from sentiment.engine import Score
+from access import service
+from model.score import Score
+from sentiment.rescore import rescore
 from sentiment.rules import PhraseRules, RuledEngine
 from store import queries
 from store.connection import write
-from store.corrections import correct
 from store.ingest import store_messages
-from store.rescore import rescore
 from store.schema import label_corrections, messages, rollups_minute
 from tests.actors import ANA, BEN
 from tests.conftest import message
@@ -63,20 +63,22 @@ def effective_labels(db):
 def test_a_correction_wins_in_rollups_and_lists(db):
     ids = fill(db, ["good day", "bad day", "a day"])
     assert rollup_counts(db) == {"positive": 1, "negative": 1, "neutral": 1}
-    assert correct(db, [ids["0"]], "negative", ANA, now=T + 100) == 1
+    assert service.correct_labels(db, [ids["0"]], "negative", ANA, now=T + 100) == 1
     assert rollup_counts(db) == {"negative": 2, "neutral": 1}
     latest = queries.latest_messages(db, 10)
     assert latest.loc[latest["text"] == "good day", "label"].item() == "negative"
     # Removing the correction gives the engine's label back.
-    assert correct(db, [ids["0"]], None, ANA, now=T + 200) == 1
+    assert service.correct_labels(db, [ids["0"]], None, ANA, now=T + 200) == 1
     assert rollup_counts(db) == {"positive": 1, "negative": 1, "neutral": 1}
 
 
 def test_bulk_correction_counts_only_changes_and_keeps_history(db):
     ids = fill(db, ["good", "bad", "meh", "fine"])
-    assert correct(db, list(ids.values()), "neutral", ANA, now=T + 1) == 4
-    assert correct(db, list(ids.values()), "neutral", BEN, now=T + 2) == 0  # nothing changed, nothing recorded
-    assert correct(db, [ids["1"]], "negative", BEN, now=T + 3) == 1
+    assert service.correct_labels(db, list(ids.values()), "neutral", ANA, now=T + 1) == 4
+    assert (
+        service.correct_labels(db, list(ids.values()), "neutral", BEN, now=T + 2) == 0
+    )  # nothing changed, nothing recorded
+    assert service.correct_labels(db, [ids["1"]], "negative", BEN, now=T + 3) == 1
     assert rollup_counts(db) == {"neutral": 3, "negative": 1}
     with db.connect() as conn:
         history = conn.execute(sa.select(label_corrections).order_by(label_corrections.c.id)).all()
@@ -90,8 +92,8 @@ def test_bulk_correction_counts_only_changes_and_keeps_history(db):
 
 def test_agreement_on_corrected_messages(db):
     ids = fill(db, ["good", "good too", "bad", "plain", "plain too"])
-    correct(db, [ids["0"], ids["3"]], "positive", ANA, now=T)  # agrees on 0, not on 3 (neutral)
-    correct(db, [ids["2"]], "negative", ANA, now=T)  # agrees
+    service.correct_labels(db, [ids["0"], ids["3"]], "positive", ANA, now=T)  # agrees on 0, not on 3 (neutral)
+    service.correct_labels(db, [ids["2"]], "negative", ANA, now=T)  # agrees
     n, agreement, per_class = queries.correction_agreement(db)
     assert n == 3
     assert agreement == 2 / 3
@@ -103,7 +105,7 @@ def test_agreement_on_corrected_messages(db):
 
 def test_rescoring_updates_labels_and_rollups_but_not_corrections(db):
     ids = fill(db, ["good", "bad", "plain", "bad again"], scores=[Score("neutral", 0.0)] * 4)
-    correct(db, [ids["1"]], "positive", ANA, now=T)  # a person disagrees with any engine
+    service.correct_labels(db, [ids["1"]], "positive", ANA, now=T)  # a person disagrees with any engine
     engine = KeywordEngine("kw2", "2")
     seen = []
     assert rescore(db, engine, batch_size=3, progress=lambda done, total: seen.append((done, total))) == 4

@@ -7,8 +7,8 @@ import sqlalchemy as sa
 
 from crisis.detector import Detector, crisis_status
 from crisis.presets import PRESETS
-from monitors.base import Message
-from sentiment.engine import Score
+from model.message import Message
+from model.score import Score
 from store.connection import write
 from store.ingest import store_messages
 from store.schema import alerts

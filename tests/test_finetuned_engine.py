@@ -154,9 +154,9 @@ CORRECTED = generate(48, seed=11)
 @pytest.fixture
 def corrected_store(db):
     """48 stored customer-service posts, every one corrected by an editor to its true label."""
+    from access import service
     from access.roles import Actor
     from store.connection import write
-    from store.corrections import correct
     from store.ingest import store_messages
     from tests.conftest import message
 
@@ -171,14 +171,14 @@ def corrected_store(db):
     editor = Actor("ed", "editor")
     for label in ("negative", "neutral", "positive"):
         chosen = [ids[str(i)] for i, (truth, _) in enumerate(CORRECTED) if truth == label]
-        correct(db, chosen, label, editor, now)
+        service.correct_labels(db, chosen, label, editor, now)
     return db
 
 
 def test_retraining_switches_only_when_better_records_it_and_rescores(trained, tmp_path, corrected_store):
+    from sentiment.rescore import rescore
     from sentiment.retrain import retrain
     from store.engine_versions import accuracy_by_version, versions
-    from store.rescore import rescore
 
     out, _ = trained
     engine = FineTunedEngine(folder=out, cache_dir=tmp_path, runtime="torch", threads=1)

@@ -18,12 +18,12 @@ from access.roles import NotAllowed
 from bench.detection import T0, scored_messages
 from crisis.detector import Detector, crisis_status
 from crisis.presets import PRESETS
-from monitors.base import Message
+from model.message import Message
+from model.score import Score
 from publishing import proposals
 from publishing.channels import DryRunChannel
 from publishing.posts import NewPost, act, create
 from publishing.publisher import Publisher
-from sentiment.engine import Score
 from sentiment.lexicon import VaderEngine
 from settings.schema import AppSettings, PublishingSettings, Settings
 from store.audit import AuditFilter, search

@@ -256,7 +256,7 @@ class OneAtATime:
         self.calls = 0
 
     def score(self, texts):
-        from sentiment.engine import Score
+        from model.score import Score
 
         if not self.busy.acquire(blocking=False):
             raise RuntimeError("Already borrowed")

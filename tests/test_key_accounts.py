@@ -5,7 +5,7 @@ from streamlit.testing.v1 import AppTest
 
 from crisis.notify import slack_client
 from incidents import key_accounts
-from sentiment.engine import Score
+from model.score import Score
 from sentiment.lexicon import VaderEngine
 from store.connection import write
 from store.ingest import store_messages

@@ -4,13 +4,13 @@ negative share), and rescored once a multilingual model is here."""
 
 import pytest
 
-from sentiment.engine import UNSCORED_LANGUAGE
+from model.score import UNSCORED_LANGUAGE
 from sentiment.language import LanguageDetector, LanguageRoutedEngine
 from sentiment.lexicon import VaderEngine
+from sentiment.rescore import rescore
 from store.connection import write
 from store.ingest import store_messages
 from store.queries import label_totals
-from store.rescore import rescore
 from tests.conftest import message
 from tests.tiny_model import save_tiny_model
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from sentiment.engine import Score
+from model.score import Score
 from sentiment.lexicon import VaderEngine
 
 

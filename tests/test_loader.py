@@ -124,7 +124,7 @@ def test_auto_prefers_the_fine_tuned_engine_with_its_settings(settings_with, mon
 
 
 def test_languages_route_other_posts_and_say_where_they_go(settings_with):
-    from sentiment.engine import UNSCORED_LANGUAGE
+    from model.score import UNSCORED_LANGUAGE
 
     choice = load_engine(settings_with('engine = "vader"\nmultilingual_model = "someone/not-cached"\n', '["en"]'))
     assert choice.description == "VADER lexicon"

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from sentiment.engine import Score
+from model.score import Score
 from store.connection import write
 from store.ingest import store_messages
 from store.schema import messages, triage

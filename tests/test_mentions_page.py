@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from sentiment.engine import Score
+from model.score import Score
 from store.connection import write
 from store.ingest import store_messages
 from store.schema import messages, triage

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 from crisis import narrative_store as ns
 from crisis import narratives as nar
+from model.score import Score
 from monitors.base import PollResult
-from sentiment.engine import Score
 from store.connection import write
 from store.ingest import store_messages
 from store.schema import narrative_members, narratives

@@ -9,7 +9,8 @@ import time
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
-from monitors.base import Message, PollResult, Quarantined
+from model.message import Message, Quarantined
+from monitors.base import PollResult
 from sentiment.lexicon import VaderEngine
 from settings import load_settings
 from store import quarantine

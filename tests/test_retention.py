@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-from sentiment.engine import Score
+from model.score import Score
 from sentiment.lexicon import VaderEngine
 from store import queries
 from store.connection import write

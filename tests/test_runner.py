@@ -5,8 +5,8 @@ import threading
 import pytest
 import sqlalchemy as sa
 
+from model.score import Score
 from monitors.base import PollResult, SourceStopped
-from sentiment.engine import Score
 from store import queries
 from store.schema import messages, source_state
 from tests.conftest import message

@@ -13,6 +13,7 @@ import logging
 import time
 import urllib.parse
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -171,7 +172,7 @@ def test_the_mentions_export_is_neutralised(tmp_path):
 
 
 def brief(**overrides) -> Brief:
-    values = dict(
+    values: dict[str, Any] = dict(
         at=1_800_000_000,
         zone="UTC",
         level="crisis",

@@ -67,7 +67,7 @@ def test_no_runner_is_said_plainly(drill_config, monkeypatch):
 
 
 def test_corrections_hit_the_ticked_messages_while_new_ones_arrive(drill_config, monkeypatch):
-    from sentiment.engine import Score
+    from model.score import Score
     from store.connection import write
     from store.ingest import store_messages
     from tests.conftest import message

@@ -10,8 +10,8 @@ import time
 import pytest
 import sqlalchemy as sa
 
+from model.score import Score
 from monitors.slack import SlackMonitor, monitor_client
-from sentiment.engine import Score
 from store import sources
 from store.schema import messages
 from tests.fake_slack import FakeSlack, Workspace

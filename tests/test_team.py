@@ -91,10 +91,9 @@ def test_team_page(drill_store):
 def test_a_drill_reset_resets_everything_the_drill_made(drill_store):
     """Played 20 minutes in, worked on by the team, then restarted: nothing of
     the first run is left, and the scenario's posts are imported once, not twice."""
+    from access import service
     from incidents import faq
     from publishing import pause
-    from store import mentions
-    from store.corrections import correct
     from store.schema import (
         alerts,
         crisis_state,
@@ -116,8 +115,8 @@ def test_a_drill_reset_resets_everything_the_drill_made(drill_store):
         ids = conn.execute(sa.select(messages.c.id).where(messages.c.source != "slack").limit(3)).scalars().all()
         posts_first = conn.execute(sa.select(sa.func.count()).select_from(scheduled_posts)).scalar()
     assert ids and posts_first
-    mentions.decide(db, ids, "monitor", "", "", ANA, T)
-    correct(db, ids, "positive", ANA, T)
+    service.triage(db, ids, "monitor", "", "", ANA, T)
+    service.correct_labels(db, ids, "positive", ANA, T)
     incident = faq.declare(db, "Leak", "clips", ["leak"], ANA, T)
     faq.add_entry(db, incident, "Q?", "A.", "Ana", ANA, T)
     pause.pause(db, ANA, "drill hold", T)

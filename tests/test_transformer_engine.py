@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
+from model.score import LABELS
 from sentiment import device as device_module
-from sentiment.engine import LABELS
 from sentiment.preprocess import for_model
 from sentiment.transformer import TransformerEngine, UnknownLabels, label_mapping, load_transformer
 from tests.tiny_model import save_tiny_model

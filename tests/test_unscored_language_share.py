@@ -13,7 +13,7 @@ from crisis.presets import PRESETS
 from crisis.series import PUBLIC, SeriesCache, load_series
 from crisis.slow import slow_change
 from crisis.spike import evidence
-from sentiment.engine import UNSCORED_LANGUAGE, Score
+from model.score import UNSCORED_LANGUAGE, Score
 from store import queries
 from store.connection import write
 from store.ingest import store_messages

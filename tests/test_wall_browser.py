@@ -26,7 +26,9 @@ def test_wall_display_is_live_in_a_real_browser(drill_config, tmp_path):
 
         def updated() -> str:
             text = page.get_by_text(re.compile(r"Live · updated \d\d:\d\d:\d\d")).inner_text()
-            return re.search(r"\d\d:\d\d:\d\d", text).group(0)
+            found = re.search(r"\d\d:\d\d:\d\d", text)
+            assert found, text
+            return found.group(0)
 
         first = updated()
         page.wait_for_function(

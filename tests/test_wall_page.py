@@ -204,7 +204,7 @@ def test_a_page_run_without_app_py_still_gets_the_frame(drill_config, monkeypatc
 
 
 def test_posts_in_other_languages_count_in_volume_not_in_negative_share(drill_config, tmp_path, monkeypatch):
-    from sentiment.engine import UNSCORED_LANGUAGE
+    from model.score import UNSCORED_LANGUAGE
     from sentiment.language import LanguageRoutedEngine
 
     lines = [

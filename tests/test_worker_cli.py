@@ -88,12 +88,12 @@ def test_restart_drill_at_begins_inside_the_scenario(drill_config):
     assert count(settings) > calm + 500  # thirty minutes of the crisis played at once
 
 
-def test_store_rescore_command_rescores_with_the_configured_engine(drill_config):
+def test_sentiment_rescore_command_rescores_with_the_configured_engine(drill_config):
     path, settings = drill_config()
     assert run_worker(path, "--once").returncode == 0
     env = {**os.environ, "CRISISDESK_CONFIG": str(path)}
     done = subprocess.run(
-        [sys.executable, "-m", "store", "rescore", "--batch-size", "200"],
+        [sys.executable, "-m", "sentiment", "rescore", "--batch-size", "200"],
         cwd=ROOT,
         env=env,
         capture_output=True,

@@ -38,7 +38,6 @@ def save_tiny_model(path: Path, id2label: dict[int, str], seed: int = 0, max_pos
         num_attention_heads=2,
         intermediate_size=32,
         max_position_embeddings=max_positions,
-        num_labels=len(id2label),
         id2label=id2label,
         label2id={v: k for k, v in id2label.items()},
         # BERT's usual 0.02 makes a random model say the same for every text.

@@ -37,18 +37,23 @@ import time
 import uuid
 from dataclasses import asdict, dataclass
 from functools import partial
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import sqlalchemy as sa
 
 from crisis import narrative_store
-from monitors.base import Message, Monitor, PollResult, Quarantined, RetryAt, SourceStopped
-from sentiment.engine import Engine, Score
+from model.message import Message, Quarantined
+from model.score import Score
+from monitors.base import Monitor, PollResult, RetryAt, SourceStopped
+from sentiment.engine import Engine
+from sentiment.rescore import rescore
 from settings.redact import error_text, redact
 from store import quarantine, runners, sources
 from store.connection import write
 from store.ingest import store_messages
-from store.rescore import rescore
+
+if TYPE_CHECKING:  # delivery is wired in by worker.service, after the runner exists
+    from delivery.setup import Delivery
 
 log = logging.getLogger("crisisdesk.runner")
 
@@ -151,7 +156,7 @@ class Runner:
         self.engine_note = engine_note or engine.name
         self.detector = detector  # crisis.detector.Detector: judges each minute
         self.notifier = notifier  # crisis.notify.SlackNotifier: sends alerts and digests
-        self.delivery = None  # delivery.setup.Delivery: [delivery] routes, on-duty pages, briefs (set by build_runner)
+        self.delivery: Delivery | None = None  # [delivery] routes, on-duty pages, briefs (set by build_runner)
         self.publisher = publisher  # publishing.publisher.Publisher: sends due scheduled posts
         self._due = {m.name: 0.0 for m in self.monitors}
         self._next_heartbeat = 0.0
@@ -411,6 +416,15 @@ class Runner:
         self.apply_retention()
         return self.cycle_s
 
+    def _each_cycle(self, step: Callable[[], None]) -> Callable[[], float]:
+        """`step` as a lane step that waits one cycle between runs."""
+
+        def run() -> float:
+            step()
+            return self.cycle_s
+
+        return run
+
     def _lane(self, name: str, step: Callable[[], float], stop: threading.Event) -> threading.Thread:
         """A thread that runs `step` until `stop`, waiting what it returns between runs."""
 
@@ -436,9 +450,9 @@ class Runner:
         lanes = [self._lane(f"source:{m.name}", partial(self._source_step, m), stop) for m in self.monitors]
         lanes += [
             self._lane("detect", self._housekeeping, stop),
-            self._lane("notify", lambda: self.notify() or self.cycle_s, stop),
-            self._lane("deliver", lambda: self.deliver() or self.cycle_s, stop),
-            self._lane("publish", lambda: self.publish() or self.cycle_s, stop),
+            self._lane("notify", self._each_cycle(self.notify), stop),
+            self._lane("deliver", self._each_cycle(self.deliver), stop),
+            self._lane("publish", self._each_cycle(self.publish), stop),
         ]
         while not stop.is_set():
             try:

@@ -113,10 +113,11 @@ def build_publisher(settings: Settings, db: sa.Engine, owner: str):
     import tweepy
 
     from crisis.notify import slack_client
-    from publishing.channels import DryRunChannel, MissingChannel, SlackChannel, XChannel
+    from publishing.channels import Channel, DryRunChannel, MissingChannel, SlackChannel, XChannel
     from publishing.publisher import Publisher
     from settings.secrets import secret
 
+    channels: dict[str, Channel]
     if settings.is_drill:
         dry = DryRunChannel()
         channels = {"x": dry, "slack": dry}
@@ -125,13 +126,14 @@ def build_publisher(settings: Settings, db: sa.Engine, owner: str):
             name: secret(f"X_{name.upper()}", "x", name)
             for name in ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
         }
+        x: Channel
         if all(keys.values()):
             x = XChannel(tweepy.Client(**keys))
         else:
             missing = ", ".join(f"X_{k.upper()}" for k, v in keys.items() if not v)
             x = MissingChannel(f"X publishing is not configured: set {missing}")
         token = secret("SLACK_BOT_TOKEN", "slack", "bot_token")
-        slack = (
+        slack: Channel = (
             SlackChannel(slack_client(token, settings.notify.slack_base_url))
             if token
             else MissingChannel("Slack publishing is not configured: set SLACK_BOT_TOKEN")

@@ -24,7 +24,6 @@ class AppContext:
     settings: Settings
     db: sa.Engine
     scenario: ScenarioHeader | None  # the drill being played, in drill mode
-    runner_in_app: bool
 
 
 @st.cache_resource(show_spinner="Starting: opening the store and loading the sentiment model…")
@@ -35,7 +34,7 @@ def _context(config_file: str) -> AppContext:
     if settings.runner.in_app:
         ensure_runner(settings)
     scenario = read_header(settings.scenario_path) if settings.is_drill else None
-    return AppContext(settings, db, scenario, settings.runner.in_app)
+    return AppContext(settings, db, scenario)
 
 
 def load_context() -> AppContext:

@@ -6,6 +6,7 @@ of the dashboard."""
 from __future__ import annotations
 
 import ipaddress
+from typing import NoReturn
 
 import streamlit as st
 
@@ -97,7 +98,7 @@ def _providers() -> list[str | None]:
     return [None] if "client_id" in section or not named else named
 
 
-def _refuse(message: str, *, sign_out: bool = False) -> None:
+def _refuse(message: str, *, sign_out: bool = False) -> NoReturn:
     st.error(message, icon=":material/lock:")
     if sign_out:
         st.button("Sign out", on_click=st.logout, key="signin_out")

@@ -1,6 +1,7 @@
 """Score stored messages again: after switching engines (all of them), or
 the ones stored unscored when the engine failed. Batches are keyed by id,
-each written in one transaction with its rollup changes."""
+each written in one transaction with its rollup changes. Run by
+`python -m sentiment rescore` and by a lead's "rescore" (access.service)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from typing import Callable
 import sqlalchemy as sa
 
 from access.roles import Actor, Permission, require
-from sentiment.engine import UNSCORED_LANGUAGE, Engine
+from model.score import UNSCORED_LANGUAGE
+from sentiment.engine import Engine
 from store.audit import record
 from store.connection import write
 from store.corrections import ROLLUP_COLUMNS
@@ -34,13 +36,13 @@ def rescore(
     only_unscored: those stored unscored (engine failure); only_language: those
     stored "unscored: language" (once a multilingual model is here); since:
     only messages created at or after this epoch second (the last N days)."""
-    where = [m.label.is_(None)] if only_unscored else []
+    where: list[sa.ColumnElement[bool]] = [m.label.is_(None)] if only_unscored else []
     if only_language:
         where.append(m.label == UNSCORED_LANGUAGE)
     if since is not None:
         where.append(m.created_at >= since)
     with db.connect() as conn:
-        total = conn.execute(sa.select(sa.func.count()).select_from(messages).where(*where)).scalar()
+        total = conn.execute(sa.select(sa.func.count()).select_from(messages).where(*where)).scalar_one()
     done, last_id, batches = 0, 0, 0
     engine_id = (engine.name, engine.version)
     while max_batches is None or batches < max_batches:
