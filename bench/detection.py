@@ -263,14 +263,21 @@ def library_paths(seeds: list[int], shapes: list[str]) -> list[Path]:
 
 
 def make_engine(name: str):
-    if name in ("minilm-ft", "minilm-ft-all"):
+    if name in ("minilm-ft", "minilm-ft-all", "minilm-ft-fast"):
         # The product's default engine (torch: the same labels on every machine). As configured by
         # default ([sentiment] languages = ["en"], no multilingual model here), posts in other languages
         # are stored "unscored: language"; minilm-ft-all scores every post with it instead.
         from sentiment.finetuned import FineTunedEngine
+        from sentiment.finetuned_model import FAST_DIR, FINETUNED_DIR
         from sentiment.language import LanguageRoutedEngine
 
-        engine = FineTunedEngine(cache_dir=ROOT / "artifacts", runtime="torch")
+        fast = name == "minilm-ft-fast"
+        engine = FineTunedEngine(
+            folder=FAST_DIR if fast else FINETUNED_DIR,
+            name=name if fast else "minilm-ft",
+            cache_dir=ROOT / "artifacts",
+            runtime="torch",
+        )
         if name == "minilm-ft-all":
             return engine
         routed = LanguageRoutedEngine(engine, ["en"])
@@ -294,7 +301,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("scenarios", nargs="*", type=Path)
     parser.add_argument("--poll-interval", type=float, default=60.0)
     parser.add_argument(
-        "--engine", choices=["minilm-ft", "minilm-ft-all", "minilm", "vader", "label"], default="minilm-ft"
+        "--engine",
+        choices=["minilm-ft", "minilm-ft-all", "minilm-ft-fast", "minilm", "vader", "label"],
+        default="minilm-ft",
     )
     parser.add_argument("--presets", nargs="*", default=list(PRESETS))
     parser.add_argument("--seeds", nargs="*", type=int, default=[101, 202])

@@ -63,7 +63,7 @@ def metrics(truth: list[str], predicted: list[str]) -> dict[str, float]:
 def engines(threads: int, runtimes: list[str], folder: Path | None = None):
     """(name, runtime, factory) for every engine this machine can load."""
     from sentiment.finetuned import FineTunedEngine
-    from sentiment.finetuned_model import FINETUNED_DIR
+    from sentiment.finetuned_model import FAST_DIR, FINETUNED_DIR
     from sentiment.lexicon import VaderEngine
     from sentiment.minilm import MiniLMHeadEngine
     from sentiment.runtime import set_torch_threads
@@ -89,6 +89,19 @@ def engines(threads: int, runtimes: list[str], folder: Path | None = None):
                 folder=folder or FINETUNED_DIR, cache_dir=settings.data_dir, runtime=runtime, threads=threads
             ),
         )
+    if folder is None:
+        for runtime in runtimes:
+            yield (
+                "minilm-ft-fast",
+                runtime,
+                lambda runtime=runtime: FineTunedEngine(
+                    folder=FAST_DIR,
+                    name="minilm-ft-fast",
+                    cache_dir=settings.data_dir,
+                    runtime=runtime,
+                    threads=threads,
+                ),
+            )
     if cfg.model:
         from sentiment.transformer import TransformerEngine
 

@@ -35,6 +35,7 @@ class FineTunedEngine:
         self,
         *,
         folder: Path = FINETUNED_DIR,
+        name: str = "minilm-ft",
         cache_dir: Path,
         runtime: str = "auto",
         threads: int = 0,
@@ -43,6 +44,7 @@ class FineTunedEngine:
     ) -> None:
         if runtime not in ("auto", *RUNTIMES):
             raise ValueError(f"runtime must be auto or one of {RUNTIMES}, got {runtime!r}")
+        self.name = name
         model, self.meta = load_finetuned(folder)
         self.tokenizer = load_tokenizer()
         self.topics = TopicVectors(self.tokenizer)

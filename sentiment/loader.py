@@ -31,6 +31,7 @@ log = logging.getLogger("crisisdesk.sentiment")
 DESCRIPTIONS = {
     "transformer": "{model}",
     "minilm-ft": "fine-tuned MiniLM (offline)",
+    "minilm-ft-fast": "distilled 2-layer MiniLM (offline, fast)",
     "minilm": "MiniLM head (offline)",
     "vader": "VADER lexicon",
 }
@@ -120,6 +121,17 @@ def _load(kind: str, settings: Settings) -> Engine:
         from sentiment.finetuned import FineTunedEngine
 
         return FineTunedEngine(cache_dir=settings.data_dir, runtime=cfg.runtime, threads=cfg.threads)
+    if kind == "minilm-ft-fast":
+        from sentiment.finetuned import FineTunedEngine
+        from sentiment.finetuned_model import FAST_DIR
+
+        return FineTunedEngine(
+            folder=FAST_DIR,
+            name="minilm-ft-fast",
+            cache_dir=settings.data_dir,
+            runtime=cfg.runtime,
+            threads=cfg.threads,
+        )
     if kind == "minilm":
         from sentiment.runtime import resolve_threads, set_torch_threads
 

@@ -73,7 +73,7 @@ SentimentLabel = Literal["negative", "neutral", "positive"]
 
 
 class SentimentSettings(_Section):
-    engine: Literal["auto", "transformer", "minilm-ft", "minilm", "vader"] = "auto"
+    engine: Literal["auto", "transformer", "minilm-ft", "minilm-ft-fast", "minilm", "vader"] = "auto"
     model: str = "cardiffnlp/twitter-roberta-base-sentiment-latest"
     revision: str = ""
     download: bool = False

@@ -206,6 +206,30 @@ def test_the_shipped_default_on_a_machine_without_network_is_the_fine_tuned_mini
     assert choice.languages == "posts not in en: unscored: language (multilingual model not on this machine)"
 
 
+def test_the_fast_student_is_opt_in_and_loads_its_own_two_layers(tmp_path):
+    """engine = "minilm-ft-fast" loads the distilled student, named apart so its labels are traceable;
+    "auto" never picks it (the 6-layer model is the default the detector was tuned on)."""
+    from settings import load_settings
+
+    config = f'[app]\ndata_dir = "{tmp_path}"\n[sentiment]\nengine = "minilm-ft-fast"\nruntime = "torch"\n'
+    choice = load_engine(load_settings(write_config(tmp_path, config)))
+    engine = getattr(choice.engine, "engine", choice.engine)
+    assert choice.kind == "minilm-ft-fast" and engine.name == "minilm-ft-fast"
+    assert engine.meta["layers"] == 2 and engine.meta["intermediate_size"] == 768
+    assert choice.description.startswith("distilled 2-layer MiniLM (offline, fast)")
+    assert "minilm-ft-fast" not in loader.ORDER
+    default = load_engine(
+        load_settings(
+            write_config(
+                tmp_path, f'[app]\ndata_dir = "{tmp_path}"\n[sentiment]\nengine = "minilm-ft"\nruntime = "torch"\n'
+            )
+        )
+    )
+    default_engine = getattr(default.engine, "engine", default.engine)
+    assert "layers" not in default_engine.meta  # all six
+    assert default_engine.version.split("/")[0] != engine.version.split("/")[0]
+
+
 def test_a_multilingual_model_on_this_machine_scores_the_other_languages(settings_with, tmp_path):
     model = save_tiny_model(tmp_path / "xlm", {0: "negative", 1: "neutral", 2: "positive"})
     choice = load_engine(settings_with(f'engine = "vader"\nmultilingual_model = "{model}"\n', '["en"]'))
