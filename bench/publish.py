@@ -19,13 +19,17 @@ import tempfile
 import time
 import traceback
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
 from bench.stores import fresh_store
 
 T0 = 1_800_000_000.0
+T = TypeVar("T")
+Job = tuple[Callable[..., object], tuple[Any, ...]]  # (fn, args): run as fn(*args, start)
 START_S = 120.0  # how long a process waits for the others to be ready (spawning is slow on a busy machine)
 
 
@@ -74,7 +78,7 @@ def _child(fn, args: tuple, out: str, start) -> None:
     os.replace(out + ".tmp", out)
 
 
-def run_processes(jobs: dict[str, tuple], timeout_s: float = 300.0) -> dict[str, object]:
+def run_processes(jobs: dict[str, Job], timeout_s: float = 300.0) -> dict[str, object]:
     """Run each job `name: (fn, args)` as `fn(*args, start)` in a spawned process of
     its own (`start`: a barrier they all pass together) and return each result
     by name. A process that fails, dies without a result or is still running
@@ -111,6 +115,14 @@ def run_processes(jobs: dict[str, tuple], timeout_s: float = 300.0) -> dict[str,
     return results
 
 
+def _list_of(kind: type[T], value: object, name: str) -> list[T]:
+    """A process's result (read back from JSON) as the list of `kind` its function returns."""
+    items = [v for v in value if isinstance(v, kind)] if isinstance(value, list) else []
+    if not isinstance(value, list) or len(items) != len(value):
+        raise RuntimeError(f"process {name} returned {value!r:.200}, not a list of {kind.__name__}")
+    return items
+
+
 def _outcome(name: str, exitcode: int | None, out: Path):
     try:
         payload = json.loads(out.read_text(encoding="utf-8"))
@@ -142,13 +154,13 @@ def run(database_url: str | None, loops: int, posts: int, timeout_s: float = 300
             conn.execute(sp.insert(), rows)
             ids = conn.execute(sa.select(sp.c.id).order_by(sp.c.id)).scalars().all()
         url = db.url.render_as_string(hide_password=False)
-        jobs = {"holder": (_holder, (url, ids[::10]))}
+        jobs: dict[str, Job] = {"holder": (_holder, (url, ids[::10]))}
         jobs.update({f"bench-{i}": (_loop, (url, f"bench-{i}")) for i in range(loops)})
         began = time.perf_counter()
         results = run_processes(jobs, timeout_s)
         seconds = time.perf_counter() - began
-        held = results.pop("holder")
-        sent = Counter(text for sent in results.values() for text in sent)
+        held = _list_of(int, results.pop("holder"), "holder")
+        sent = Counter(text for name, texts in results.items() for text in _list_of(str, texts, name))
         held_texts = {f"post {ids.index(pid)}" for pid in held}
         with db.connect() as conn:
             published = conn.execute(sa.select(sa.func.count()).where(sp.c.status == "published")).scalar()

@@ -11,6 +11,7 @@ in its title, in a bar above everything and in its footer.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 
 from crisis.brief import Brief, post_line
 from safety.text import one_line
@@ -30,7 +31,7 @@ def _text(value: object, limit: int = 600) -> str:
     return html.escape(one_line(value, limit), quote=True)
 
 
-def _table(header: list[str], rows: list[list[object]]) -> str:
+def _table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     head = "".join(f'<th style="{CELL}background:#f2f2f2;">{_text(h)}</th>' for h in header)
     body = "".join("<tr>" + "".join(f'<td style="{CELL}">{_text(c)}</td>' for c in row) + "</tr>" for row in rows)
     return (

@@ -10,6 +10,7 @@ in a bar at the top of the first page and in every page's footer.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from fpdf import FPDF
@@ -88,7 +89,7 @@ def to_pdf(brief: Brief) -> bytes:
         pdf.cell(width, 8, pdf.clean(text), new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(pdf.family, "", 9)
 
-    def table(header: list[str], rows: list[list[object]], widths: tuple[int, ...]) -> None:
+    def table(header: Sequence[str], rows: Sequence[Sequence[object]], widths: tuple[int, ...]) -> None:
         pdf.set_font(pdf.family, "", 9)
         with pdf.table(
             col_widths=widths, text_align="LEFT", headings_style=FontFace(emphasis="BOLD", fill_color=(242, 242, 242))

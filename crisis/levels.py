@@ -35,7 +35,7 @@ class LevelState:
     last_raise: dict[int, float] = field(default_factory=dict)
     declared: bool = False
     last_evaluated: float | None = None
-    raised: list = field(default_factory=list)  # [[start, end], ...] epoch s, periods above normal
+    raised: list[list[float]] = field(default_factory=list)  # [[start, end], ...] epoch s, periods above normal
 
     def frozen_from(self) -> float | None:
         """The start of the current raised (or rising) period, or None when all is normal."""
@@ -56,7 +56,7 @@ RAISED_LEAD_S = 15 * 60  # the minutes before the first evidence are left out to
 RAISED_KEEP_S = 8 * 86400
 
 
-def _closed(state: LevelState, now: float) -> list:
+def _closed(state: LevelState, now: float) -> list[list[float]]:
     start = state.frozen_from()
     kept = [p for p in state.raised if p[1] >= now - RAISED_KEEP_S]
     return kept + [[start - RAISED_LEAD_S, now]] if start is not None else kept
@@ -85,8 +85,8 @@ def step(
             # Crisis evidence not yet confirmed, but overwhelming for watch: raise watch now
             # (it would have been, were it only watch evidence) and keep counting towards crisis.
             if strength >= preset.immediate_ratio:
-                raised, change = step(state, 1, stay, strength, preset, now)
-                return replace(raised, pending_level=2, pending_count=count), change
+                watch_state, change = step(state, 1, stay, strength, preset, now)
+                return replace(watch_state, pending_level=2, pending_count=count), change
         if count >= preset.persistence or immediate:
             suppressed = now - state.last_raise.get(entry, -1e18) < preset.cooldown_minutes * 60
             change = LevelChange(now, state.level, entry, "detected", suppressed, rising_since)

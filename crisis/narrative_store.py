@@ -105,7 +105,9 @@ def _pg_array(values: list) -> str:
 def _pg_run(conn: sa.Connection, sql: str, params: tuple) -> list[tuple]:
     """One statement on the transaction's own psycopg connection, each list parameter
     as an array literal (cast in the SQL)."""
-    with conn.connection.driver_connection.cursor() as cur:
+    raw = conn.connection.driver_connection
+    assert raw is not None  # a checked-out connection always has its driver connection
+    with raw.cursor() as cur:
         cur.execute(sql, tuple(_pg_array(p) if isinstance(p, list) else p for p in params))
         return cur.fetchall() if cur.description else []
 
@@ -134,10 +136,10 @@ def _new_posts(conn: sa.Connection, posts: list[Post]) -> list[Post]:
     nm = narrative_members.c
     for source, ids in by_source.items():
         for start in range(0, len(ids), 900):
-            rows = conn.execute(
+            found = conn.execute(
                 sa.select(nm.external_id).where(nm.source == source, nm.external_id.in_(ids[start : start + 900]))
             )
-            known.update((source, r.external_id) for r in rows)
+            known.update((source, r.external_id) for r in found)
     return [p for p in unique if (p.source, p.external_id) not in known]
 
 
@@ -233,12 +235,12 @@ def _load_active(conn: sa.Connection, kind: str, fresh: list[Post]) -> tuple[lis
     story_of_key: dict[str, int] = {}
     nm = narrative_members.c
     if _pg(conn):
-        rows = _pg_run(
+        key_rows = _pg_run(
             conn,
             "SELECT text_key, max(narrative_id) FROM narrative_members WHERE text_key = ANY(%s) GROUP BY text_key",
             (keys,),
         )
-        story_of_key.update((r[0], int(r[1])) for r in rows)
+        story_of_key.update((r[0], int(r[1])) for r in key_rows)
         keys = []
     for start in range(0, len(keys), 900):
         for r in conn.execute(
@@ -291,10 +293,10 @@ def _save(conn: sa.Connection, touched: list[Story], kind: str) -> None:
         for story, new_id in zip(made, ids):
             story.id = int(new_id)
     elif made:
-        ids = conn.execute(
+        returned = conn.execute(
             narratives.insert().returning(narratives.c.id, sort_by_parameter_order=True), [values(s) for s in made]
         ).scalars()
-        for story, new_id in zip(made, ids):
+        for story, new_id in zip(made, returned):
             story.id = int(new_id)
     for with_rep in (True, False):  # the representative's columns only where it changed
         kept = [s for s in touched if id(s) not in new and s.rep_changed == with_rep]

@@ -23,7 +23,10 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 _in_use = threading.local()  # .cutoff: the deadline of the current thread's exchange, if any
 
 
-class _Watched:
+class _Watched(HTTPConnection):
+    """A connection that hands its socket to the current thread's deadline before it waits for the
+    response. Its TLS twin puts HTTPSConnection between this class and HTTPConnection in the MRO."""
+
     def getresponse(self, *args, **kwargs):
         cutoff = getattr(_in_use, "cutoff", None)
         if cutoff is not None and self.sock is not None:

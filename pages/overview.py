@@ -8,6 +8,7 @@ in every one of them."""
 from __future__ import annotations
 
 import time
+from typing import Literal, TypedDict
 
 import altair as alt
 import pandas as pd
@@ -29,13 +30,21 @@ ctx = app_context()
 zone = viewer_zone(ctx.settings.zone)
 REFRESH_S = ctx.settings.overview.refresh_s
 STALE_S = 300  # the detector judges every minute; five without a verdict is worth saying
-ARROW = {"↑": "up", "↓": "down", "→": "off"}
+Arrow = Literal["up", "down", "off"]
+ARROW: dict[str, Arrow] = {"↑": "up", "↓": "down", "→": "off"}
 COLOUR = {"normal": "green", "watch": "orange", "crisis": "red"}
 # The level's box in the level's colour (our own constant CSS; the shape beside the word reads without colour).
 BOX = {"normal": "#21c354", "watch": "#ffa421", "crisis": "#ff4b4b"}
+# The level against an hour ago (1 higher, 0 the same, -1 lower): the arrow beside it.
+LEVEL_ARROW: dict[int, Arrow] = {1: "up", 0: "off", -1: "down"}
 
 
-def tone(arrow: str) -> dict:
+class Tone(TypedDict):
+    delta_color: Literal["inverse", "off"]
+    delta_arrow: Arrow
+
+
+def tone(arrow: Arrow) -> Tone:
     """Up is bad here (more messages, more anger); no change is grey, with no arrow."""
     return {"delta_color": "off" if arrow == "off" else "inverse", "delta_arrow": arrow}
 
@@ -62,8 +71,7 @@ def level_first() -> None:
             "Crisis level",
             f"{shape} {level.upper()}",
             delta={1: "worse than 1 h ago", 0: "same as 1 h ago", -1: "better than 1 h ago"}[change],
-            delta_color="inverse" if change else "off",  # no change: grey, never a red arrow
-            delta_arrow={1: "up", 0: "off", -1: "down"}[change],
+            **tone(LEVEL_ARROW[change]),  # no change: grey, never a red arrow
         )
         st.markdown(f":{COLOUR[level]}[**{md_escape(headline(status['explanation'] or {}), 400)}**]")
         stale = status["updated_at"] is None or now - status["updated_at"] > STALE_S

@@ -314,7 +314,7 @@ else:
         incident_terms=json.loads(incident.keywords) if (incident := faq.active(ctx.db)) else [],
     )
     risk = pd.Series("", index=listing.index)
-    risk[unsent] = ["; ".join(f) for f in flags]
+    risk[unsent] = pd.Series(["; ".join(f) for f in flags], index=listing.index[unsent])
     table = pd.DataFrame(
         {
             "due": [local(t) for t in listing["scheduled_at"]],

@@ -12,6 +12,8 @@ screen (pages/common/kiosk.py) and the lists are cut to what fits.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Literal, TypeVar
 
 import altair as alt
 import pandas as pd
@@ -34,6 +36,7 @@ from pages.common.wall_text import (
     level_headline,
     new_mark,
     own_accounts,
+    succeeded_at,
 )
 from pages.common.widgets import narratives_table
 from store.health import describe, store_errors
@@ -125,7 +128,11 @@ def rule(value: float | None, label: str) -> alt.Chart | None:
     )
 
 
-def sized(chart: alt.TopLevelMixin, slot: int) -> alt.TopLevelMixin:
+AnyChart = TypeVar("AnyChart", bound=alt.TopLevelMixin)
+WallChart = alt.Chart | alt.LayerChart | alt.FacetChart  # a chart, or one with its dashed "normal" rule on top
+
+
+def sized(chart: AnyChart, slot: int) -> AnyChart:
     """Large axis, legend and title type; on the TV, the chart's size on the 1080p layout."""
     size = {"height": TV_CHART_HEIGHT, "width": TV_CHART_WIDTHS[slot]} if tv else {"height": 280}
     return (
@@ -136,7 +143,7 @@ def sized(chart: alt.TopLevelMixin, slot: int) -> alt.TopLevelMixin:
     )
 
 
-def volume_chart(grid: pd.DataFrame, expected_per_min: float | None) -> alt.Chart:
+def volume_chart(grid: pd.DataFrame, expected_per_min: float | None) -> WallChart:
     long = with_local_time(grid.reset_index().melt(id_vars="minute", var_name="label", value_name="count"))
     long = long.assign(rank=long["label"].map({label: i for i, label in enumerate(LABEL_COLORS)}))
     chart = (
@@ -158,7 +165,7 @@ def volume_chart(grid: pd.DataFrame, expected_per_min: float | None) -> alt.Char
     return sized(chart + baseline if baseline else chart, 0)
 
 
-def negative_share_chart(grid: pd.DataFrame, expected_share: float | None) -> alt.Chart:
+def negative_share_chart(grid: pd.DataFrame, expected_share: float | None) -> WallChart:
     rolling = grid.rolling(5, min_periods=1).sum()
     total = share_base(rolling)
     share = (rolling["negative"] / total.where(total > 0)).to_numpy()
@@ -176,7 +183,7 @@ def negative_share_chart(grid: pd.DataFrame, expected_share: float | None) -> al
     return sized(chart + baseline if baseline else chart, 1)
 
 
-def source_chart(by_source: pd.DataFrame) -> alt.Chart:
+def source_chart(by_source: pd.DataFrame) -> WallChart:
     """All messages per source as a hollow bar, the negative ones as a solid bar
     inside it, labelled: negative and the rest differ in fill, not only hue."""
     by_source = by_source.assign(source=by_source["source"].map(lambda s: one_line(s, 24))).nlargest(
@@ -347,7 +354,8 @@ def side_tiles(snap, health: pd.DataFrame, now: int) -> None:
     ordered = health.assign(fine=health["status"] == "ok").sort_values("fine", kind="stable")  # trouble first
     shown = ordered.head(TV_SOURCES if tv and len(ordered) > TV_SOURCES + 1 else len(ordered))
     for row in shown.itertuples():
-        seen = age(now - row.last_success_at) + " ago" if row.last_success_at else "never"
+        last = succeeded_at(row.last_success_at)
+        seen = age(now - last) + " ago" if last is not None else "never"
         st.text(f"{'✓' if row.status == 'ok' else '✕'} {one_line(row.name, 64)}: {row.status} · {seen}")
     if len(shown) < len(ordered):
         rest = ordered.iloc[len(shown) :]
@@ -383,7 +391,7 @@ def live_view() -> None:
 
     level_banner(status, now)
     surge = (status["explanation"] or {}).get("surge")
-    notes = []
+    notes: list[Callable[[], object]] = []  # banners drawn side by side on the TV
     if surge and status["level"] == "normal":  # more talk, not more anger: a note, never a level
         notes.append(lambda: st.info(md_escape(surge["note"], 300), icon=":material/trending_up:"))
     for failure in snap.notify_failures[:1]:
@@ -412,7 +420,7 @@ def live_view() -> None:
             st.info(f"No messages in the last {settings.wall.window_h:g} h yet.")
         else:
             left, middle, right = st.columns([5, 5, 3])
-            width = "content" if tv else "stretch"
+            width: Literal["content", "stretch"] = "content" if tv else "stretch"
             left.altair_chart(volume_chart(grid, expected_per_min), width=width)
             middle.altair_chart(negative_share_chart(grid, expected_share), width=width)
             if len(snap.by_source):

@@ -234,7 +234,21 @@ def _load(conn: sa.Connection, row) -> Proposal:
         decided_by=row.decided_by,
         decided_at=row.decided_at,
         decision_note=row.decision_note,
-        posts=tuple(ProposedPost(int(i.post_id), *i[1:]) for i in items),
+        posts=tuple(
+            ProposedPost(
+                post_id=int(i.post_id),
+                channel=i.channel,
+                target=i.target,
+                text=i.text,
+                scheduled_at=i.scheduled_at,
+                status=i.status,
+                reasons=i.reasons,
+                added_at=i.added_at,
+                added_by=i.added_by,
+                outcome=i.outcome,
+            )
+            for i in items
+        ),
     )
 
 

@@ -350,7 +350,7 @@ def main(argv: list[str] | None = None) -> dict:
                 "layers": layers_now,
                 "intermediate_size": model.encoder.config.intermediate_size,
             }
-            if args.init:
+            if init_meta is not None:  # loaded from args.init
                 meta["init"] = {
                     "folder": args.init.name,
                     "delta_sha256": init_meta["delta_sha256"],

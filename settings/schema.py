@@ -20,10 +20,14 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+AppMode = Literal["drill", "live"]
+AutoHold = Literal["drill", "always", "never"]
+
+
 class AppSettings(_Section):
     title: str = Field("Crisis Desk", min_length=1)
     timezone: str = "UTC"
-    mode: Literal["drill", "live"] = "drill"
+    mode: AppMode = "drill"
     data_dir: Path = Path("data")
 
     @field_validator("timezone")
@@ -405,7 +409,7 @@ class PublishingSettings(_Section):
     import_max_rows: int = Field(2000, ge=1, le=100_000)
     # Hold every post that falls due while the level is CRISIS: in drills only
     # ("drill", the default), in drills and live ("always"), or never.
-    auto_hold_in_crisis: Literal["drill", "always", "never"] = "drill"
+    auto_hold_in_crisis: AutoHold = "drill"
     sensitive_terms: list[str] = [
         "disaster",
         "death",

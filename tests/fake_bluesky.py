@@ -105,7 +105,7 @@ class FakeBluesky(FakeHTTP):
         url = urlsplit(handler.path)
         params = parse_qs(url.query)  # every value: getProfiles repeats `actors`
         nsid = url.path.removeprefix("/xrpc/")
-        body = self.form(handler) if handler.command == "POST" else None
+        body = self.form(handler) if handler.command == "POST" else {}  # a GET has no form
         auth = handler.headers.get("Authorization", "")
         self.requests.append({"nsid": nsid, "params": params, "auth": auth})
         if nsid == "com.atproto.server.createSession":

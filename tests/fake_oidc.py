@@ -24,7 +24,7 @@ class FakeOidc(FakeHTTP):
 
     def answer(self, handler) -> None:
         path, query = self.target(handler)
-        self.requests.append(path)
+        self.requests.append({"method": handler.command, "path": path})
         if handler.command == "POST":
             return self._token(handler, self.form(handler))
         if path == "/.well-known/openid-configuration":

@@ -27,7 +27,11 @@ class FakeX(FakeHTTP):
                 "auth": handler.headers.get("Authorization", ""),
             }
         )
-        default = (201, {}, {"data": {"id": str(1000 + len(self.requests)), "text": "ok"}})
+        default: tuple[int, dict[str, str], dict] = (
+            201,
+            {},
+            {"data": {"id": str(1000 + len(self.requests)), "text": "ok"}},
+        )
         status, headers, body = self.scripted() or default
         self.send(handler, status, body, headers)
 

@@ -72,6 +72,7 @@ def build_world(db) -> World:
         proposal, _ = proposals.propose_in(
             conn, level=2, crisis_since=T, now=T, by="detector", origin="detector", trigger="CRISIS"
         )
+    assert proposal is not None, "the crisis level proposed holding the post"
     return World(post, message_id, incident, fact, entry, draft, held, member, proposal)
 
 

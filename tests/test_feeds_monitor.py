@@ -25,7 +25,7 @@ ATOM_MORE = RSS.replace("</channel>", "<item><guid>a3</guid><title>Tidewell shar
 class FeedServer(FakeHTTP):
     def __init__(self, tls: tuple[str, str] | None = None):
         super().__init__(tls=tls)
-        self.body = RSS.encode()
+        self.document = RSS.encode()  # the feed it serves (FakeHTTP.body reads a request)
         self.trickle_headers_s = 0.0  # send the status line and headers one byte per this many seconds
         self.stall_s = 0.0  # the next request hangs this long (a worker stuck mid-poll)
         self.content_type = "application/rss+xml"
@@ -52,19 +52,19 @@ class FeedServer(FakeHTTP):
             handler.send_header("Location", self.redirect_to)
             handler.end_headers()
             return
-        if handler.headers.get("If-None-Match") == '"v1"' and self.body == RSS.encode():
+        if handler.headers.get("If-None-Match") == '"v1"' and self.document == RSS.encode():
             handler.send_response(304)
             handler.end_headers()
             return
-        etag = {"ETag": '"v1"' if self.body == RSS.encode() else '"v2"'}
+        etag = {"ETag": '"v1"' if self.document == RSS.encode() else '"v2"'}
         if not self.trickle_s:
-            return self.send(handler, self.status, self.body, etag)
+            return self.send(handler, self.status, self.document, etag)
         handler.send_response(self.status)
         handler.send_header("Content-Type", self.content_type)
         handler.send_header(*etag.popitem())
         handler.end_headers()
-        for i in range(len(self.body)):  # the client giving up (OSError) is the point
-            handler.wfile.write(self.body[i : i + 1])
+        for i in range(len(self.document)):  # the client giving up (OSError) is the point
+            handler.wfile.write(self.document[i : i + 1])
             handler.wfile.flush()
             time.sleep(self.trickle_s)
 
@@ -95,16 +95,16 @@ def test_conditional_requests_and_dedupe(feed):
     first = monitor.poll(None)
     second = monitor.poll(first.cursor)
     assert second.messages == [] and feed.requests[1]["If-None-Match"] == '"v1"'
-    feed.body = ATOM_MORE.encode()
+    feed.document = ATOM_MORE.encode()
     third = monitor.poll(second.cursor)
     assert [m.text for m in third.messages] == ["Tidewell shares slide"]  # only the new entry
 
 
 def test_malformed_and_huge_feeds_raise(feed):
-    feed.body = b"<html><body>Site maintenance</body>"
+    feed.document = b"<html><body>Site maintenance</body>"
     with pytest.raises(FeedError, match="not a readable RSS/Atom feed"):
         FeedMonitor("ledger", feed.url).poll(None)
-    feed.body = RSS.replace("<item>", "<item>" + "<x>pad</x>" * 200_000, 1).encode()
+    feed.document = RSS.replace("<item>", "<item>" + "<x>pad</x>" * 200_000, 1).encode()
     with pytest.raises(FeedError, match="larger than 1,000,000 bytes"):
         FeedMonitor("ledger", feed.url, max_bytes=1_000_000).poll(None)
 
@@ -136,7 +136,7 @@ IDLESS = """<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>
 
 
 def test_entries_without_id_or_link_are_kept_once_across_polls(db, feed, clock):
-    feed.body = IDLESS.encode()
+    feed.document = IDLESS.encode()
     monitor = FeedMonitor("wire", feed.url, interval_s=60)
     first = monitor.poll(None)
     assert [m.text for m in first.messages] == [
@@ -173,7 +173,7 @@ CHARSET_FEED = """<?xml version="1.0"?><rss version="2.0"><channel><title>{title
 )
 def test_the_content_type_charset_decodes_the_feed(feed, charset, title, text):
     # Declared only in the HTTP header, as many real servers do.
-    feed.body = CHARSET_FEED.format(title=title, text=text).encode(charset)
+    feed.document = CHARSET_FEED.format(title=title, text=text).encode(charset)
     feed.content_type = f"application/rss+xml; charset={charset}"
     (message,) = FeedMonitor("intl", feed.url).poll(None).messages
     assert (message.text, message.channel) == (text, title)
@@ -189,24 +189,24 @@ RELATIVE_ATOM = """<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www
 
 
 def test_relative_links_resolve_against_the_feed_address_and_xml_base(feed):
-    feed.body = RELATIVE_RSS.encode()
+    feed.document = RELATIVE_RSS.encode()
     feed.url = f"{feed.base}/feeds/local.xml"
     links = [m.url for m in FeedMonitor("local", feed.url).poll(None).messages]
     assert links == [f"{feed.base}/news/2027/tidewell.html", f"{feed.base}/feeds/story-2.html"]
-    feed.body, feed.content_type = RELATIVE_ATOM.encode(), "application/atom+xml"
+    feed.document, feed.content_type = RELATIVE_ATOM.encode(), "application/atom+xml"
     (atom,) = FeedMonitor("blog", f"{feed.base}/feeds/atom.xml").poll(None).messages
     assert atom.url == f"{feed.base}/blog/posts/1"
 
 
 def test_relative_links_resolve_against_the_address_after_a_redirect(feed):
-    feed.body = RELATIVE_RSS.encode()
+    feed.document = RELATIVE_RSS.encode()
     feed.redirect_to = "/moved/here/local.xml"
     links = [m.url for m in FeedMonitor("local", feed.url).poll(None).messages]
     assert links[1] == f"{feed.base}/moved/here/story-2.html"
 
 
 def test_a_trickling_server_hits_the_total_deadline(feed):
-    feed.body = RSS.encode()  # ~600 bytes at 20 bytes a second: 30 s, each read well within the per-read timeout
+    feed.document = RSS.encode()  # ~600 bytes at 20 bytes a second: 30 s, each read well within the per-read timeout
     feed.trickle_s = 0.05
     monitor = FeedMonitor("slow", feed.url, timeout_s=3, deadline_s=1.0)
     started = time.monotonic()
@@ -238,17 +238,17 @@ def test_a_server_trickling_its_headers_hits_the_total_deadline(scheme, monkeypa
 
 
 def test_an_empty_200_or_a_page_without_a_feed_is_an_error(feed):
-    feed.body = b""
+    feed.document = b""
     with pytest.raises(FeedError, match="answered 200 with an empty body"):
         FeedMonitor("ledger", feed.url).poll(None)
-    feed.body = b"  \n"
+    feed.document = b"  \n"
     with pytest.raises(FeedError, match="empty body"):
         FeedMonitor("ledger", feed.url).poll(None)
-    feed.body, feed.content_type = b"<!doctype html><html><body><p>Welcome</p></body></html>", "text/html"
+    feed.document, feed.content_type = b"<!doctype html><html><body><p>Welcome</p></body></html>", "text/html"
     with pytest.raises(FeedError, match=r"not a readable RSS/Atom feed: no feed .*text/html"):
         FeedMonitor("ledger", feed.url).poll(None)
     # A real feed with no entries (yet) is healthy.
-    feed.body = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Quiet</title></channel></rss>'
+    feed.document = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Quiet</title></channel></rss>'
     assert FeedMonitor("ledger", feed.url).poll(None).messages == []
 
 
@@ -260,7 +260,7 @@ BOZO = """<?xml version="1.0"?><rss version="2.0"><channel><title>Broken</title>
 
 
 def test_a_malformed_feed_keeps_what_parses_and_quarantines_the_rest_once(feed):
-    feed.body = BOZO.encode()
+    feed.document = BOZO.encode()
     monitor = FeedMonitor("broken", feed.url)
     first = monitor.poll(None)
     assert [m.text for m in first.messages] == ["First & fine", "Bare & ampersand", "Last one"]

@@ -25,7 +25,7 @@ from publishing.channels import DryRunChannel
 from publishing.posts import NewPost, act, create
 from publishing.publisher import Publisher
 from sentiment.lexicon import VaderEngine
-from settings.schema import AppSettings, PublishingSettings, Settings
+from settings.schema import AppMode, AppSettings, AutoHold, PublishingSettings, Settings
 from store.audit import AuditFilter, search
 from store.connection import write
 from store.ingest import store_messages
@@ -169,6 +169,7 @@ def open_one(db, *due_at: float, now: float = T0) -> proposals.Proposal:
             conn, level=2, crisis_since=T0, now=now, by="detector", origin="detector", trigger="CRISIS · test"
         )
     proposal = proposals.open_proposal(db)
+    assert proposal is not None, "a proposal was opened"
     assert sorted(proposal.post_ids) == sorted(ids)
     return proposal
 
@@ -312,7 +313,7 @@ def test_without_auto_hold_or_below_crisis_due_posts_go_out(db):
 
 
 def test_the_auto_hold_setting():
-    def auto(mode: str, app_mode: str) -> bool:
+    def auto(mode: AutoHold, app_mode: AppMode) -> bool:
         return Settings(
             app=AppSettings(mode=app_mode), publishing=PublishingSettings(auto_hold_in_crisis=mode)
         ).auto_hold_applies

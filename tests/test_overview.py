@@ -55,10 +55,11 @@ def test_the_level_comes_first_above_the_banners_with_a_plain_sentence_and_as_of
     drill_store(25)
     at = open_overview()
     top = list(at.main.children.values())
-    kinds = [getattr(node, "type", None) for node in top]
-    banner = kinds.index("warning")  # the drill banner
-    assert kinds.index("flex_container") < banner  # the level's block is drawn before any banner
-    first = top[kinds.index("flex_container")]
+    # The drill banner is drawn inside the page's top block now: find the block that holds it.
+    banner = next(i for i, node in enumerate(top) if node.type == "warning" or getattr(node, "warning", None))
+    level = next(i for i, node in enumerate(top) if getattr(node, "metric", None))
+    assert level < banner  # the level's block is drawn before any banner
+    first = top[level]
     assert first.metric[0].label == "Crisis level" and first.metric[0].value.endswith("CRISIS")
     assert first.metric[0].delta == "worse than 1 h ago"
     sentence = first.markdown[0].value

@@ -79,7 +79,9 @@ def test_the_level_comes_first_on_a_phone_and_the_page_keeps_itself_current(dril
                     assert other_box["y"] >= box["y"] + box["height"] - 1, (selector, other.inner_text()[:60])
 
             def as_of() -> str:
-                return AS_OF.search(level.inner_text()).group(1)
+                found = AS_OF.search(level.inner_text())
+                assert found is not None, "the level says when it was as of"
+                return found.group(1)
 
             first = as_of()
             page.wait_for_function(

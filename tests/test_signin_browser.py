@@ -36,7 +36,7 @@ def test_signing_in_with_the_identity_provider_gives_the_configured_role(drill_c
             page.get_by_role("button", name="Sign in").click(timeout=60_000)
             page.get_by_text("Signed in as lead@").wait_for(timeout=60_000)
             assert "· lead" in page.get_by_text("Signed in as lead@").inner_text()
-            assert "/token" in idp.requests  # the code was exchanged for a signed id_token
+            assert "/token" in [r["path"] for r in idp.requests]  # the code was exchanged for a signed id_token
             page.goto(url + "/audit")  # a lead's page
             page.get_by_role("heading", name="Audit log").wait_for(timeout=60_000)
             page.get_by_role("button", name="Sign out").click()

@@ -180,6 +180,22 @@ def test_stale_data_is_announced(drill_config, monkeypatch):
     assert any(e.value.startswith("STALE · no new data since") for e in at.error)
 
 
+def test_a_source_that_never_succeeded_says_never(drill_config, monkeypatch):
+    """Once another source has succeeded, the health table holds NaN (not None) for one that never did:
+    the wall says "never", not "0 s ago"."""
+    path, settings = drill_config()
+    play(settings, started_ago_s=600)
+    db = open_store(settings)
+    from store.schema import source_state
+
+    with db.begin() as conn:  # the drill source has succeeded; a second one has only failed so far
+        conn.execute(source_state.insert().values(name="mastodon", status="error", last_error="refused"))
+    at = run_app(path, monkeypatch)
+    lines = {t.value.split(":")[0][2:]: t.value for t in at.text if t.value[:1] in "✓✕"}
+    assert lines["mastodon"].endswith(" · never"), lines
+    assert lines["drill"].endswith(" ago"), lines
+
+
 @pytest.mark.parametrize("toml", ["[runner]\nbatch_size = 0\n"])
 def test_invalid_config_stops_the_app_with_its_message(tmp_path, monkeypatch, toml):
     path = tmp_path / "config.toml"
@@ -302,7 +318,7 @@ def test_own_accounts_are_validated(tmp_path, bad):
 def test_wall_words():
     from zoneinfo import ZoneInfo
 
-    from pages.common.wall_text import delta_text, duration, level_headline, own_accounts
+    from pages.common.wall_text import delta_text, duration, level_headline, own_accounts, succeeded_at
 
     assert [duration(s) for s in (5, 240, 3 * 3600 + 300, 3 * 86400 + 4 * 3600)] == [
         "5 s",
@@ -316,6 +332,7 @@ def test_wall_words():
     )
     assert level_headline("normal", None, since, ZoneInfo("UTC")) == "NORMAL"
     assert delta_text(0.4, " pts", "vs 7 days") is None and delta_text(-3, " pts", "vs 7 days") == "-3 pts vs 7 days"
+    assert [succeeded_at(v) for v in (1_800_000_000.0, float("nan"), None)] == [1_800_000_000.0, None, None]
     assert own_accounts(["@TidewellHome", " tidewellhome", "x@Mastodon.Social"]) == (
         "tidewellhome",
         "x@mastodon.social",

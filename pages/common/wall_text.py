@@ -5,6 +5,7 @@ rely on colour, and the company's own accounts."""
 
 from __future__ import annotations
 
+import math
 from zoneinfo import ZoneInfo
 
 from pages.common.timefmt import display_time
@@ -64,3 +65,11 @@ def new_mark(created_at: float, now: float, new_for_min: float, text: str) -> st
 def own_accounts(names: list[str]) -> tuple[str, ...]:
     """[brand] own_accounts as the store compares them (store.queries.top_negative)."""
     return tuple(sorted({own_account_key(n) for n in names if own_account_key(n)}))
+
+
+def succeeded_at(value: object) -> float | None:
+    """A source's last success from the health table, or None when it never succeeded: the
+    column reads NaN, not None, for such a source once another one has succeeded."""
+    if isinstance(value, (int, float)) and not math.isnan(value):
+        return float(value)
+    return None
