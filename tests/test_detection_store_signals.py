@@ -108,3 +108,21 @@ def test_two_big_voices_and_everyone_turning_negative_at_night_is_a_crisis(db):
         levels.append(crisis_status(db)["level"])
     assert levels[-1] == "crisis", levels
     assert "high-impact voices and a negative turn among everyone" in crisis_status(db)["explanation"]["reasons"]
+
+
+def test_one_negative_voice_with_neutral_big_accounts_around_it_stays_watch(db):
+    """Night-707's first ten minutes: one high-reach negative post, then a high-reach neutral
+    question and an outlet's headline the engine reads as neutral, and two small complaints.
+    Only one voice is negative: watch, not crisis (neutral attention is not a second voice)."""
+    put(db, calm(-4 * 3600, 0, 600), 0)  # a near-silent night
+    detector = Detector(db, PRESETS["medium"])
+    detector.evaluate(T0 + 60)
+    put(db, [(70, "x", "negative", 180_000, "@loud_voice")], 80)
+    detector.evaluate(T0 + 120)
+    assert crisis_status(db)["level"] == "watch"
+    put(db, [(130, "x", "neutral", 270_000, "@asks_if_affected"), (420, "news", "neutral", 540_000, "Newsline")], 430)
+    put(db, [(480, "x", "negative", 400, "@small1"), (600, "x", "negative", 160, "@small2")], 610)
+    for t in range(180, 661, 60):
+        detector.evaluate(T0 + t)
+        assert crisis_status(db)["level"] == "watch", t
+    assert [p["author"] for p in crisis_status(db)["explanation"]["impact"]] == ["@loud_voice"]
