@@ -26,7 +26,7 @@ from pages.common.frame import app_context, kiosk
 from pages.common.kiosk import OKABE_ITO
 from pages.common.signin import recheck_display_link
 from pages.common.text import md_escape, one_line
-from pages.common.timefmt import display_time, time_header, viewer_zone
+from pages.common.timefmt import display_time, level_summary, time_header, viewer_zone
 from pages.common.wall_text import (
     LEVEL_ICONS,
     delta_text,
@@ -254,7 +254,7 @@ def metrics_row(snap, grid: pd.DataFrame, now: int) -> None:
 def level_banner(status: dict, now: int) -> None:
     level = status["level"]
     headline = level_headline(level, status["since"], now, zone)
-    why = md_escape(status["summary"].split(" · ", 1)[-1], 400)
+    why = md_escape(level_summary(status, zone).split(" · ", 1)[-1], 400)  # "rising since" in the viewer's zone
     show = {"crisis": st.error, "watch": st.warning}.get(level, st.success)
     with st.container(key=f"wall-level-{level}"):
         show(f"**{headline}**\n\n{why}", icon=LEVEL_ICONS.get(level, LEVEL_ICONS["normal"]))
