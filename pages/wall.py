@@ -22,6 +22,7 @@ from crisis.levels import LEVELS
 from crisis.snapshot import wall_snapshot
 from model.score import UNSCORED_LANGUAGE
 from pages.common import engine_status
+from pages.common.banners import banners_changed
 from pages.common.frame import app_context, kiosk
 from pages.common.kiosk import OKABE_ITO
 from pages.common.signin import recheck_display_link
@@ -357,6 +358,8 @@ def side_tiles(snap, health: pd.DataFrame, now: int) -> None:
 @st.fragment(run_every=settings.wall.refresh_s)
 def live_view() -> None:
     recheck_display_link()  # a rotated display token ends an open wall at this refresh
+    if banners_changed(ctx):  # paused, resumed, a hold proposal made or decided: the banner row anew
+        st.rerun()
     now = int(time.time())
     since = now - int(settings.wall.window_h * 3600)
     try:
