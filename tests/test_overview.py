@@ -56,9 +56,15 @@ def test_the_level_comes_first_above_the_banners_with_a_plain_sentence_and_as_of
     at = open_overview()
     top = list(at.main.children.values())
     kinds = [getattr(node, "type", None) for node in top]
-    banner = kinds.index("warning")  # the drill banner
-    assert kinds.index("flex_container") < banner  # the level's block is drawn before any banner
-    first = top[kinds.index("flex_container")]
+    level_at = kinds.index("flex_container")
+    # The drill banner (in its keyed container) comes after the level's block.
+    banner = next(
+        i
+        for i, node in enumerate(top)
+        if i != level_at and hasattr(node, "children") and any("DRILL" in w.value for w in node.warning)
+    )
+    assert level_at < banner  # the level's block is drawn before any banner
+    first = top[level_at]
     assert first.metric[0].label == "Crisis level" and first.metric[0].value.endswith("CRISIS")
     assert first.metric[0].delta == "worse than 1 h ago"
     sentence = first.markdown[0].value
