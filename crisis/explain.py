@@ -14,6 +14,7 @@ import math
 import re
 from collections import Counter
 from datetime import datetime, timezone
+from typing import Callable
 
 import sqlalchemy as sa
 
@@ -183,8 +184,14 @@ def _series(a: SeriesAssessment) -> dict:
     }
 
 
-def summary(data: dict) -> str:
-    """One line: level, what rose and by how much, since when, the top story."""
+def utc_hhmm(epoch_s: float) -> str:
+    return datetime.fromtimestamp(epoch_s, tz=timezone.utc).strftime("%H:%M UTC")
+
+
+def summary(data: dict, when: Callable[[float], str] = utc_hhmm) -> str:
+    """One line: level, what rose and by how much, since when, the top story.
+    Stored with `when` in UTC; a page renders the same line with the viewer's
+    zone by passing its own `when`."""
     parts = [data["level"].upper()]
     lead = data["rising"][0] if data["rising"] else data["total"]
     if lead:
@@ -205,7 +212,7 @@ def summary(data: dict) -> str:
     if data.get("surge") and data["level"] == "normal":
         parts.append(data["surge"]["note"])
     if data["since"] and (data["rising"] or data.get("reasons")):
-        parts.append("rising since " + datetime.fromtimestamp(data["since"], tz=timezone.utc).strftime("%H:%M UTC"))
+        parts.append("rising since " + when(data["since"]))
     if data.get("narratives"):
         parts.append("top story: " + story_line(data["narratives"][0], 80))
     return " · ".join(parts)

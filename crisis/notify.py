@@ -40,6 +40,11 @@ ICONS = {"normal": ":large_green_circle:", "watch": ":large_yellow_circle:", "cr
 MAX_ATTEMPTS = 6
 CLAIM_S = 120.0
 UNKNOWN = "outcome unknown: "
+DRILL_PREFIX = "DRILL · "  # first in every alert of a drill: a forwarded one never reads as a real crisis
+
+
+def drill_title(title: str, drill: bool) -> str:
+    return DRILL_PREFIX + title if drill and not title.startswith("DRILL") else title
 
 
 def slack_client(token: str, base_url: str, timeout_s: int = 10) -> WebClient:
@@ -61,8 +66,11 @@ def _plain(text: str, limit: int = 2900) -> dict:
     return {"type": "plain_text", "text": (text or " ")[:limit], "emoji": False}
 
 
-def blocks_for(row, on_duty: list[str] | None = None, key_accounts: list[str] | None = None) -> list[dict]:
-    """Block Kit for one alert or digest row (naming who is on duty in level alerts)."""
+def blocks_for(
+    row, on_duty: list[str] | None = None, key_accounts: list[str] | None = None, *, drill: bool = False
+) -> list[dict]:
+    """Block Kit for one alert or digest row (naming who is on duty in level alerts);
+    a drill's alert says DRILL first, in its title and its first line."""
     data = json.loads(row.explanation or "{}")
     level = LEVELS[row.new_level]
     title = f"Digest: {level}" if row.kind == "digest" else f"Crisis level {level.upper()}"
@@ -70,10 +78,12 @@ def blocks_for(row, on_duty: list[str] | None = None, key_accounts: list[str] | 
         title = f"Internal {level.upper()}: staff channels"
     if row.kind == "level" and row.old_level is not None:
         title += f" (was {LEVELS[row.old_level]}, {row.reason})"
-    blocks: list[dict] = [
-        {"type": "header", "text": _plain(title, 150)},
-        {"type": "section", "text": _plain(row.summary)},
-    ]
+    blocks: list[dict] = [{"type": "header", "text": _plain(drill_title(title, drill), 150)}]
+    if drill and not row.summary.startswith("DRILL"):  # a brief's summary already says it
+        from crisis.brief import DRILL_MARK
+
+        blocks.append({"type": "section", "text": _plain(DRILL_MARK)})
+    blocks.append({"type": "section", "text": _plain(row.summary)})
     if row.who:
         blocks.append({"type": "context", "elements": [_plain(f"By {row.who}: {row.why or ''}", 300)]})
     if row.kind == "level" and on_duty:
@@ -130,8 +140,8 @@ def blocks_for(row, on_duty: list[str] | None = None, key_accounts: list[str] | 
     return blocks
 
 
-def fallback_text(row) -> str:
-    return f"{ICONS.get(LEVELS[row.new_level], '')} {row.summary}"[:3000]
+def fallback_text(row, *, drill: bool = False) -> str:
+    return f"{ICONS.get(LEVELS[row.new_level], '')} {drill_title(row.summary, drill)}"[:3000]
 
 
 class SlackNotifier:
@@ -144,11 +154,13 @@ class SlackNotifier:
         clock: Callable[[], float] = time.time,
         digest_active_s: float = 1800,
         digest_calm_s: float = 86400,
+        drill: bool = False,
     ) -> None:
         # No client: a queue only (digests for the [delivery] routes when Slack is not set up).
         self.client = make_send_safe(client) if client is not None else None
         self.db, self.channels, self.clock = db, channels, clock
         self.digest_active_s, self.digest_calm_s = digest_active_s, digest_calm_s
+        self.drill = drill  # a drill's alerts say DRILL first
 
     def send_pending(self, limit: int = 20) -> int:
         """Send alerts not yet delivered; returns how many went out."""
@@ -185,7 +197,10 @@ class SlackNotifier:
                 continue
             try:
                 slack_post(
-                    self.client, channel=channel, text=fallback_text(row), blocks=blocks_for(row, duty, accounts)
+                    self.client,
+                    channel=channel,
+                    text=fallback_text(row, drill=self.drill),
+                    blocks=blocks_for(row, duty, accounts, drill=self.drill),
                 )
             except SendError as exc:
                 self._failed(row, exc)

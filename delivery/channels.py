@@ -93,12 +93,14 @@ class SlackRoute:
     def __init__(self, channel: str, client) -> None:
         self.name, self.channel, self.client = f"Slack {channel}", channel, client
 
-    def send(self, content: AlertContent, to: list[str] | None = None, row=None, duty=None, accounts=None) -> None:
+    def send(
+        self, content: AlertContent, to: list[str] | None = None, row=None, duty=None, accounts=None, drill=False
+    ) -> None:
         from slack_sdk.errors import SlackApiError
 
         from crisis.notify import blocks_for, fallback_text
 
-        blocks = blocks_for(row, duty, accounts) if row is not None else []
+        blocks = blocks_for(row, duty, accounts, drill=drill) if row is not None else []
         if content.ack_url:
             blocks.append(
                 {
@@ -114,7 +116,9 @@ class SlackRoute:
             )
         try:
             self.client.chat_postMessage(
-                channel=self.channel, text=fallback_text(row) if row is not None else content.title, blocks=blocks
+                channel=self.channel,
+                text=fallback_text(row, drill=drill) if row is not None else content.title,
+                blocks=blocks,
             )
         except SlackApiError as exc:
             error = exc.response.get("error", "error")

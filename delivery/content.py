@@ -28,12 +28,16 @@ class AlertContent:
     lines: list[str] = field(default_factory=list)
     ack_url: str = ""  # the person on duty's signed acknowledge link
     paged: str = ""  # who is paged (on duty), when this copy goes to one person
+    drill: bool = False  # exercise data: the title says DRILL first, and the JSON says drill
 
     @classmethod
-    def from_alert(cls, row, on_duty: list[str] | None = None, key_accounts: list[str] | None = None):
+    def from_alert(
+        cls, row, on_duty: list[str] | None = None, key_accounts: list[str] | None = None, *, drill: bool = False
+    ):
+        """`drill`: the alert comes from a drill, and says DRILL first (title, subject, first line)."""
         from crisis.notify import blocks_for
 
-        blocks = blocks_for(row, on_duty, key_accounts)
+        blocks = blocks_for(row, on_duty, key_accounts, drill=drill)
         title, lines = "", []
         for block in blocks:
             if block["type"] == "header":
@@ -48,9 +52,10 @@ class AlertContent:
             from crisis.brief import DRILL_MARK
 
             title = f"Executive brief: {LEVELS[row.new_level].upper()} ({row.reason.removeprefix('brief ')})"
-            if row.summary.startswith(DRILL_MARK):
+            if drill or row.summary.startswith(DRILL_MARK):
                 title = f"DRILL - {title}"
-        return cls(row.id, row.kind, LEVELS[row.new_level], title, [line for line in lines if line.strip()])
+        lines = [line for line in lines if line.strip()]
+        return cls(row.id, row.kind, LEVELS[row.new_level], title, lines, drill=drill or title.startswith("DRILL"))
 
     @property
     def subject(self) -> str:
@@ -110,6 +115,7 @@ class AlertContent:
                 "alert_id": self.alert_id,
                 "kind": self.kind,
                 "level": self.level,
+                "drill": self.drill,
                 "title": self.title,
                 "lines": self.lines,
                 "paged": self.paged or None,

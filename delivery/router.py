@@ -46,12 +46,14 @@ class Router:
         max_attempts: int = 6,
         retry_base_s: float = 30.0,
         ack_link: Callable[[int, int], str] | None = None,
+        drill: bool = False,
     ) -> None:
         """`resolve(entry)` gives the channel object for a route entry and its fixed
         addresses (e-mail); it raises DeliveryFailed when a secret is missing."""
         self.db, self.routes, self.resolve, self.clock = db, routes, resolve, clock
         self.max_attempts, self.retry_base_s, self.ack_link = max_attempts, retry_base_s, ack_link
         self._channels: dict[str, tuple[object, list[str]]] = {}
+        self.drill = drill  # a drill's alerts say DRILL first, on every channel
 
     # --- planning ---
 
@@ -137,7 +139,7 @@ class Router:
             context[row.alert_id] = _alert_context(self.db, row.alert_id)
         alert, duty, accounts = context[row.alert_id]
         channel, addresses = self._channel(row.channel)
-        content = AlertContent.from_alert(alert, duty, accounts)
+        content = AlertContent.from_alert(alert, duty, accounts, drill=self.drill)
         to = list(addresses)
         if row.recipient:  # a page to one person on duty: named, with their acknowledge link
             from delivery.escalation import member
@@ -155,7 +157,7 @@ class Router:
                         f"{content.paged} has no e-mail address as contact on the Team page", retry=False
                     )
         if hasattr(channel, "channel") and hasattr(channel, "client"):  # Slack: the same blocks as [notify]
-            channel.send(content, to, row=alert, duty=duty, accounts=accounts)
+            channel.send(content, to, row=alert, duty=duty, accounts=accounts, drill=self.drill)
         else:
             channel.send(content, to)
 

@@ -117,6 +117,7 @@ def build_delivery(settings, db: sa.Engine, clock: Callable[[], float] = time.ti
         max_attempts=cfg.max_attempts,
         retry_base_s=cfg.retry_base_s,
         ack_link=signer.link if signer else None,
+        drill=settings.is_drill,
     )
     digests = None
     notify = settings.notify
@@ -131,6 +132,7 @@ def build_delivery(settings, db: sa.Engine, clock: Callable[[], float] = time.ti
             clock=clock,
             digest_active_s=notify.digest_active_min * 60,
             digest_calm_s=notify.digest_calm_h * 3600,
+            drill=settings.is_drill,
         )
         digests = queue.queue_digest
     escalation = None

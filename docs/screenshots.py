@@ -2,8 +2,9 @@
 
 Plays the bundled drill into a temporary store, 25 minutes into the scenario
 (the crisis in full swing: the backlog scored by the VADER lexicon and judged
-once, so the pages open on CRISIS at once), pauses publishing and adds a key
-account the scenario mentions (so every banner shows), serves the app (its
+once, so the pages open on CRISIS at once, with its hold proposal waiting),
+pauses publishing and adds a key account the scenario mentions (so every
+banner shows), serves the app (its
 in-app runner carries on with the configured engine) on a loopback port and
 saves each page with Debian's chromium (at 1920x1080 unless the page names
 another size; `wall-4k.png` is the wall TV at 3840x2160; `overview-phone.png`

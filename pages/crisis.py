@@ -19,7 +19,7 @@ from pages.common.delivery import show_delivery_problems
 from pages.common.duty import acknowledge_from_link, duty_pages
 from pages.common.frame import app_context, current_actor
 from pages.common.text import clean_frame, md_escape, one_line
-from pages.common.timefmt import display_time, time_header, viewer_zone, zone_name
+from pages.common.timefmt import display_time, level_summary, time_header, viewer_zone, zone_name
 from pages.common.widgets import gate, narratives_table
 from publishing import proposals
 from store import queries
@@ -32,7 +32,7 @@ acknowledge_from_link(ctx, actor)  # ?ack=... from an on-duty alert (delivery.es
 status = crisis_status(ctx.db)
 data = status["explanation"] or {}
 st.header(f"Crisis level: {status['level'].upper()}")
-st.text(one_line(status["summary"], 600))
+st.text(one_line(level_summary(status, zone), 600))  # "rising since" in the viewer's zone
 st.caption(
     f"Since {display_time(status['since'], zone)} · last evaluated {display_time(status['updated_at'], zone)} · "
     f"sensitivity {ctx.settings.detection.sensitivity}" + (" · declared by a person" if status["declared"] else "")

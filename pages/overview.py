@@ -20,10 +20,12 @@ from crisis.brief_pdf import to_pdf
 from crisis.detector import crisis_status
 from crisis.headline import headline
 from crisis.levels import LEVELS
+from pages.common.banners import hold_proposal_line
 from pages.common.frame import app_context, page_top
 from pages.common.text import clean_frame, md_escape
 from pages.common.timefmt import display_time, viewer_zone, zone_name
 from pages.common.widgets import narratives_table
+from publishing import proposals
 from store import queries
 
 ctx = app_context()
@@ -82,6 +84,13 @@ def level_first() -> None:
         )
         declared = " · level declared by the crisis team" if status["declared"] else ""
         st.caption(f"{'DRILL · ' if ctx.settings.is_drill else ''}{as_of(now)}{declared}{note}")
+    waiting = proposals.pending(ctx.db)  # below the level: posts wait for a person's decision
+    if waiting is not None:
+        with st.container(key="overview_hold_proposal"):
+            st.warning(hold_proposal_line(waiting, ctx, where=False), icon=":material/front_hand:")
+            st.page_link(
+                "pages/posts.py", label="Accept or dismiss on Scheduled posts", icon=":material/schedule_send:"
+            )
 
 
 @st.fragment(run_every=REFRESH_S)

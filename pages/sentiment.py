@@ -39,17 +39,20 @@ st.header("Sentiment")
 st.subheader("Engine")
 alive = runners.alive(ctx.db, time.time())
 if alive.empty:
-    st.info("No runner has reported in the last two minutes.")
-else:
+    st.info(
+        "Nothing is being scored right now: new messages are not coming in, so they get no sentiment and "
+        "the figures stop at the last scored message. The Sources page says why.",
+        icon=":material/pause_circle:",
+    )
+else:  # which engine scores, for an analyst; the machines that run it are on the Sources page
+    engines = alive.sort_values("heartbeat_at").drop_duplicates(["engine", "engine_version"], keep="last")
     st.dataframe(
         clean_frame(
             pd.DataFrame(
                 {
-                    "runner": alive["owner"],
-                    "engine": alive["engine"],
-                    "version": alive["engine_version"],
-                    "why this engine": alive["engine_note"],
-                    time_header("last seen", zone): [local(t) for t in alive["heartbeat_at"]],
+                    "engine": engines["engine"],
+                    "version": engines["engine_version"],
+                    time_header("last scored", zone): [local(t) for t in engines["heartbeat_at"]],
                 }
             )
         ),
@@ -152,7 +155,7 @@ st.subheader("Retrain from your corrections")
 st.caption(
     "Retrains the fine-tuned engine's last layer on its base data plus your corrected messages, tests the result on "
     "held-out parts of both, and switches only when it is better on your corrections and no worse on the base data. "
-    "Runners score with the new version from their next start."
+    "New messages are scored with the new version once the monitors next restart."
 )
 r1, r2, r3 = st.columns([1, 1, 2])
 if r1.button("Retrain now", key="retrain", **gate(actor, Permission.RETRAIN_ENGINE)):

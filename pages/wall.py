@@ -24,11 +24,12 @@ from crisis.levels import LEVELS
 from crisis.snapshot import wall_snapshot
 from model.score import UNSCORED_LANGUAGE
 from pages.common import engine_status
+from pages.common.banners import banners_changed
 from pages.common.frame import app_context, kiosk
 from pages.common.kiosk import OKABE_ITO
 from pages.common.signin import recheck_display_link
 from pages.common.text import md_escape, one_line
-from pages.common.timefmt import display_time, time_header, viewer_zone
+from pages.common.timefmt import display_time, level_summary, time_header, viewer_zone
 from pages.common.wall_text import (
     LEVEL_ICONS,
     delta_text,
@@ -261,7 +262,7 @@ def metrics_row(snap, grid: pd.DataFrame, now: int) -> None:
 def level_banner(status: dict, now: int) -> None:
     level = status["level"]
     headline = level_headline(level, status["since"], now, zone)
-    why = md_escape(status["summary"].split(" · ", 1)[-1], 400)
+    why = md_escape(level_summary(status, zone).split(" · ", 1)[-1], 400)  # "rising since" in the viewer's zone
     show = {"crisis": st.error, "watch": st.warning}.get(level, st.success)
     with st.container(key=f"wall-level-{level}"):
         show(f"**{headline}**\n\n{why}", icon=LEVEL_ICONS.get(level, LEVEL_ICONS["normal"]))
@@ -365,6 +366,8 @@ def side_tiles(snap, health: pd.DataFrame, now: int) -> None:
 @st.fragment(run_every=settings.wall.refresh_s)
 def live_view() -> None:
     recheck_display_link()  # a rotated display token ends an open wall at this refresh
+    if banners_changed(ctx):  # paused, resumed, a hold proposal made or decided: the banner row anew
+        st.rerun()
     now = int(time.time())
     since = now - int(settings.wall.window_h * 3600)
     try:

@@ -87,6 +87,10 @@ class PendingHold:
     proposed_by: str
     proposed_at: float
 
+    def proposer(self) -> str:
+        """Who proposed it, in words (the name is outside text: escape it where it is shown)."""
+        return "the detector" if self.origin == DETECTOR else f"{self.proposed_by} (declared a crisis)"
+
 
 class ProposalConflict(ValueError):
     """The proposal is not as the person saw it: nothing was changed.

@@ -181,8 +181,14 @@ def test_a_short_display_token_is_a_configuration_error(app, monkeypatch):
 
 def test_local_mode_says_so_on_every_page(app):
     for spec in PAGES:
-        at = app(spec.path, sign_in=False, **({"view": "wall"} if spec.url_path == "wall" else {}))
+        at = app(spec.path, sign_in=False)
         assert signin.LOCAL_MODE in [c.value for c in at.caption], spec.url_path
+
+
+def test_local_mode_line_is_not_on_the_wall_tv(app):
+    at = app("pages/wall.py", sign_in=False, view="wall")
+    assert at.metric  # the wall itself is there
+    assert not any("Local mode" in c.value for c in at.caption)
 
 
 def test_local_mode_refuses_another_machine(app, monkeypatch):

@@ -93,3 +93,38 @@ def test_declaring_a_crisis_proposes_holding_the_posts_in_the_persons_name(drill
     at.text_input(key="override_why").input("statement published")
     at.button[1].click().run()  # standing down leaves the decision to a person
     assert proposals.pending(db).id == proposal.id
+
+
+def test_the_crisis_page_says_since_when_in_the_viewers_zone(drill_store, monkeypatch):
+    """The stored summary says "rising since HH:MM UTC"; the page renders it from
+    the stored time in the viewer's zone (here India, UTC+5:30), and keeps the rest."""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from crisis.detector import crisis_status
+    from pages.common import timefmt
+
+    db = drill_store(20)
+    status = crisis_status(db)
+    since = status["explanation"]["since"]
+    utc = datetime.fromtimestamp(since, tz=timezone.utc).strftime("%H:%M UTC")
+    assert f"rising since {utc}" in status["summary"]  # the stored line, as alerts and the audit read it
+    india = datetime.fromtimestamp(since, tz=ZoneInfo("Asia/Kolkata")).strftime("%H:%M IST")
+    monkeypatch.setattr(timefmt, "viewer_zone", lambda default: ZoneInfo("Asia/Kolkata"))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page("pages/crisis.py").run()
+    assert not at.exception, at.exception
+    line = at.text[0].value
+    assert f"rising since {india}" in line and "UTC" not in line
+    assert line == status["summary"].replace(f"rising since {utc}", f"rising since {india}")[: len(line)]
+
+
+def test_a_summary_the_detector_did_not_build_is_shown_as_stored():
+    from zoneinfo import ZoneInfo
+
+    from pages.common.timefmt import level_summary
+
+    zone = ZoneInfo("Asia/Kolkata")
+    declared = {"summary": "CRISIS · declared by Dana: reporter calling", "explanation": {"since": 1_800_000_000}}
+    assert level_summary(declared, zone) == declared["summary"]
+    assert level_summary({"summary": "No evaluation yet.", "explanation": {}}, zone) == "No evaluation yet."

@@ -302,6 +302,71 @@ def test_slack_in_the_routing_table_gets_the_same_blocks(db, clock):
         slack.close()
 
 
+def test_a_drill_alert_says_drill_first_on_every_channel(db, clock, hook):
+    """Teams, e-mail, a signed webhook and Slack: a drill's level alert says DRILL
+    before anything else, so a forwarded copy never reads as a real crisis."""
+    slack, smtp = FakeSlack(), FakeSmtp()
+    try:
+        add_level_alert(db)
+        routes = {
+            "crisis_team": ["teams:crisis", "email:lead@tidewell.example", "slack:#war-room"],
+            "internal_comms": ["webhook:intranet"],
+        }
+        settings = settings_with(
+            routes=routes,
+            smtp={"host": "127.0.0.1", "port": smtp.port, "security": "none", "sender": "desk@tidewell.example"},
+        )
+        settings = settings.model_copy(
+            update={"notify": settings.notify.model_copy(update={"slack_base_url": slack.base_url})}
+        )
+        secrets = {"TEAMS_WEBHOOK_CRISIS": hook.url, "SLACK_BOT_TOKEN": "xoxb-t"}
+        router = routing.Router(
+            db,
+            routes,
+            resolver(
+                settings,
+                lambda env, section, key: secrets.get(env),
+                lambda section, name: {"url": hook.url, "hmac_key": "k"} if section == "webhook" else {},
+            ),
+            clock=clock,
+            drill=True,
+        )
+        assert router.run_once() == 4
+        card, webhook = (json.loads(got["body"]) for got in hook.received)
+        if "attachments" not in card:
+            card, webhook = webhook, card
+        body = card["attachments"][0]["content"]["body"]
+        assert body[0]["text"].startswith("DRILL · Crisis level CRISIS")
+        assert body[1]["text"] == "DRILL \\- exercise data, not a real crisis"
+        assert webhook["drill"] is True and webhook["title"].startswith("DRILL · Crisis level CRISIS")
+        assert webhook["lines"][0] == "DRILL - exercise data, not a real crisis"
+        (mail,) = [m["mail"] for m in smtp.messages]
+        assert mail["Subject"] == "[Crisis Desk] DRILL · Crisis level CRISIS (was normal, detected)"
+        assert mail.get_body(("plain",)).get_content().startswith("DRILL · Crisis level CRISIS")
+        (post,) = slack.posts()
+        assert post["body"]["text"].startswith(":red_circle: DRILL · CRISIS")
+    finally:
+        slack.close()
+        smtp.close()
+
+
+def test_a_live_alert_never_says_drill(db, clock, hook):
+    add_level_alert(db)
+    router = make_router(db, clock, {"crisis_team": ["teams:crisis"]}, {"TEAMS_WEBHOOK_CRISIS": hook.url})
+    assert not router.drill and router.run_once() == 1
+    assert "DRILL" not in json.dumps(hook.json())
+
+
+def test_build_delivery_marks_a_drill(db, drill_config):
+    from delivery.setup import build_delivery
+
+    _, settings = drill_config()
+    settings = settings.model_copy(update={"delivery": DeliverySettings(routes={"crisis_team": ["teams:crisis"]})})
+    assert settings.is_drill and build_delivery(settings, db).router.drill
+    live = settings.model_copy(update={"app": settings.app.model_copy(update={"mode": "live"})})
+    assert not live.is_drill and not build_delivery(live, db).router.drill
+
+
 def test_a_runner_that_stopped_mid_send_is_never_sent_twice(db, clock, hook):
     add_level_alert(db)
     router = make_router(db, clock, {"crisis_team": ["teams:crisis"]}, {"TEAMS_WEBHOOK_CRISIS": hook.url})
@@ -343,7 +408,8 @@ def test_executives_get_digests_through_the_routing_table_without_slack(db, cloc
     delivery = build_delivery(settings, db, clock=clock)
     assert delivery.run_once() == 1  # the first digest is due at once
     card = hook.json()["attachments"][0]["content"]
-    assert card["body"][0]["text"] == "Digest: normal"
+    assert settings.is_drill  # the default mode: its digests say DRILL first too
+    assert card["body"][0]["text"] == "DRILL · Digest: normal"
     assert any(b["text"].startswith("Crisis level: normal") for b in card["body"])
     clock.advance(3600)
     assert delivery.run_once() == 0  # calm: the next one in digest_calm_h

@@ -38,10 +38,12 @@ def test_a_level_raise_in_the_drill_reaches_slack_teams_and_email_within_one_pol
             sent = conn.execute(sa.select(deliveries.c.channel, deliveries.c.status)).all()
         assert levels and max(levels) >= 1
         assert slack.posts() and slack.posts()[0]["body"]["channel"] == "#crisis-team"
+        assert slack.posts()[0]["body"]["text"].split(" ", 1)[1].startswith("DRILL · ")  # a drill says so first
         cards = [r for r in teams.received]
         assert cards and teams.json(0)["attachments"][0]["content"]["type"] == "AdaptiveCard"
+        assert teams.json(0)["attachments"][0]["content"]["body"][0]["text"].startswith("DRILL · Crisis level")
         assert smtp.messages and smtp.messages[0]["to"] == ["crisis@tidewell.example"]
-        assert smtp.messages[0]["mail"]["Subject"].startswith("[Crisis Desk] Crisis level")
+        assert smtp.messages[0]["mail"]["Subject"].startswith("[Crisis Desk] DRILL · Crisis level")
         statuses = {}
         for channel, status in sent:
             statuses.setdefault(channel, set()).add(status)

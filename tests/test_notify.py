@@ -112,6 +112,27 @@ def test_a_level_change_goes_to_the_crisis_team_with_blocks_and_fallback(db, sla
     assert len(slack.posts()) == 1
 
 
+def test_a_drill_alert_says_drill_first_and_a_live_one_never_does(db, slack, clock):
+    add_alert(db)
+    add_alert(db, level=1, old=2)
+    live = notifier(db, slack, clock)
+    drill = SlackNotifier(
+        db, slack_client(TOKEN, slack.base_url, timeout_s=5), {"crisis_team": "#crisis-team"}, clock=clock, drill=True
+    )
+    assert drill.drill and not live.drill
+    assert drill.send_pending() == 2
+    for post in slack.posts():
+        body = post["body"]
+        blocks = body["blocks"] if isinstance(body["blocks"], list) else json.loads(body["blocks"])
+        assert body["text"].split(" ", 1)[1].startswith("DRILL · ")  # after the level's icon
+        assert blocks[0]["text"]["text"].startswith("DRILL · Crisis level ")
+        assert blocks[1]["text"]["text"] == "DRILL - exercise data, not a real crisis"
+    add_alert(db)
+    assert live.send_pending() == 1
+    body = slack.posts()[-1]["body"]
+    assert "DRILL" not in body["text"] and "DRILL" not in json.dumps(body["blocks"])
+
+
 def test_429_with_retry_after_is_retried(db, slack, clock):
     add_alert(db)
     slack.script.append((429, {"Retry-After": "1"}, {"ok": False, "error": "ratelimited"}))
@@ -210,3 +231,9 @@ def test_the_runner_sends_alerts_when_slack_is_configured(drill_config, slack, m
     runner.detect_and_notify()
     assert [p["body"]["channel"] for p in slack.posts()][-1] == "#crisis-team"
     assert notifier_failures(db) == []
+    # This runner plays a drill: its alert says so first, so a forwarded copy never reads as a real crisis.
+    body = slack.posts()[-1]["body"]
+    blocks = body["blocks"] if isinstance(body["blocks"], list) else json.loads(body["blocks"])
+    assert body["text"].startswith(":red_circle: DRILL · CRISIS")
+    assert blocks[0]["text"]["text"].startswith("DRILL · Crisis level CRISIS")
+    assert blocks[1]["text"]["text"] == "DRILL - exercise data, not a real crisis"

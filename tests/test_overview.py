@@ -55,11 +55,16 @@ def test_the_level_comes_first_above_the_banners_with_a_plain_sentence_and_as_of
     drill_store(25)
     at = open_overview()
     top = list(at.main.children.values())
-    # The drill banner is drawn inside the page's top block now: find the block that holds it.
-    banner = next(i for i, node in enumerate(top) if node.type == "warning" or getattr(node, "warning", None))
-    level = next(i for i, node in enumerate(top) if getattr(node, "metric", None))
-    assert level < banner  # the level's block is drawn before any banner
-    first = top[level]
+    kinds = [getattr(node, "type", None) for node in top]
+    level_at = kinds.index("flex_container")
+    # The drill banner (in its keyed container) comes after the level's block.
+    banner = next(
+        i
+        for i, node in enumerate(top)
+        if i != level_at and hasattr(node, "children") and any("DRILL" in w.value for w in node.warning)
+    )
+    assert level_at < banner  # the level's block is drawn before any banner
+    first = top[level_at]
     assert first.metric[0].label == "Crisis level" and first.metric[0].value.endswith("CRISIS")
     assert first.metric[0].delta == "worse than 1 h ago"
     sentence = first.markdown[0].value
@@ -197,3 +202,48 @@ def test_a_declared_level_says_so_beside_as_of(drill_store):
     first = at.main.children[1]
     assert first.metric[0].value.endswith("CRISIS")
     assert "level declared by the crisis team" in first.caption[0].value
+
+
+def test_a_waiting_hold_proposal_shows_below_the_level_with_a_link_to_the_posts(drill_store):
+    from publishing import proposals
+
+    db = drill_store(25)
+    waiting = proposals.pending(db)
+    assert waiting is not None and waiting.posts >= 1  # the detector proposed holding the scenario's posts
+    at = open_overview()
+
+    def level_block():  # the first block, above every banner
+        top = list(at.main.children.values())
+        return top[[getattr(node, "type", None) for node in top].index("flex_container")]
+
+    first = level_block()
+    assert first.metric[0].label == "Crisis level"
+    (note,) = [w.value for w in first.warning]
+    expected = rf"\*\*HOLD PROPOSAL WAITING:\*\* {waiting.posts} posts, by the detector at \d\d:\d\d UTC"
+    assert re.fullmatch(expected, note), note
+    (link,) = first.get("page_link")
+    assert link.proto.page.endswith("posts") and "Scheduled posts" in link.proto.label
+    with db.begin() as conn:  # decided: the note goes
+        from store.schema import hold_proposals
+
+        conn.execute(hold_proposals.update().values(status="dismissed", open_key=None))
+    at.run()
+    assert not level_block().warning and not level_block().get("page_link")
+
+
+def test_a_proposers_name_is_escaped_in_the_hold_proposal_line():
+    from types import SimpleNamespace
+    from zoneinfo import ZoneInfo
+
+    from pages.common.banners import hold_proposal_line
+    from pages.common.text import md_escape
+    from publishing.proposals import PendingHold
+
+    name = "**Ana** [click](https://evil.example) :red[x]"
+    ctx = SimpleNamespace(settings=SimpleNamespace(zone=ZoneInfo("Europe/Amsterdam")))
+    line = hold_proposal_line(PendingHold(7, 1, "declaration", name, 1_800_000_000), ctx)
+    assert line == (
+        f"**HOLD PROPOSAL WAITING:** 1 post, by {md_escape(name + ' (declared a crisis)', 120)} at 09:00 CET"
+        " · accept or dismiss on the Scheduled posts page"
+    )
+    assert "[click](" not in line and "**Ana**" not in line

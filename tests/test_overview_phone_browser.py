@@ -77,6 +77,11 @@ def test_the_level_comes_first_on_a_phone_and_the_page_keeps_itself_current(dril
                         continue
                     other_box = other.bounding_box()
                     assert other_box["y"] >= box["y"] + box["height"] - 1, (selector, other.inner_text()[:60])
+            # The detector's hold proposal waits for a person: right below the level, with the way to decide it.
+            hold = page.locator(".st-key-overview_hold_proposal")
+            hold.get_by_text("HOLD PROPOSAL WAITING").wait_for(timeout=30_000)
+            assert hold.bounding_box()["y"] >= box["y"] + box["height"] - 1
+            assert hold.get_by_role("link").get_attribute("href").rstrip("/").split("/")[-1] == "posts"
 
             def as_of() -> str:
                 found = AS_OF.search(level.inner_text())

@@ -32,7 +32,9 @@ def test_engine_and_empty_accuracy_are_shown(drill_config, monkeypatch):
     assert not any(c.value.startswith("Sentiment: ") for c in at.caption)
     engines = at.dataframe[0].value
     assert list(engines["engine"]) == ["vader"]
-    assert list(engines["why this engine"]) == ["VADER lexicon"]
+    # Which machine runs it and why this engine: the Sources page, not the analyst's page.
+    assert "runner" not in engines.columns and "why this engine" not in engines.columns
+    assert not any("runner" in t.value.lower() for t in [*at.info, *at.caption, *at.markdown])
     assert any("No corrected messages yet" in i.value for i in at.info)
 
 
@@ -64,6 +66,8 @@ def test_no_runner_is_said_plainly(drill_config, monkeypatch):
     assert any(
         c.value == "New messages are not being collected or scored right now: see the Sources page." for c in at.caption
     )
+    assert any(i.value.startswith("Nothing is being scored right now") for i in at.info)
+    assert not any("runner" in e.value.lower() for e in [*at.info, *at.caption, *at.markdown, *at.subheader])
 
 
 def test_corrections_hit_the_ticked_messages_while_new_ones_arrive(drill_config, monkeypatch):

@@ -84,14 +84,19 @@ def test_the_wall_fits_one_screen_at_1080p_and_4k_with_every_banner(drill_config
     from tests.wall_scene import stage
 
     path, settings = drill_config("poll_interval_s = 60\n[wall]\nrefresh_s = 30\n")
-    stage(settings, 26)  # CRISIS, DRILL, publishing paused, a key account mentioned
+    stage(settings, 26)  # CRISIS, DRILL, publishing paused, a key account mentioned, a hold proposal waiting
     ARTIFACTS.mkdir(exist_ok=True)
     with streamlit_server(path, tmp_path / "streamlit.log") as url:
         for width, height in [(1920, 1080), (3840, 2160)]:
             with browser_page(width, height) as page:
                 page.goto(url + "/wall?view=wall")
                 page.get_by_text(re.compile(r"^CRISIS since \d\d:\d\d")).wait_for(timeout=120_000)
-                for banner in ("DRILL - scenario data", "ALL PUBLISHING PAUSED", "Key accounts mentioned"):
+                for banner in (
+                    "DRILL - scenario data",
+                    "ALL PUBLISHING PAUSED",
+                    "Key accounts mentioned",
+                    "HOLD PROPOSAL WAITING",
+                ):
                     page.get_by_text(banner).first.wait_for(timeout=30_000)
                 page.locator(".vega-embed canvas, .vega-embed svg").nth(2).wait_for(timeout=60_000)
                 page.get_by_text("Sources", exact=True).wait_for(timeout=30_000)
@@ -125,6 +130,7 @@ def test_the_wall_fits_one_screen_at_1080p_and_4k_with_every_banner(drill_config
                 # No zero delta dressed as news, no "Posts held 0" beside ALL PAUSED.
                 body = page.evaluate("() => document.body.innerText")
                 assert "+0 pts" not in body and "Posts held" not in body
+                assert "Local mode" not in body  # the TV shows the picture, not who is looking
                 assert "no runner has reported" not in body and "not available:" not in body
     for size in ("1920x1080", "3840x2160"):
         assert (ARTIFACTS / f"wall-{size}.png").stat().st_size > 50_000

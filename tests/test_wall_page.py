@@ -3,6 +3,7 @@
 import json
 import re
 import time
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -260,6 +261,19 @@ def test_level_since_and_every_banner_on_the_wall(drill_config, monkeypatch):
     assert any(e.value.startswith("**ALL PUBLISHING PAUSED** by Dana") for e in at.error)
     assert any("Key accounts mentioned" in w.value for w in at.warning)
     assert any("DRILL - scenario data" in w.value for w in at.warning)
+    # The hold the detector proposed waits for a person: in the same banner row.
+    from publishing import proposals
+
+    db = open_store(settings)
+    proposal = proposals.pending(db)
+    assert proposal is not None and proposal.origin == "detector"
+    (hold,) = [w.value for w in at.warning if "HOLD PROPOSAL" in w.value]
+    assert re.fullmatch(
+        rf"\*\*HOLD PROPOSAL WAITING:\*\* {proposal.posts} posts, by the detector at \d\d:\d\d UTC"
+        " · accept or dismiss on the Scheduled posts page",
+        hold,
+    ), hold
+    assert at.session_state["kiosk_banners_shown"][-1] == (proposal.id, proposal.posts)
     figures = metrics(at)
     assert "Posts held" not in figures  # no "Posts held 0" beside ALL PAUSED
     waiting, delta = figures["Posts waiting (publishing paused)"]
@@ -272,6 +286,18 @@ def test_level_since_and_every_banner_on_the_wall(drill_config, monkeypatch):
     assert any("sentiment: not scoring" in c.value for c in [*at.error, *at.caption])
     # The TV: lists cut to what fits one screen.
     assert len(tables(at)["who: what"]) <= 7 and len(tables(at)["▼ negative ▲ positive ● neutral"]) <= 7
+    # Decided by a person: the wall's refresh notices and the banner goes.
+    from tests.wall_scene import LEAD
+
+    seen = proposals.open_proposal(db).version
+    proposals.dismiss(db, proposal.id, LEAD, "statement approved", time.time(), seen_version=seen)
+    from pages.common import banners
+
+    assert banners.kiosk_state(SimpleNamespace(db=db))[-1] is None
+    at.run()
+    assert not any("HOLD PROPOSAL" in w.value for w in at.warning)
+    assert at.session_state["kiosk_banners_shown"][-1] is None
+    db.dispose()
 
 
 @pytest.mark.parametrize(

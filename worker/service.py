@@ -105,6 +105,7 @@ def build_notifier(settings: Settings, db: sa.Engine):
         channels,
         digest_active_s=cfg.digest_active_min * 60,
         digest_calm_s=cfg.digest_calm_h * 3600,
+        drill=settings.is_drill,
     )
 
 

@@ -11,7 +11,32 @@ from pages.common import engine_status
 from pages.common.context import AppContext
 from pages.common.text import md_escape
 from pages.common.timefmt import display_time, viewer_zone
-from publishing import pause
+from publishing import pause, proposals
+
+
+def hold_proposal_line(waiting: proposals.PendingHold, ctx: AppContext, *, where: bool = True) -> str:
+    """One line for a waiting hold proposal, Markdown with the proposer's name
+    escaped (outside text); `where`: says where to decide."""
+    at = display_time(waiting.proposed_at, viewer_zone(ctx.settings.zone), "%H:%M")
+    posts = f"{waiting.posts} post{'' if waiting.posts == 1 else 's'}"
+    line = f"**HOLD PROPOSAL WAITING:** {posts}, by {md_escape(waiting.proposer(), 120)} at {at}"
+    return line + (" · accept or dismiss on the Scheduled posts page" if where else "")
+
+
+SHOWN_KEY = "kiosk_banners_shown"
+
+
+def kiosk_state(ctx: AppContext, switch=None, waiting=False) -> tuple:
+    """What the wall TV's pause and hold-proposal banners depend on; the wall's
+    refresh reruns the whole page when it changes (banners_changed)."""
+    switch = switch or pause.state(ctx.db)
+    waiting = proposals.pending(ctx.db) if waiting is False else waiting
+    return (switch.paused, switch.by, switch.reason, switch.resume_at, waiting and (waiting.id, waiting.posts))
+
+
+def banners_changed(ctx: AppContext) -> bool:
+    """On the wall TV: a banner would now read differently (a pause, a new or grown or decided proposal)."""
+    return SHOWN_KEY in st.session_state and st.session_state[SHOWN_KEY] != kiosk_state(ctx)
 
 
 def show_banners(ctx: AppContext, *, kiosk: bool = False) -> None:
@@ -44,6 +69,13 @@ def show_banners(ctx: AppContext, *, kiosk: bool = False) -> None:
                 ":material/star:",
             )
         )
+    if kiosk:  # the wall TV: a hold proposal waits for a person (decided on the Scheduled posts page)
+        waiting = proposals.pending(ctx.db)
+        st.session_state[SHOWN_KEY] = kiosk_state(ctx, switch, waiting)
+        if waiting is not None:
+            shown.append(
+                ("banner-hold-proposal", st.warning, hold_proposal_line(waiting, ctx), ":material/front_hand:")
+            )
     slots = st.columns(len(shown)) if kiosk and len(shown) > 1 else [st.container() for _ in shown]
     for slot, (key, alert, text, icon) in zip(slots, shown):
         with slot, st.container(key=key):

@@ -93,7 +93,7 @@ def frame() -> tuple[AppContext, Actor]:
     wall_tv = kiosk() or actor.role == "display"
     if wall_tv:  # the wall TV: no navigation or toolbar, everything sized from the screen
         st.html(KIOSK_CSS)
-    show_identity(actor)
+    show_identity(actor, kiosk=wall_tv)
     show_banners(ctx, kiosk=wall_tv)
     return ctx, actor
 

@@ -38,6 +38,7 @@ BANNER_COLOURS = {  # container key -> (background, text)
     "banner-drill": (DRILL_BG, "#000000"),
     "banner-paused": (OKABE_ITO["blue"], "#FFFFFF"),
     "banner-key-accounts": (OKABE_ITO["sky_blue"], "#000000"),
+    "banner-hold-proposal": (OKABE_ITO["reddish_purple"], "#000000"),
 }
 
 
@@ -101,7 +102,8 @@ header[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stSideb
 [class*="st-key-wall-level-"] [data-testid="stIconMaterial"] {font-size: clamp(40px, 6.5vh, 240px) !important;}
 .st-key-banner-drill [data-testid="stAlertContainer"] {background-image:
   repeating-linear-gradient(135deg, transparent 0 1.2vh, rgba(255, 255, 255, 0.45) 1.2vh 2.4vh) !important;}
-.st-key-banner-drill p strong, .st-key-banner-paused p strong {letter-spacing: 0.05em;}
+.st-key-banner-drill p strong, .st-key-banner-paused p strong, .st-key-banner-hold-proposal p strong {
+  letter-spacing: 0.05em;}
 /* Vega draws in pixels: the charts have fixed sizes on a 1920x1080 layout (pages/wall.py)
    and their row is zoomed with the screen's width (steps, then exactly where the browser
    can divide lengths). */

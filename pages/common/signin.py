@@ -176,12 +176,13 @@ def recheck_display_link() -> None:
         st.rerun()
 
 
-def show_identity(actor: Actor) -> None:
-    """One line on every page: who is signed in, or that this is local mode."""
+def show_identity(actor: Actor, *, kiosk: bool = False) -> None:
+    """One line on every page: who is signed in, or that this is local mode.
+    Not on the wall TV (kiosk): the room needs the picture, not who is looking."""
+    if kiosk or actor.role == "display":
+        return
     if not auth_configured():
         st.caption(LOCAL_MODE)
-        return
-    if actor.role == "display":
         return
     left, right = st.columns([6, 1])
     left.caption(f"Signed in as {md_escape(actor.name, 120)} · {actor.role}")

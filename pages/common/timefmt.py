@@ -50,3 +50,19 @@ def display_time(epoch_s: float | None, zone: ZoneInfo, fmt: str = "%Y-%m-%d %H:
 def time_header(label: str, zone: ZoneInfo) -> str:
     """A table column's title naming the zone: "time (CET)"."""
     return f"{label} ({zone_name(zone)})"
+
+
+def level_summary(status: dict, zone: ZoneInfo) -> str:
+    """The detector's one-line summary with "since" in the viewer's zone, rendered
+    from the stored epoch (crisis.explain.summary). A line the detector did not
+    build from its explanation (a declaration, "No evaluation yet") is as stored."""
+    from crisis.explain import summary
+
+    data = status.get("explanation") or {}
+    stored = status["summary"]
+    try:
+        if data.get("since") is None or summary(data) != stored:
+            return stored
+        return summary(data, lambda epoch_s: display_time(epoch_s, zone, "%H:%M"))
+    except (KeyError, TypeError, ValueError):  # an explanation of an older shape: as stored
+        return stored
