@@ -1,11 +1,10 @@
 """Regenerates the README's screenshots: `python -m docs.screenshots [at_s] [name ...]`.
 
 Plays the bundled drill into a temporary store, 25 minutes into the scenario
-(the crisis in full swing: the backlog scored by the VADER lexicon and judged
-once, so the pages open on CRISIS at once, with its hold proposal waiting),
-pauses publishing and adds a key account the scenario mentions (so every
-banner shows), serves the app (its
-in-app runner carries on with the configured engine) on a loopback port and
+(the crisis in full swing: the backlog scored by the configured engine and
+judged minute by minute, so the pages open on CRISIS at once, with its hold
+proposal waiting), pauses publishing and adds a key account the scenario
+mentions (so every banner shows), serves the app on a loopback port and
 saves each page with Debian's chromium (at 1920x1080 unless the page names
 another size; `wall-4k.png` is the wall TV at 3840x2160; `overview-phone.png`
 is the executive overview on a phone, 390x844 at 2x, Amsterdam time). Names
@@ -20,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from sentiment.loader import load_engine
 from settings import load_settings
 from tests.browser import browser_page, streamlit_server
 from tests.wall_scene import stage
@@ -40,7 +40,8 @@ def main(at_s: float = 1500, only: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         config = Path(tmp) / "config.toml"
         config.write_text(f'[app]\ndata_dir = "{tmp}"\n[wall]\nrefresh_s = 10\n')
-        stage(load_settings(config), at_s / 60)
+        settings = load_settings(config)
+        stage(settings, at_s / 60, engine=load_engine(settings).engine)  # the product's engine: its stories
         with streamlit_server(config, Path(tmp) / "streamlit.log") as url:
             for name, (path, ready, (width, height)) in PAGES.items():
                 if only and name not in only:
