@@ -366,11 +366,11 @@ def side_tiles(snap, health: pd.DataFrame, now: int) -> None:
 @st.fragment(run_every=settings.wall.refresh_s)
 def live_view() -> None:
     recheck_display_link()  # a rotated display token ends an open wall at this refresh
-    if banners_changed(ctx):  # paused, resumed, a hold proposal made or decided: the banner row anew
-        st.rerun()
     now = int(time.time())
     since = now - int(settings.wall.window_h * 3600)
     try:
+        if banners_changed(ctx):  # paused, resumed, a hold proposal made or decided: the banner row anew
+            st.rerun()
         snap = wall_snapshot(
             ctx.db,
             now,
