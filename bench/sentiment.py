@@ -118,7 +118,9 @@ def competing_load(load: str):
     if load == "idle":
         yield
         return
-    proc = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    # Spins until its parent is gone, so a killed bench leaves no busy loop behind.
+    spin = f"import os\nwhile os.getppid() == {os.getpid()}: pass"
+    proc = subprocess.Popen([sys.executable, "-c", spin])
     try:
         time.sleep(0.5)  # let it get going
         yield

@@ -39,3 +39,35 @@ def test_unknown_load_or_runtime_is_refused(capsys):
     with pytest.raises(SystemExit):
         bench.main(["--loads", "idle,stormy"])
     assert "--loads: unknown ['stormy']" in capsys.readouterr().err
+
+
+def test_the_busy_load_ends_with_the_bench_even_when_the_bench_is_killed():
+    """load=busy spins a process of its own; a killed bench must not leave it spinning on the machine."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    code = (
+        "import time\n"
+        "from bench.sentiment import competing_load\n"
+        "with competing_load('busy'):\n"
+        "    print('busy', flush=True)\n"
+        "    time.sleep(60)\n"
+    )
+    root = Path(bench.__file__).resolve().parent.parent
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, cwd=root)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "busy"
+    spinners = [int(p) for p in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()]
+    assert len(spinners) == 1
+    proc.kill()
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(spinners[0], 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.kill(spinners[0], 9)
+    raise AssertionError("the busy loop outlived the killed bench")
