@@ -66,6 +66,22 @@ class Brief:
             return ""
         return DRILL_MARK + (f" (scenario: {self.drill_title})" if self.drill_title else "")
 
+    NARRATIVE_COLUMNS = ("what people are saying", "posts", "negative", "reach", "first seen", "growth")
+
+    def narrative_rows(self) -> list[list[object]]:
+        """The narratives as the exports' table rows (NARRATIVE_COLUMNS), texts as stored: each export escapes."""
+        return [
+            [
+                s["text"],
+                s["posts"],
+                f"{s['negative_share']:.0%}",
+                f"{s['reach']:,}",
+                self.local(s["first_seen"]),
+                s["growth"],
+            ]
+            for s in self.narratives
+        ]
+
     def local(self, epoch_s: float, fmt: str = "%H:%M") -> str:
         return datetime.fromtimestamp(epoch_s, tz=timezone.utc).astimezone(ZoneInfo(self.zone)).strftime(fmt)
 

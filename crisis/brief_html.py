@@ -63,17 +63,7 @@ def to_html(brief: Brief) -> str:
         ["Negative share, last hour", share],
         ["Reach of negative posts, last 24 h", f"{brief.negative_reach_24h:,}"],
     ]
-    narratives = [
-        [
-            s["text"],
-            s["posts"],
-            f"{s['negative_share']:.0%}",
-            f"{s['reach']:,}",
-            brief.local(s["first_seen"]),
-            s["growth"],
-        ]
-        for s in brief.narratives
-    ]
+    narratives = brief.narrative_rows()
     posts = (
         "".join(f'<li style="margin:0 0 8px;">{_text(post_line(p, 400), 500)}</li>' for p in brief.top_posts)
         or "<li>none in the last hour</li>"
@@ -91,7 +81,7 @@ def to_html(brief: Brief) -> str:
         f'<p style="{FONT}font-size:17px;line-height:1.4;margin:12px 0;">{_text(brief.headline or brief.summary)}</p>',
         _table(["", "now"], figures),
         _heading("Top narratives, last 3 hours"),
-        _table(["what people are saying", "posts", "negative", "reach", "first seen", "growth"], narratives)
+        _table(list(brief.NARRATIVE_COLUMNS), narratives)
         if narratives
         else f'<p style="{FONT}">No story has more than one post yet.</p>',
         _heading("Widest-reaching negative posts, last hour"),

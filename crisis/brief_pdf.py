@@ -113,18 +113,8 @@ def to_pdf(brief: Brief) -> bytes:
     heading("Top narratives, last 3 hours")
     if brief.narratives:
         table(
-            ["what people are saying", "posts", "negative", "reach", "first seen", "growth"],
-            [
-                [
-                    s["text"],
-                    s["posts"],
-                    f"{s['negative_share']:.0%}",
-                    f"{s['reach']:,}",
-                    brief.local(s["first_seen"]),
-                    s["growth"],
-                ]
-                for s in brief.narratives
-            ],
+            list(brief.NARRATIVE_COLUMNS),
+            brief.narrative_rows(),
             (9, 2, 3, 3, 2, 3),
         )
     else:
